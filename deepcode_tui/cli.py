@@ -1,0 +1,311 @@
+"""The ``deepcode-tui`` command line.
+
+``deepcode-tui [DOC]`` opens the app; the subcommands serve scripts and
+batches. Errors a user can cause end in one line naming the cause and the
+fix, and a non-zero exit; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from deepcode_tui import __version__
+from deepcode_tui.errors import DeepcodeError
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+INTERNAL_ERROR = 70
+
+
+class _DocOrCommand(click.Group):
+    """``deepcode-tui paper.pdf`` means ``deepcode-tui open paper.pdf``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        first = next((a for a in args if not a.startswith("-")), None)
+        if first is not None and first not in self.commands:
+            args = list(args)
+            args.insert(args.index(first), "open")
+        return super().parse_args(ctx, args)
+
+
+def _settings(**cli: Any):
+    from deepcode_tui.config import load_settings
+
+    return load_settings(cli)
+
+
+def _overrides(
+    *, runs_dir=None, max_cost=None, max_tokens=None, pdf_engine=None, model=None, step=None, allow_weak=None
+) -> dict[str, Any]:
+    o: dict[str, Any] = {}
+    if runs_dir:
+        o["runs_dir"] = str(runs_dir)
+    if max_cost is not None or max_tokens is not None:
+        o["budget"] = {k: v for k, v in (("max_cost_usd", max_cost), ("max_tokens", max_tokens)) if v is not None}
+    if pdf_engine:
+        o["ingest"] = {"pdf_engine": pdf_engine}
+    if model:
+        o["models"] = {"default": model}
+    if step:
+        o["verify"] = {"step": True}
+    if allow_weak:
+        o["sandbox"] = {"allow_weak": True}
+    return o
+
+
+@click.group(cls=_DocOrCommand, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="deepcode-tui")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> Any:
+    """Turn a paper or a software requirement into a working repository.
+
+    Run without a command to open the app; `deepcode-tui DOC` opens the app on DOC.
+    """
+    ctx.obj = {"debug": debug}
+    if ctx.invoked_subcommand is None:
+        return ctx.invoke(open_cmd, doc=None)
+
+
+@cli.command("open")
+@click.argument("doc", type=click.Path(path_type=Path), required=False)
+def open_cmd(doc: Path | None) -> int:
+    """Open the app (optionally on DOC)."""
+    try:
+        from deepcode_tui.tui.app import run_app
+    except ImportError:
+        from deepcode_tui.errors import PhaseNotBuilt
+
+        raise PhaseNotBuilt(
+            "the interactive app is not built yet in this version",
+            "use the headless commands: deepcode-tui run DOC --yes, deepcode-tui index DOC",
+        ) from None
+    return run_app(doc=doc, loaded=_settings())
+
+
+def _run_options(f):
+    for opt in reversed(
+        [
+            click.option("--out", "out", type=click.Path(path_type=Path), help="Write the repository here (new or empty)."),
+            click.option("--yes", "-y", is_flag=True, help="Approve the blueprint (and every gate) automatically."),
+            click.option("--max-cost", type=float, help="Stop at the next checkpoint once this many USD are spent."),
+            click.option("--max-tokens", type=int, help="Stop at the next checkpoint after this many tokens."),
+            click.option("--record", type=click.Path(path_type=Path), help="Record every model call to a cassette here."),
+            click.option("--replay", type=click.Path(path_type=Path), help="Replay model calls from this cassette (offline)."),
+            click.option("--pdf-engine", type=click.Choice(["default", "marker"]), help="PDF engine."),
+            click.option("--model", help="litellm model string for every role without its own."),
+            click.option("--step", is_flag=True, help="Pause before applying each repair patch."),
+            click.option("--allow-weak-sandbox", "allow_weak", is_flag=True, help="Allow the plain-subprocess sandbox."),
+            click.option("--runs-dir", type=click.Path(path_type=Path), help="Where run directories live."),
+            click.option("--verbose", "-v", is_flag=True, help="Print every file and finding."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def _start(doc: Path, opts: dict[str, Any], *, command: str, stop_after: str | None) -> int:
+    from deepcode_tui.pipeline.inputs import check_input, check_out_dir
+    from deepcode_tui.store.run import RunStore
+
+    doc = check_input(doc)
+    out = check_out_dir(opts.get("out"))
+    loaded = _settings(**_overrides(**_pick(opts)))
+    store = RunStore.create(
+        loaded.settings.runs_dir, doc, repo_dir=out, command=command, config=loaded.snapshot()
+    )
+    return _drive(store, loaded, opts, stop_after=stop_after, new_run=True)
+
+
+def _pick(opts: dict[str, Any]) -> dict[str, Any]:
+    keys = ("runs_dir", "max_cost", "max_tokens", "pdf_engine", "model", "step", "allow_weak")
+    return {k: opts.get(k) for k in keys}
+
+
+def _drive(store, loaded, opts: dict[str, Any], *, stop_after: str | None, new_run: bool) -> int:
+    from deepcode_tui.headless import HeadlessDisplay
+    from deepcode_tui.pipeline.driver import drive
+    from deepcode_tui.pipeline.gate import AutoApproveGate, ConsoleGate
+
+    gate = AutoApproveGate() if opts.get("yes") else ConsoleGate()
+    display = HeadlessDisplay(err_console, verbose=bool(opts.get("verbose")))
+    services = {"llm_flags": {k: opts.get(k) for k in ("record", "replay")}}
+    try:
+        outcome = asyncio.run(
+            drive(
+                store,
+                loaded.settings,
+                gate,
+                observers=[display],
+                stop_after=stop_after,
+                services=services,
+                new_run=new_run,
+            )
+        )
+    finally:
+        display.close()
+        store.close()
+    err_console.print(display.summary_table(store.run_id))
+    if outcome.error is not None:
+        raise outcome.error
+    out_console.print(f"run {store.run_id}: {outcome.status}. Repository: {store.repo_dir}")
+    return outcome.exit_code
+
+
+@cli.command("run")
+@click.argument("doc", type=click.Path(path_type=Path))
+@_run_options
+def run_cmd(doc: Path, **opts: Any) -> int:
+    """Headless: ingest DOC, plan, generate and verify a repository."""
+    return _start(doc, opts, command="run", stop_after=None)
+
+
+@cli.command("plan")
+@click.argument("doc", type=click.Path(path_type=Path))
+@_run_options
+def plan_cmd(doc: Path, **opts: Any) -> int:
+    """Headless: run up to the blueprint and stop (resume later to generate code)."""
+    return _start(doc, opts, command="plan", stop_after="blueprint")
+
+
+@cli.command("resume")
+@click.argument("run_id")
+@_run_options
+def resume_cmd(run_id: str, **opts: Any) -> int:
+    """Continue RUN from its last completed step."""
+    from deepcode_tui.store.catalog import summarize_run
+    from deepcode_tui.store.run import RunStore, find_run
+
+    loaded = _settings(**_overrides(**_pick(opts)))
+    root = find_run(loaded.settings.runs_dir, run_id)
+    summary = summarize_run(root)
+    if summary.status == "damaged":
+        raise DeepcodeError(
+            f"run {summary.run_id} has a damaged event log and cannot be resumed safely",
+            f"inspect {root / 'events.jsonl'}; nothing was changed",
+        )
+    if not summary.resumable:
+        raise DeepcodeError(
+            f"run {summary.run_id} already finished ({summary.status})",
+            "start a new run with `deepcode-tui run DOC`",
+        )
+    store = RunStore.open(loaded.settings.runs_dir, summary.run_id)
+    stop_after = "blueprint" if store.manifest.command == "plan" and not opts.get("yes") else None
+    return _drive(store, loaded, opts, stop_after=stop_after, new_run=False)
+
+
+@cli.command("runs")
+@click.option("--runs-dir", type=click.Path(path_type=Path), help="Where run directories live.")
+def runs_cmd(runs_dir: Path | None) -> int:
+    """List runs: id, input, phase, status, cost so far, age."""
+    from deepcode_tui.store.catalog import list_runs
+
+    loaded = _settings(**_overrides(runs_dir=runs_dir))
+    summaries, problems = list_runs(loaded.settings.runs_dir)
+    if not summaries and not problems:
+        out_console.print(f"no runs yet in {loaded.settings.runs_dir}")
+        return 0
+    table = Table(show_header=True, header_style="bold")
+    for col in ("run", "input", "phase", "status", "cost", "age"):
+        table.add_column(col, overflow="fold")
+    for s in summaries:
+        table.add_row(s.run_id, Path(s.input_path).name, s.phase, s.status, f"${s.cost_usd:.4f}", s.age())
+    out_console.print(table)
+    for line in problems:
+        err_console.print(f"[yellow]unreadable run: {line}[/]")
+    return 0
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Show or change configuration."""
+
+
+@config_group.command("show")
+def config_show() -> int:
+    """Print the effective configuration and where each value came from (secrets redacted)."""
+    loaded = _settings()
+    table = Table(show_header=True, header_style="bold")
+    for col in ("setting", "value", "source"):
+        table.add_column(col, overflow="fold")
+    for key, value, source in loaded.rows():
+        table.add_row(key, value, source)
+    out_console.print(table)
+    for name, path in loaded.files.items():
+        out_console.print(f"{name} config file: {path or '(none)'}")
+    return 0
+
+
+@config_group.command("set")
+@click.argument("key")
+@click.argument("value")
+@click.option("--user", "scope", flag_value="user", help="Write the user config file.")
+@click.option("--project", "scope", flag_value="project", default=True, help="Write ./deepcode.toml (default).")
+def config_set(key: str, value: str, scope: str) -> int:
+    """Set KEY (dotted, e.g. models.coder) to VALUE, keeping the file's comments."""
+    import tomllib
+
+    from deepcode_tui.config import set_config_value, user_config_path
+    from deepcode_tui.config.loader import find_project_config
+
+    try:  # accept TOML literals (numbers, booleans, lists); anything else is a string
+        parsed: Any = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value
+    path = user_config_path() if scope == "user" else (find_project_config() or Path("deepcode.toml"))
+    set_config_value(path, key, parsed)
+    out_console.print(f"set {key} in {path}")
+    return 0
+
+
+def _register_optional_commands() -> None:
+    """Commands owned by phase packages; absent packages simply add nothing."""
+    for module, attr in (("deepcode_tui.ingest.cli", "index_cmd"), ("deepcode_tui.llm.cli", "models_cmd")):
+        try:
+            mod = __import__(module, fromlist=[attr])
+        except ImportError:
+            continue
+        cli.add_command(getattr(mod, attr))
+
+
+_register_optional_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="deepcode-tui", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.Abort:
+        err_console.print("aborted")
+        code = 130
+    except DeepcodeError as exc:
+        if debug:
+            traceback.print_exc()
+        err_console.print(f"[red]error:[/] {exc.message}" + (f" [bold]fix:[/] {exc.fix}" if exc.fix else ""), soft_wrap=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        code = 130
+    except Exception as exc:  # the last line of defence: one line unless --debug
+        if debug:
+            traceback.print_exc()
+        err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        code = INTERNAL_ERROR
+    sys.exit(code if isinstance(code, int) else 0)

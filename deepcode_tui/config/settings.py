@@ -1,0 +1,142 @@
+"""The one configuration model.
+
+Sources, nearest first: CLI flags (passed as init kwargs), ``DEEPCODE_*``
+environment variables (``__`` separates nesting: ``DEEPCODE_MODELS__CODER``),
+the project's ``deepcode.toml`` (found by walking up from the working
+directory), then the user's ``config.toml`` under the XDG config dir.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "deepcode-tui"
+PROJECT_FILE = "deepcode.toml"
+ROLES = ("planner", "analyst", "coder", "summarizer", "repairer")
+
+
+def user_config_path() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def default_runs_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME) / "runs"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelsConfig(_Section):
+    """Which model serves each role; any litellm model string works."""
+
+    default: str | None = Field(None, description="model for roles without their own")
+    planner: str | None = None
+    analyst: str | None = None
+    coder: str | None = None
+    summarizer: str | None = None
+    repairer: str | None = None
+    api_base: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, llama.cpp server)")
+    api_key: SecretStr | None = None
+    temperature: float = 0.2
+    timeout_s: float = 180.0
+    max_retries: int = 4
+    embedded: bool = Field(True, description="fall back to the embedded tiny model when nothing is configured")
+
+
+class BudgetConfig(_Section):
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
+
+
+class IngestConfig(_Section):
+    pdf_engine: Literal["default", "marker"] = "default"
+    timeout_s: float = 120.0
+    marker_timeout_s: float = 600.0
+
+
+class CodegenConfig(_Section):
+    context_budget_tokens: int = 12000
+    max_file_attempts: int = 3
+
+
+class SandboxConfig(_Section):
+    backend: Literal["auto", "podman", "bwrap", "subprocess"] = "auto"
+    allow_weak: bool = Field(False, description="allow the plain-subprocess backend (weak isolation)")
+    network: bool = False
+    memory_mb: int = 2048
+    cpus: float = 1.0
+    pids: int = 256
+    timeout_s: float = 300.0
+    image: str | None = None
+    rootfs: Path | None = None
+
+
+class VerifyConfig(_Section):
+    max_iterations: int = 5
+    step: bool = Field(False, description="pause before applying each patch")
+
+
+class RagConfig(_Section):
+    sources: list[str] = Field(default_factory=list)
+    embeddings: bool = False
+    budget_tokens: int = 1500
+
+
+class UIConfig(_Section):
+    theme: str = "deepcode-dark"
+    keys: dict[str, str] = Field(default_factory=dict, description="binding id -> key")
+    log_lines: int = 5000
+
+
+_paths: ContextVar[tuple[Path | None, Path | None]] = ContextVar("deepcode_config_paths", default=(None, None))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DEEPCODE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    runs_dir: Path = Field(default_factory=default_runs_dir)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    codegen: CodegenConfig = Field(default_factory=CodegenConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    rag: RagConfig = Field(default_factory=RagConfig)
+    ui: UIConfig = Field(default_factory=UIConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        project, user = _paths.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        for path in (project, user):
+            if path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def model_for(self, role: str) -> str | None:
+        """The model string configured for ``role`` (or the default), if any."""
+        return getattr(self.models, role, None) or self.models.default

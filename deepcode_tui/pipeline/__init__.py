@@ -1,0 +1,1 @@
+"""The orchestrator: phases, approval gates, resume."""

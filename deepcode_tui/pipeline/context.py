@@ -1,0 +1,34 @@
+"""What every phase receives: the run, the bus, the settings and the gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deepcode_tui.config.settings import Settings
+from deepcode_tui.events.bus import EventBus
+from deepcode_tui.events.models import Event, LogMessage
+from deepcode_tui.pipeline.gate import ApprovalGate
+from deepcode_tui.store.run import RunStore
+
+
+@dataclass
+class RunContext:
+    store: RunStore
+    bus: EventBus
+    settings: Settings
+    gate: ApprovalGate
+    # Long-lived helpers created by phases and shared with later ones (the model
+    # gateway, the loaded document index ...), keyed by name.
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.store.root
+
+    async def emit(self, event: Event) -> Event:
+        return await self.bus.publish(event)
+
+    async def log(self, message: str, *, level: str = "info", phase: str = "") -> None:
+        await self.emit(LogMessage(message=message, level=level, phase=phase))  # type: ignore[arg-type]

