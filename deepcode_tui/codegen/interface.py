@@ -141,7 +141,7 @@ class SymbolUse(_M):
     member: str | None = None  # method called on an instance of ``symbol``
     line: int = 0
     call: CallShape | None = None
-    construct: bool = False  # JS ``new X(...)``
+    is_new: bool = False  # JS ``new X(...)``
 
 
 def check_python_call(params: list[Param], call: CallShape) -> str | None:

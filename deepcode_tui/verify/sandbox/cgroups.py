@@ -71,10 +71,10 @@ class Cgroup:
                 events = (mem / "memory.events").read_text()
                 return any(line.split()[0] == "oom_kill" and int(line.split()[1]) > 0
                            for line in events.splitlines() if line.strip())
-            return int((mem / "memory.failcnt").read_text().strip() or 0) > 0 and any(
-                line.startswith("oom_kill ") and int(line.split()[1]) > 0
-                for line in (mem / "memory.oom_control").read_text().splitlines()
-            )
+            for line in (mem / "memory.oom_control").read_text().splitlines():
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1]) > 0
+            return int((mem / "memory.failcnt").read_text().strip() or 0) > 0
         except (OSError, ValueError, IndexError):
             return False
 
