@@ -38,7 +38,11 @@ want="$(cat pyproject.toml; echo "extras=$extras")"
 stamp=.venv/.bootstrap-stamp
 if [[ ! -f $stamp ]] || [[ "$(cat "$stamp")" != "$want" ]]; then
   log "installing deepcode-tui[$extras] into .venv (the embedded model's llama.cpp compiles once, ~6 min)"
-  .venv/bin/python -m pip install -q -e ".[${extras}]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
-  .venv/bin/python -c "import deepcode_tui.cli" || { log "install failed"; exit 1; }
+  if ! .venv/bin/python -m pip install -q -e ".[${extras}]" >.venv/bootstrap.log 2>&1; then
+    log "pip install failed; the last lines of .venv/bootstrap.log:"
+    tail -n 20 .venv/bootstrap.log >&2
+    exit 1
+  fi
+  .venv/bin/python -c "import deepcode_tui.cli" || { log "install failed: deepcode_tui does not import"; exit 1; }
   printf '%s' "$want" >"$stamp"
 fi
