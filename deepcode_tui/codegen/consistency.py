@@ -28,8 +28,41 @@ from deepcode_tui.codegen.memory import MemoryEntry, MemoryStore
 from deepcode_tui.codegen.resolve import ModuleIndex
 
 _MAX_DEPTH = 6
-_DATACLASS_DECORATORS = ("dataclass", "dataclasses.dataclass", "attr.s", "attrs.define", "define", "frozen")
+# attrs classes are not judged: their attr.ib() fields carry no annotation to read
+_DATACLASS_DECORATORS = ("dataclass", "dataclasses.dataclass", "pydantic.dataclasses.dataclass")
+# set on every Python module object by the import system
+_MODULE_ATTRS = {
+    "__file__",
+    "__name__",
+    "__doc__",
+    "__path__",
+    "__spec__",
+    "__loader__",
+    "__package__",
+    "__dict__",
+}
 Definition = ClassInfo | FunctionSig | ConstantInfo
+
+
+# class decorators that leave the constructor as the class body defines it
+_TRANSPARENT_CLASS_DECORATORS = frozenset(
+    [
+        "total_ordering",
+        "functools.total_ordering",
+        "final",
+        "typing.final",
+        "runtime_checkable",
+        "typing.runtime_checkable",
+        "unique",
+        "enum.unique",
+        "rich.repr.auto",
+        "auto",
+    ]
+) | frozenset(_DATACLASS_DECORATORS)
+
+
+def _is_dataclass(cls: ClassInfo) -> bool:
+    return any(d.split("(")[0] in _DATACLASS_DECORATORS for d in cls.decorators)
 
 
 class _Checker:
@@ -47,6 +80,8 @@ class _Checker:
 
     def has_symbol(self, entry: MemoryEntry, name: str, depth: int = 0) -> bool:
         iface = entry.interface
+        if entry.language == "python" and name in _MODULE_ATTRS:
+            return True
         if iface.dynamic or name in iface.defined_names or iface.find(name) is not None:
             return True
         if depth < _MAX_DEPTH:
@@ -61,7 +96,9 @@ class _Checker:
                 return True
         return False
 
-    def definition(self, entry: MemoryEntry, name: str, depth: int = 0) -> tuple[MemoryEntry, Definition] | None:
+    def definition(
+        self, entry: MemoryEntry, name: str, depth: int = 0
+    ) -> tuple[MemoryEntry, Definition] | None:
         """Where ``name`` is really defined, following re-exports through project imports."""
         found = entry.interface.find(name)
         if found is not None:
@@ -80,15 +117,15 @@ class _Checker:
 
     def constructor(self, entry: MemoryEntry, cls: ClassInfo, depth: int = 0) -> list[Param] | None:
         """The parameters ``cls(...)`` binds, or None when they cannot be known from memory."""
-        init = cls.method("__init__") or cls.method("constructor")
+        init = cls.method("__init__") or cls.method("constructor") or cls.method("__new__")
         if init is not None:
             params = init.bound_params() if entry.language == "python" else init.params
             return [p for p in params if p.name != "this"]
         bases = [b for b in cls.bases if b not in ("object",)]
-        bares = {d.split("(")[0] for d in cls.decorators}
-        if entry.language == "python" and bares & set(_DATACLASS_DECORATORS) and not bases:
-            kw_only = any("kw_only=True" in d.replace(" ", "") for d in cls.decorators)
-            return [p.model_copy(update={"kind": "keyword_only" if kw_only else "positional"}) for p in cls.fields]
+        if any(d.split("(")[0] not in _TRANSPARENT_CLASS_DECORATORS for d in cls.decorators):
+            return None  # an unknown class decorator may build its own __init__
+        if entry.language == "python" and _is_dataclass(cls):
+            return self.dataclass_fields(entry, cls, depth)
         if bases in (["NamedTuple"], ["typing.NamedTuple"]):
             return list(cls.fields)
         if bases in (["BaseModel"], ["pydantic.BaseModel"]):
@@ -104,10 +141,35 @@ class _Checker:
                 return self.constructor(hit[0], hit[1], depth + 1)
         return None
 
+    def dataclass_fields(self, entry: MemoryEntry, cls: ClassInfo, depth: int) -> list[Param] | None:
+        """A dataclass's ``__init__``: inherited dataclass fields, then its own (None if a base is unknown)."""
+        fields: dict[str, Param] = {}
+        for base in reversed([b for b in cls.bases if b != "object"]):
+            hit = self.definition(entry, base) if depth < _MAX_DEPTH else None
+            if hit is None or not isinstance(hit[1], ClassInfo):
+                return None
+            if _is_dataclass(hit[1]):
+                inherited = self.dataclass_fields(hit[0], hit[1], depth + 1)
+                if inherited is None:
+                    return None
+                fields.update((p.name, p) for p in inherited)
+        kw_only = any("kw_only=True" in d.replace(" ", "") for d in cls.decorators)
+        for p in cls.fields:
+            ann, default = p.annotation or "", (p.default or "").replace(" ", "")
+            if ann in ("KW_ONLY", "dataclasses.KW_ONLY"):
+                kw_only = True  # the sentinel: every later field is keyword-only
+                continue
+            if "init=False" in default:
+                continue
+            kw = kw_only or "kw_only=True" in default
+            fields[p.name] = p.model_copy(update={"kind": "keyword_only" if kw else "positional"})
+        return list(fields.values())
+
     # --- checks -----------------------------------------------------------
 
-    def check_arity(self, where: MemoryEntry, use: SymbolUse, target: MemoryEntry, params: list[Param],
-                    what: str) -> None:
+    def check_arity(
+        self, where: MemoryEntry, use: SymbolUse, target: MemoryEntry, params: list[Param], what: str
+    ) -> None:
         call = use.call or CallShape()
         if target.language == "python":
             why = check_python_call(params, call)
@@ -122,13 +184,25 @@ class _Checker:
         for e in entry.imports:
             if e.kind == "unresolved":
                 shown = e.module + (f" import {e.name}" if e.name else "")
-                self.add(entry.path, e.line, "unresolved_import", f"{shown!r}: no project file provides this module")
+                self.add(
+                    entry.path,
+                    e.line,
+                    "unresolved_import",
+                    f"{shown!r}: no project file provides this module",
+                )
             elif e.kind == "project" and e.file is not None:
                 target = self.by_path.get(e.file)
                 if target is None:
-                    self.add(entry.path, e.line, "missing_file", f"imports {e.file}, which has not been written")
+                    self.add(
+                        entry.path, e.line, "missing_file", f"imports {e.file}, which has not been written"
+                    )
                 elif e.symbol and not self.has_symbol(target, e.symbol):
-                    self.add(entry.path, e.line, "missing_symbol", f"imports {e.symbol!r} from {e.file}, which does not define it")
+                    self.add(
+                        entry.path,
+                        e.line,
+                        "missing_symbol",
+                        f"imports {e.symbol!r} from {e.file}, which does not define it",
+                    )
         for use in entry.uses:
             self.check_use(entry, use)
 
@@ -137,7 +211,12 @@ class _Checker:
         if target is None:
             return  # reported once, at the import
         if not self.has_symbol(target, use.symbol):
-            self.add(entry.path, use.line, "missing_symbol", f"uses {use.symbol!r} from {use.file}, which does not define it")
+            self.add(
+                entry.path,
+                use.line,
+                "missing_symbol",
+                f"uses {use.symbol!r} from {use.file}, which does not define it",
+            )
             return
         hit = self.definition(target, use.symbol)
         if hit is None:
@@ -150,6 +229,8 @@ class _Checker:
         if use.call is None:
             return
         if isinstance(d, FunctionSig):
+            if not d.signature_known():
+                return
             params = d.params if d.kind == "function" else d.bound_params()
             self.check_arity(entry, use, owner, params, f"{d.name}()")
         elif isinstance(d, ClassInfo) and d.kind == "class":
@@ -161,11 +242,20 @@ class _Checker:
         m = cls.method(use.member or "")
         if m is None:
             known_all = not [b for b in cls.bases if b != "object"]
-            if known_all and use.member not in {p.name for p in cls.fields} and not use.member.startswith("_"):
-                self.add(entry.path, use.line, "missing_member",
-                         f"calls {cls.name}.{use.member}(), but {owner.path} defines no such method", "warning")
+            if (
+                known_all
+                and use.member not in {p.name for p in cls.fields}
+                and not use.member.startswith("_")
+            ):
+                self.add(
+                    entry.path,
+                    use.line,
+                    "missing_member",
+                    f"calls {cls.name}.{use.member}(), but {owner.path} defines no such method",
+                    "warning",
+                )
             return
-        if use.call is not None and m.kind != "property":
+        if use.call is not None and m.kind != "property" and m.signature_known():
             params = m.params if m.kind == "staticmethod" or owner.language != "python" else m.bound_params()
             self.check_arity(entry, use, owner, params, f"{cls.name}.{m.name}()")
 

@@ -6,7 +6,7 @@ discriminator so :data:`CodegenEvent` parses any of them back.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -100,16 +100,14 @@ class FindingRaised(_Event):
 
 
 CodegenEvent = Annotated[
-    Union[
-        FileStarted,
-        ContextMeter,
-        FileWritten,
-        FileSkipped,
-        FileFailed,
-        ReplyRejected,
-        MemoryEntryAdded,
-        HumanEditDetected,
-        FindingRaised,
-    ],
+    FileStarted
+    | ContextMeter
+    | FileWritten
+    | FileSkipped
+    | FileFailed
+    | ReplyRejected
+    | MemoryEntryAdded
+    | HumanEditDetected
+    | FindingRaised,
     Field(discriminator="type"),
 ]

@@ -14,7 +14,38 @@ from pydantic import BaseModel, ConfigDict, Field
 ParamKind = Literal["positional_only", "positional", "var_positional", "keyword_only", "var_keyword"]
 FunctionKind = Literal["function", "method", "staticmethod", "classmethod", "property"]
 
-_DEFAULT_SHOWN = 24  # characters of a default value shown in a rendered signature
+_DEFAULT_SHOWN = 24
+# decorators that keep a function's parameters as written
+_TRANSPARENT_DECORATORS = frozenset(
+    [
+        "staticmethod",
+        "classmethod",
+        "property",
+        "cached_property",
+        "functools.cached_property",
+        "cache",
+        "functools.cache",
+        "lru_cache",
+        "functools.lru_cache",
+        "overload",
+        "typing.overload",
+        "abstractmethod",
+        "abc.abstractmethod",
+        "override",
+        "typing.override",
+        "typing_extensions.override",
+        "final",
+        "typing.final",
+        "deprecated",
+        "warnings.deprecated",
+        "contextmanager",
+        "contextlib.contextmanager",
+        "asynccontextmanager",
+        "contextlib.asynccontextmanager",
+        "wraps",
+        "functools.wraps",
+    ]
+)  # characters of a default value shown in a rendered signature
 
 
 class _M(BaseModel):
@@ -39,7 +70,12 @@ class FunctionSig(_M):
     returns: str | None = None
     is_async: bool = False
     kind: FunctionKind = "function"
+    decorators: list[str] = Field(default_factory=list)
     line: int = 0
+
+    def signature_known(self) -> bool:
+        """False when a decorator may change what callers pass (``@click.command``, ``@composite``)."""
+        return all(d.split("(")[0] in _TRANSPARENT_DECORATORS for d in self.decorators)
 
     def signature(self, language: str = "python") -> str:
         """``(a, b: int = 1, *args) -> str`` (Python) or ``(a: number, b?: T): R`` (JS/TS)."""
@@ -49,9 +85,9 @@ class FunctionSig(_M):
 
     def bound_params(self) -> list[Param]:
         """Parameters a caller passes: ``self``/``cls`` dropped for instance and class methods."""
-        if self.kind in ("method", "classmethod", "property") and self.params:
-            if self.params[0].kind in ("positional_only", "positional"):
-                return self.params[1:]
+        bound = self.kind in ("method", "classmethod", "property")
+        if bound and self.params and self.params[0].kind in ("positional_only", "positional"):
+            return self.params[1:]
         return list(self.params)
 
 

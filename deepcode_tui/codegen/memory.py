@@ -21,6 +21,7 @@ from deepcode_tui.codegen.extract_python import extract_python
 from deepcode_tui.codegen.interface import ClassInfo, FunctionSig, ImportEdge, Interface, SymbolUse
 from deepcode_tui.codegen.resolve import ModuleIndex
 from deepcode_tui.errors import RunStoreError
+from deepcode_tui.tokens import count_tokens
 from deepcode_tui.treesitter import language_for_path
 
 Origin = Literal["generated", "human", "existing"]
@@ -62,7 +63,8 @@ class MemoryEntry(BaseModel):
             lines.append(f"  {_render_function(f, lang)}")
         if self.interface.constants:
             items = [
-                k.name + (f" = {k.value}" if k.value and not compact else "") for k in self.interface.constants
+                k.name + (f" = {k.value}" if k.value and not compact else "")
+                for k in self.interface.constants
             ]
             lines.append("  constants: " + ", ".join(items))
         if self.interface.all_names is not None and not compact and lang == "python":
@@ -107,7 +109,10 @@ def _render_class(c: ClassInfo, lang: str, compact: bool) -> str:
     head = f"  {c.kind} {c.name}" + (f"({', '.join(c.bases)})" if c.bases else "")
     rows = [head]
     if c.fields and (c.kind != "class" or any("dataclass" in d for d in c.decorators) or lang != "python"):
-        rows.append("    fields: " + ", ".join(p.name + (f": {p.annotation}" if p.annotation else "") for p in c.fields))
+        rows.append(
+            "    fields: "
+            + ", ".join(p.name + (f": {p.annotation}" if p.annotation else "") for p in c.fields)
+        )
     for m in c.methods:
         if m.name.startswith("__") and m.name not in _RENDERED_DUNDERS:
             continue
@@ -176,6 +181,8 @@ class MemoryStore:
         self.path = Path(run_dir) / "memory" / "entries.jsonl"
         self.durable = durable
         self._entries: dict[str, MemoryEntry] = {}
+        self._symbols: dict[str, set[str]] = {}  # public name -> paths defining it
+        self._rendered: dict[tuple[str, str, bool], tuple[str, int]] = {}
         self._load()
 
     def _load(self) -> None:
@@ -184,7 +191,9 @@ class MemoryStore:
         try:
             data = self.path.read_bytes()
         except OSError as e:
-            raise RunStoreError(f"cannot read {self.path}: {e.strerror}", "check the run directory's permissions") from e
+            raise RunStoreError(
+                f"cannot read {self.path}: {e.strerror}", "check the run directory's permissions"
+            ) from e
         lines = data.split(b"\n")
         good_end = 0
         offset = 0
@@ -210,10 +219,14 @@ class MemoryStore:
                 fh.truncate(good_end)
 
     def _set(self, entry: MemoryEntry) -> None:
-        if entry.deleted:
-            self._entries.pop(entry.path, None)
-        else:
+        old = self._entries.pop(entry.path, None)
+        if old is not None:
+            for name in _public_names(old):
+                self._symbols.get(name, set()).discard(old.path)
+        if not entry.deleted:
             self._entries[entry.path] = entry
+            for name in _public_names(entry):
+                self._symbols.setdefault(name, set()).add(entry.path)
 
     def append(self, entry: MemoryEntry) -> None:
         """Persist ``entry`` (one line, flushed; fsynced when durable) and make it current."""
@@ -248,5 +261,19 @@ class MemoryStore:
 
     def defining(self, symbol: str) -> list[MemoryEntry]:
         """Entries whose public interface defines ``symbol`` (a bare or ``Class.member`` name)."""
-        head = symbol.split(".")[0]
-        return [e for e in self._entries.values() if e.interface.find(head) is not None]
+        paths = self._symbols.get(symbol.split(".")[0], set())
+        return [self._entries[p] for p in sorted(paths) if p in self._entries]
+
+    def rendered(self, entry: MemoryEntry, *, compact: bool = False) -> tuple[str, int]:
+        """(``entry.render(compact=...)``, its token count), cached per content."""
+        key = (entry.path, entry.content_hash + entry.purpose + ",".join(entry.consumers), compact)
+        hit = self._rendered.get(key)
+        if hit is None:
+            text = entry.render(compact=compact)
+            hit = self._rendered[key] = (text, count_tokens(text))
+        return hit
+
+
+def _public_names(entry: MemoryEntry) -> list[str]:
+    i = entry.interface
+    return [c.name for c in i.classes] + [f.name for f in i.functions] + [k.name for k in i.constants]

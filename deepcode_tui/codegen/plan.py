@@ -22,7 +22,7 @@ def normalise_plan_path(path: str) -> str:
     them with a finding instead of silently rewriting them.
     """
     p = path.strip().replace("\\", "/")
-    if not p or p.startswith("/") or p.startswith("~"):
+    if not p or p.startswith(("/", "~")):
         return p
     norm = posixpath.normpath(p)
     return "" if norm == "." else norm

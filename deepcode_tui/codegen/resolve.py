@@ -15,9 +15,40 @@ from collections.abc import Iterable
 _PY_SUFFIXES = (".py", ".pyi")
 _JS_EXTS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs")
 _NODE_BUILTINS = frozenset(
-    "assert buffer child_process cluster console crypto dgram dns events fs http http2 https net os "
-    "path perf_hooks process querystring readline stream string_decoder timers tls tty url util "
-    "v8 vm worker_threads zlib module".split()
+    [
+        "assert",
+        "buffer",
+        "child_process",
+        "cluster",
+        "console",
+        "crypto",
+        "dgram",
+        "dns",
+        "events",
+        "fs",
+        "http",
+        "http2",
+        "https",
+        "net",
+        "os",
+        "path",
+        "perf_hooks",
+        "process",
+        "querystring",
+        "readline",
+        "stream",
+        "string_decoder",
+        "timers",
+        "tls",
+        "tty",
+        "url",
+        "util",
+        "v8",
+        "vm",
+        "worker_threads",
+        "zlib",
+        "module",
+    ]
 )
 _SRC_ROOTS = ("src", "lib")
 
@@ -39,7 +70,10 @@ class ModuleIndex:
     """Where each module of a project lives."""
 
     def __init__(self, project_files: Iterable[str]) -> None:
-        self.files: frozenset[str] = frozenset(project_files)
+        # paths that escape the repo are rejected elsewhere; here they would resolve nothing
+        self.files: frozenset[str] = frozenset(
+            f for f in project_files if f and not f.startswith(("/", "../", "~")) and f != ".."
+        )
         self._root: dict[str, str] = {}
         for f in sorted(self.files):
             name = _module_name(f)
@@ -51,7 +85,7 @@ class ModuleIndex:
         self._dirs: set[str] = set()
         for f in self.files:
             d = posixpath.dirname(f)
-            while d:
+            while d and d not in self._dirs:
                 self._dirs.add(d)
                 d = posixpath.dirname(d)
         self._top = {m.split(".")[0] for m in self._root}
@@ -85,15 +119,31 @@ class ModuleIndex:
             f = self._py_lookup(module, base)
             if f is not None:
                 return f, True
+        # A script's directory is first on sys.path ("python train.py" next to
+        # model.py), and scripts are often run from a parent directory; a file in
+        # a package (any ancestor with __init__.py) never sees its siblings this way.
+        # Here a standard-library name wins: a generated "utils/logging.py" is not
+        # what "import logging" means.
+        top = module.split(".")[0]
         here = posixpath.dirname(importer)
-        if here:
-            f = self._py_lookup(module, here)
+        script_dirs = self._script_dirs(here) if top not in sys.stdlib_module_names else []
+        for d in script_dirs:
+            f = self._py_lookup(module, d)
             if f is not None:
                 return f, True
-        top = module.split(".")[0]
-        if top in self._top or (here and self._is_package_dir(top, here)):
+        if top in self._top or any(self._is_package_dir(top, d) for d in script_dirs):
             return None, True
         return None, False
+
+    def _script_dirs(self, here: str) -> list[str]:
+        dirs: list[str] = []
+        d = here
+        while d:
+            if posixpath.join(d, "__init__.py") in self.files:
+                return []
+            dirs.append(d)
+            d = posixpath.dirname(d)
+        return dirs
 
     def python_from(
         self, importer: str, module: str, level: int, name: str
@@ -110,7 +160,7 @@ class ModuleIndex:
                 return f, None, True
         f, is_proj = self.python_module(importer, module, level)
         if f is not None:
-            return f, name, True
+            return f, (None if name == "*" else name), True
         return None, None, is_proj
 
     def _relative_base(self, importer: str, level: int) -> str | None:

@@ -9,8 +9,8 @@ from deepcode_tui.ingest.models import Hyperparameter, Reference
 # ---- hyperparameters ------------------------------------------------------
 
 _NUM = (
-    r"(?:\d+(?:[.,]\d+)*(?:\s*[×x\*]\s*10\s*(?:\^|\*\*)?\s*\{?[−\-–]?\d+\}?)?"
-    r"|10\s*(?:\^|\*\*)?\s*\{?[−\-–]\d+\}?)"
+    r"(?:10\s*(?:\^|\*\*)?\s*\{?[−\-–]\d+\}?"
+    r"|\d+(?:[.,]\d+)*(?:\s*[×x\*]\s*10\s*(?:\^|\*\*)?\s*\{?[−\-–]?\d+\}?)?)"
     r"(?:\s*[eE][−\-+]?\d+)?(?:\s?[kKMB](?![a-zA-Z]))?%?"
 )
 # Names written out in prose; each maps to a regex fragment.
@@ -45,8 +45,9 @@ _NAMES = [
 _NAME_RE = "|".join(f"(?:{n})" for n in _NAMES)
 # "learning rate of 1e-4", "batch size = 32", "dropout rate Pdrop = 0.1", "dropout to 0.1"
 _NAME_THEN_VALUE = re.compile(
-    rf"(?P<name>{_NAME_RE})(?:\s+(?:\(?[A-Za-zα-ωΑ-Ω][\w]{{0,10}}\)?))?\s*"
-    rf"(?:of|=|:|is|was|were|set to|to|equal to|:=|≈)\s*(?:value\s+)?(?:[A-Za-zα-ωϵ][\w]{{0,8}}\s*=\s*)?(?P<value>{_NUM})",
+    rf"(?P<name>{_NAME_RE})(?:\s+\(?[A-Za-zα-ωΑ-Ω][\w]{{0,10}}\)?(?=\s*:?=))?\s*"
+    rf"(?:(?:of|=|:|is|was|were|set to|to|equal to|:=|≈)\s*)?(?:value\s+)?"
+    rf"(?:[A-Za-zα-ωϵ][\w]{{0,8}}\s*=\s*)?(?P<value>{_NUM})",
     re.IGNORECASE,
 )
 # "100K steps", "6 layers", "8 heads", "4000 warmup steps", "a batch size of" handled above
@@ -61,6 +62,43 @@ _SYMBOL_EQ = re.compile(
 )
 # Symbols that are not hyperparameters (loop indices, equation numbers, sizes of data).
 _SYMBOL_STOP = {"i", "j", "n", "t", "x", "y", "k", "p", "page", "eq", "fig", "table", "figure", "year", "f1"}
+_ANY_DIGIT = re.compile(r"\d")
+# Cheap pre-check: a sentence without any of these words cannot match the named patterns.
+_KEYWORDS = (
+    "learning",
+    "lr",
+    "batch",
+    "epoch",
+    "step",
+    "warm",
+    "dropout",
+    "decay",
+    "momentum",
+    "smoothing",
+    "clip",
+    "gradient",
+    "length",
+    "size",
+    "dim",
+    "width",
+    "head",
+    "layer",
+    "beam",
+    "penalty",
+    "temperature",
+    "top",
+    "seed",
+    "kl ",
+    "discount",
+    "kernel",
+    "stride",
+    "rank",
+    "sample",
+    "iteration",
+    "unit",
+    "token",
+    "gpu",
+)
 _SENT_SPLIT = re.compile(r"(?<=[.;])\s+(?=[A-Z(])")
 
 
@@ -83,16 +121,24 @@ def find_hyperparameters(text: str, *, section_id: str = "", page: int | None = 
         if key in seen:
             return
         seen.add(key)
-        out.append(Hyperparameter(name=name, value=value, section_id=section_id, page=page, context=ctx[:300]))
+        out.append(
+            Hyperparameter(name=name, value=value, section_id=section_id, page=page, context=ctx[:300])
+        )
 
+    if not _ANY_DIGIT.search(text):
+        return out
     for sent in _SENT_SPLIT.split(text):
         s = " ".join(sent.split())
-        if not s or len(s) > 2000:
+        if not s or len(s) > 2000 or not _ANY_DIGIT.search(s):
             continue
-        for m in _NAME_THEN_VALUE.finditer(s):
-            add(m.group("name"), m.group("value"), s)
-        for m in _VALUE_THEN_NAME.finditer(s):
-            add(m.group("name"), m.group("value"), s)
+        low = s.lower()
+        if any(k in low for k in _KEYWORDS):
+            for m in _NAME_THEN_VALUE.finditer(s):
+                add(m.group("name"), m.group("value"), s)
+            for m in _VALUE_THEN_NAME.finditer(s):
+                add(m.group("name"), m.group("value"), s)
+        if "=" not in s:
+            continue
         for m in _SYMBOL_EQ.finditer(s):
             name = m.group("name")
             if name.lower() in _SYMBOL_STOP or name.isdigit():
@@ -102,7 +148,9 @@ def find_hyperparameters(text: str, *, section_id: str = "", page: int | None = 
     return out
 
 
-def hyperparameters_from_table(rows: list[list[str]], *, section_id: str = "", page: int | None = None) -> list[Hyperparameter]:
+def hyperparameters_from_table(
+    rows: list[list[str]], *, section_id: str = "", page: int | None = None
+) -> list[Hyperparameter]:
     """Two-column "name | value" rows of a hyperparameter table."""
     out = []
     for cells in rows:
@@ -110,9 +158,20 @@ def hyperparameters_from_table(rows: list[list[str]], *, section_id: str = "", p
         if len(cells) != 2:
             continue
         name, value = cells
-        if re.fullmatch(r"[A-Za-zα-ωΑ-Ω][\w \-/().αβγδϵεηλτ]{0,40}", name) and re.search(r"\d", value) and len(value) < 40:
-            out.append(Hyperparameter(name=name, value=_norm_value(value), section_id=section_id, page=page,
-                                      context=" | ".join(cells)))
+        if (
+            re.fullmatch(r"[A-Za-zα-ωΑ-Ω][\w \-/().αβγδϵεηλτ]{0,40}", name)
+            and re.search(r"\d", value)
+            and len(value) < 40
+        ):
+            out.append(
+                Hyperparameter(
+                    name=name,
+                    value=_norm_value(value),
+                    section_id=section_id,
+                    page=page,
+                    context=" | ".join(cells),
+                )
+            )
     return out
 
 
@@ -122,7 +181,7 @@ REFERENCES_TITLE = re.compile(
     r"^(?:references?|bibliography|literature cited|works cited|cited literature|references and notes)$",
     re.IGNORECASE,
 )
-_LABEL = re.compile(r"^\s*(?:\[(?P<b>[\w+\-. ]{1,20})\]|(?P<n>\d{1,4})\.(?=\s))\s*")
+_LABEL = re.compile(r"^\s*(?:\[(?P<b>[\w+\-. ]{1,20})\]|(?P<n>\d{1,3})\.(?=\s))\s*")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'{}|\\^`\]]+", re.IGNORECASE)
 _GITHUB = re.compile(r"(?<![\w/.])(?:github\.com|gitlab\.com)/[\w.\-]+/[\w.\-]+", re.IGNORECASE)
 _ARXIV = re.compile(r"(?:arXiv:\s*|arxiv\.org/(?:abs|pdf)/)(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
@@ -140,16 +199,34 @@ def _clean_url(u: str) -> str:
     return u
 
 
+_VENUE = re.compile(
+    r"\b(?:proceedings|conference|journal|workshop|arxiv|preprint|url|https?|doi|pp\.|vol\.|"
+    r"press|transactions|symposium|advances in|in:|editors?|eds\.)",
+    re.IGNORECASE,
+)
+_INITIAL = re.compile(r"(?:^|[\s,])[A-Z]\.?(?=,|\s|$)")
+
+
 def _guess_title(body: str, year: int | None) -> str:
-    parts = [p.strip() for p in _REF_SPLIT.split(body) if p.strip()]
-    if len(parts) < 2:
-        return ""
-    cand = parts[1]
-    # Author-year styles put "(2019)" or "2019" right after the authors.
-    if year is not None and re.fullmatch(r"\(?\s*%d[a-z]?\s*\)?" % year, cand) and len(parts) > 2:
-        cand = parts[2]
-    cand = re.sub(r"^\(?\d{4}[a-z]?\)?\.?\s*", "", cand).strip(" .“”\"")
-    return cand if 3 <= len(cand) <= 300 else ""
+    """The sentence of an entry most like a title: not the authors (initials, commas), not the venue."""
+    parts = [p.strip(' .“”"') for p in re.split(r"\.\s+", body) if p.strip(' .“”"')]
+    best, best_score = "", 0.0
+    for k, p in enumerate(parts):
+        p = re.sub(r"^\(?\d{4}[a-z]?\)?\.?\s*", "", p).strip()
+        words = p.split()
+        if len(words) < 2 or len(p) > 300:
+            continue
+        score = min(len(words), 12) / 12 + (0.3 if k in (1, 2, 3) else 0.0)
+        score -= 0.4 * len(_INITIAL.findall(p)) + 0.25 * p.count(",")
+        if re.search(r",? and [A-Z]", p) and "," in p:  # "A. Smith, B. Jones, and C. Lee"
+            score -= 0.5
+        if p.startswith("In ") or _VENUE.search(p):
+            score -= 1.0
+        if year is not None and str(year) in p:
+            score -= 0.3
+        if score > best_score:
+            best, best_score = p, score
+    return best
 
 
 def parse_reference(text: str, n: int) -> Reference:
@@ -160,9 +237,15 @@ def parse_reference(text: str, n: int) -> Reference:
     body = text
     if m:
         label = m.group("b") or m.group("n") or ""
-        body = text[m.end():]
-    # URLs broken across lines ("https://github.com/ foo/bar") were joined with a space; rejoin.
-    joined = re.sub(r"((?:https?://|www\.)\S*/)\s+(?=[\w\-])", r"\1", body)
+        body = text[m.end() :]
+    # URLs broken across lines ("https://github.com/ foo/bar", "https: //x.org") were joined with a
+    # space; rejoin them.
+    joined = re.sub(r"\b(https?:)\s+//", r"\1//", body)
+    for _ in range(6):  # a URL may be broken over several lines
+        again = re.sub(r"((?:https?://|www\.)\S*[./\-_?=&#])\s+(?=[\w\-/])", r"\1", joined)
+        if again == joined:
+            break
+        joined = again
     urls = [_clean_url(u) for u in _URL.findall(joined)]
     for g in _GITHUB.findall(joined):
         url = _clean_url("https://" + g)

@@ -16,12 +16,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from deepcode_tui.errors import RunStoreError
-from deepcode_tui.ingest.atomic import atomic_write_text
+from deepcode_tui.store.atomic import write_text_atomic as atomic_write_text
 
 Format = Literal["pdf", "markdown", "latex", "text", "requirement"]
 ChunkKind = Literal["text", "equation", "algorithm", "table", "caption", "code", "references"]
 
 SCHEMA_VERSION = 1
+INDEX_FILENAME = "document_index.json"  # the conventional name inside a run directory
 
 
 class Section(BaseModel):
@@ -170,7 +171,9 @@ class DocumentIndex(BaseModel):
         except FileNotFoundError:
             raise RunStoreError(f"No document index at {path}", "run the ingest step again") from None
         except OSError as e:
-            raise RunStoreError(f"Cannot read document index {path}: {e.strerror}", "check permissions") from None
+            raise RunStoreError(
+                f"Cannot read document index {path}: {e.strerror}", "check permissions"
+            ) from None
         try:
             data = json.loads(raw)
             if data.get("schema_version", SCHEMA_VERSION) > SCHEMA_VERSION:
@@ -181,7 +184,8 @@ class DocumentIndex(BaseModel):
             return cls.model_validate(data)
         except (json.JSONDecodeError, ValidationError, AttributeError) as e:
             raise RunStoreError(
-                f"Document index {path} is damaged ({type(e).__name__})", "delete it and re-run the ingest step"
+                f"Document index {path} is damaged ({type(e).__name__})",
+                "delete it and re-run the ingest step",
             ) from None
 
     # ---- query API (what agents call) ---------------------------------

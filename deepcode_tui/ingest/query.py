@@ -20,8 +20,56 @@ _LEADING_NUMBER = re.compile(r"^((?:[A-Z]|\d{1,3})(?:\.\d{1,3})*)\.?\s+(.+)$")
 # Fuzzy scores below this mean "no such section" rather than a wild guess.
 FUZZY_CUTOFF = 72.0
 _STOP = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
-    "they this to was will with we our from which can also than its been has have using use used via".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+        "we",
+        "our",
+        "from",
+        "which",
+        "can",
+        "also",
+        "than",
+        "its",
+        "been",
+        "has",
+        "have",
+        "using",
+        "use",
+        "used",
+        "via",
+    ]
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import warnings
 from typing import Any
 
 _lock = threading.Lock()
@@ -22,6 +23,8 @@ def _load() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
+    # litellm's own typed dicts trip a pydantic warning on the first tool call; not ours to fix.
+    warnings.filterwarnings("ignore", message=r".*is using the `ReadOnly` qualifier.*", category=UserWarning)
     litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banners on stdout
     litellm.telemetry = False
     return litellm

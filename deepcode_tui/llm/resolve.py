@@ -141,9 +141,7 @@ def resolve_role(
                 f"{var} is set but no model is configured for role {role!r}",
                 f"set models.default (deepcode.toml or DEEPCODE_MODELS__DEFAULT), e.g. `{provider}/<model>`",
             )
-        return ResolvedModel(
-            role=role, model=default, source=f"auto: {var} is set", litellm_model=default
-        )
+        return ResolvedModel(role=role, model=default, source=f"auto: {var} is set", litellm_model=default)
     if models.embedded:
         return ResolvedModel(
             role=role,

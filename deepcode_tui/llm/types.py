@@ -82,7 +82,9 @@ class ToolRunResult(BaseModel):
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     rounds: int = 0
     native: bool = True  # False when the JSON action protocol (fallback) was used
-    messages: list[dict[str, Any]] = Field(default_factory=list)  # the full conversation, for a follow-up call
+    messages: list[dict[str, Any]] = Field(
+        default_factory=list
+    )  # the full conversation, for a follow-up call
 
 
 class CallRecord(BaseModel):

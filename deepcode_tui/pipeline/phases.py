@@ -26,12 +26,12 @@ class IngestPhase:
         index = await asyncio.to_thread(
             load_document, source, pdf_engine=cfg.pdf_engine, timeout_s=cfg.timeout_s
         )
-        for note in getattr(index, "notices", []) or []:
+        for note in index.notes:
             await ctx.log(note, level="warning", phase=self.name)
         index.save(ctx.store.path("document", "index.json"))
         ctx.services["index"] = index
         sections = sum(1 for _ in index.all_sections())
-        pages = getattr(index, "page_count", 0) or 0
+        pages = index.page_count or 0
         await ctx.emit(
             DocumentIndexed(sections=sections, total_tokens=index.total_tokens, pages=pages, engine=index.engine)
         )
@@ -50,11 +50,13 @@ class _NotBuilt:
 
 
 def build_pipeline() -> Pipeline:
+    from deepcode_tui.blueprint.phase import ApprovalPhase, BlueprintPhase
+
     return Pipeline(
         [
             IngestPhase(),
-            _NotBuilt("blueprint"),
-            _NotBuilt("approval"),
+            BlueprintPhase(),
+            ApprovalPhase(),
             _NotBuilt("codegen"),
             _NotBuilt("verify"),
             _NotBuilt("report"),

@@ -8,6 +8,7 @@ one huge function cannot dominate an index or a prompt.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Literal
 
 from pydantic import BaseModel
@@ -92,8 +93,12 @@ class _Builder:
     def add(self, kind: ChunkKind, symbol: str, node: Node, signature: str, doc: str,
             text: str | None = None, start: Node | None = None) -> None:
         first = (start or node).start_point[0] + 1
-        body = text if text is not None else self.data[(start or node).start_byte : node.end_byte].decode(
-            "utf-8", "replace")
+        if text is None:
+            # Methods start mid-line: pad to their column so dedent aligns the body with "def".
+            col = (start or node).start_point[1]
+            raw = self.data[(start or node).start_byte : node.end_byte].decode("utf-8", "replace")
+            text = textwrap.dedent(" " * col + raw) if col else raw
+        body = text
         self.chunks.append(Chunk(
             id=f"{self.source}:{self.path}::{symbol}#{first}", source=self.source, path=self.path,
             language=self.language, kind=kind, symbol=symbol, signature=signature.strip(),

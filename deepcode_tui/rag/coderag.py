@@ -17,7 +17,14 @@ from pydantic import BaseModel, Field
 
 from deepcode_tui.rag.decide import FileNeed, RetrievalDecision, decide, format_context, gather_hits
 from deepcode_tui.rag.embeddings import Embedder
-from deepcode_tui.rag.events import Emit, RetrievalDecided, RetrievalDone, Summarize, emit_safely
+from deepcode_tui.rag.events import (
+    Emit,
+    RetrievalDecided,
+    RetrievalDone,
+    SourceSkipped,
+    Summarize,
+    emit_safely,
+)
 from deepcode_tui.rag.index import CodeIndex, IndexStats
 from deepcode_tui.rag.mapping import Relation, relate, save_relations
 from deepcode_tui.rag.sources import (
@@ -66,7 +73,7 @@ class CodeRAG:
         """
         need = FileNeed.of(file, request=request)
         budget = self.budget_tokens if budget_tokens is None else budget_tokens
-        decision = decide(need, self.index if self.index is not None else _EMPTY)
+        decision = decide(need, self.index, references=self.index is not None)
         await emit_safely(self.emit, RetrievalDecided(path=need.path, retrieve=decision.retrieve,
                                                       reason=decision.reason, score=decision.need,
                                                       signals=decision.signals))
@@ -83,13 +90,6 @@ class CodeRAG:
         await emit_safely(self.emit, RetrievalDone(path=need.path, hits=len(hits), tokens=tokens,
                                                    budget_tokens=budget, relations=len(relations)))
         return RagContext(path=need.path, decision=decision, context=text, tokens=tokens, relations=relations)
-
-
-class _NoIndex:
-    chunks: list = []
-
-
-_EMPTY: Any = _NoIndex()
 
 
 def index_dir_for(specs: list[str], cache_dir: Path | None = None) -> Path:
@@ -123,4 +123,14 @@ async def prepare_coderag(
     directory = index_dir or index_dir_for([r.source.spec for r in resolved], cache_dir)
     index = await asyncio.to_thread(CodeIndex, directory, embedder=embedder)  # type: ignore[arg-type]
     stats = await index.update_async(resolved, summarize=summarize, emit=emit)
-    return CodeRAG(index, run_dir=run_dir, emit=emit, budget_tokens=budget_tokens, skipped=skipped, stats=stats)
+    with_files = {entry.source for entry in index.files.values()}
+    for r in resolved:
+        if r.name not in with_files:
+            # Resolved but useless: say so, or the user wonders why nothing is ever retrieved.
+            s = SkippedSource(spec=r.source.spec, reason=f"reference source {r.source.spec} has no Python, "
+                              "JavaScript or TypeScript files to index",
+                              fix="point it at the directory that holds the code")
+            skipped.append(s)
+            await emit_safely(emit, SourceSkipped(spec=s.spec, reason=s.reason, fix=s.fix))
+    return CodeRAG(index if index.chunks else None, run_dir=run_dir, emit=emit, budget_tokens=budget_tokens,
+                   skipped=skipped, stats=stats)

@@ -13,7 +13,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
@@ -33,11 +33,13 @@ from deepcode_tui.rag.store import (
     write_generation,
 )
 from deepcode_tui.rag.summary import SummaryCache, derived_summary, model_summary
-from deepcode_tui.rag.tokenize import chunk_search_text, tokenize, tokenizer_id
+from deepcode_tui.rag.tokenize import chunk_embed_text, chunk_search_text, tokenize, tokenizer_id
 
 SearchMode = Literal["bm25", "embeddings", "hybrid"]
 RRF_K = 60
 EMBED_TEXT_CHARS = 1200
+# Bumped when what the model sees per chunk changes, so stored vectors are recomputed.
+EMBED_FORMAT = "nl-v1"
 
 
 class SearchHit(BaseModel):
@@ -70,66 +72,100 @@ class _Plan:
     removed: int = 0
 
 
+@dataclass(frozen=True)
+class _State:
+    """Everything a search reads, swapped in one assignment so a concurrent search
+    (the TUI querying while an update runs in a thread) never mixes two versions."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    sources: dict[str, SourceEntry] = field(default_factory=dict)
+    emb: np.ndarray | None = None
+    bm25: Any = None
+
+
 class CodeIndex:
     """A persistent, incrementally updated code index in ``directory``.
 
     ``embedder``: "auto" uses the packaged MiniLM when the ``[embeddings]`` extra is
-    installed, None disables embeddings, or pass any :class:`Embedder`.
+    installed, None disables embeddings, or pass any :class:`Embedder`. Searching is
+    safe while an update runs in another thread; two updates at once are not.
     """
 
     def __init__(self, directory: Path, *, embedder: Embedder | None | Literal["auto"] = "auto") -> None:
         self.directory = Path(directory)
         self.embedder: Embedder | None = load_default_embedder() if embedder == "auto" else embedder
         self.summaries = SummaryCache(self.directory / "summaries.json")
-        self.chunks: list[Chunk] = []
-        self.files: dict[str, FileEntry] = {}
-        self.sources: dict[str, SourceEntry] = {}
-        self._emb: np.ndarray | None = None
-        self._bm25 = None
         self._tokenizer = tokenizer_id()
-        self._load()
+        self._state = self._load()
 
     # ------------------------------------------------------------------ state
-    def _load(self) -> None:
+    def _load(self) -> _State:
         gen = read_generation(self.directory)
         if gen is None:
-            return
-        self.chunks, self.files, self.sources = gen.chunks, gen.manifest.files, gen.manifest.sources
-        if self.embedder is not None and gen.manifest.embedder == self.embedder.name:
-            self._emb = gen.embeddings
-        if gen.manifest.tokenizer == self._tokenizer:
-            self._bm25 = load_bm25(gen.directory)
-        if self._bm25 is None:
-            self._bm25 = self._build_bm25()
+            return _State()
+        files = gen.manifest.files
+        emb = gen.embeddings if self.embedder is not None and gen.manifest.embedder == self._embedder_id else None
+        bm25 = load_bm25(gen.directory) if gen.manifest.tokenizer == self._tokenizer else None
+        if bm25 is None:
+            bm25 = self._build_bm25(gen.chunks, files)
+        return _State(gen.chunks, files, gen.manifest.sources, emb, bm25)
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """All chunks, in index order (do not mutate)."""
+        return self._state.chunks
+
+    @property
+    def files(self) -> dict[str, FileEntry]:
+        """Indexed files by ``source:path``."""
+        return self._state.files
+
+    @property
+    def sources(self) -> dict[str, SourceEntry]:
+        """Indexed sources by name."""
+        return self._state.sources
+
+    @property
+    def _embedder_id(self) -> str | None:
+        return f"{self.embedder.name}|{EMBED_FORMAT}" if self.embedder is not None else None
+
+    @staticmethod
+    def _has_emb(st: _State, embedder: Embedder | None) -> bool:
+        return embedder is not None and st.emb is not None and len(st.emb) == len(st.chunks)
 
     @property
     def has_embeddings(self) -> bool:
         """True when embedding search is possible (model present and vectors current)."""
-        return self.embedder is not None and self._emb is not None and len(self._emb) == len(self.chunks)
+        return self._has_emb(self._state, self.embedder)
 
     def summary_for(self, source: str, path: str) -> str:
-        entry = self.files.get(f"{source}:{path}")
+        entry = self._state.files.get(f"{source}:{path}")
         return entry.summary if entry else ""
 
-    def _search_text(self, c: Chunk) -> str:
-        return chunk_search_text(c, self.summary_for(c.source, c.path))
+    @staticmethod
+    def _summary(files: dict[str, FileEntry], c: Chunk) -> str:
+        entry = files.get(f"{c.source}:{c.path}")
+        return entry.summary if entry else ""
 
-    def _build_bm25(self):
-        if not self.chunks:
+    def _build_bm25(self, chunks: list[Chunk], files: dict[str, FileEntry]):
+        if not chunks:
             return None
         import bm25s
 
         bm25 = bm25s.BM25()
-        bm25.index([tokenize(self._search_text(c)) for c in self.chunks], show_progress=False)
+        bm25.index([tokenize(chunk_search_text(c, self._summary(files, c))) for c in chunks],
+                   show_progress=False)
         return bm25
 
     # ----------------------------------------------------------------- update
     def _scan(self, sources: list[ResolvedSource]) -> _Plan:
+        st = self._state
         plan = _Plan(sources={
             s.name: SourceEntry(spec=s.source.spec, kind=s.source.kind, root=str(s.root), revision=s.revision)
             for s in sources})
         old_chunks: dict[str, list[Chunk]] = {}
-        for c in self.chunks:
+        for c in st.chunks:
             old_chunks.setdefault(f"{c.source}:{c.path}", []).append(c)
         for src in sources:
             for rel, abs_path in iter_source_files(src.root):
@@ -139,7 +175,7 @@ class CodeIndex:
                 except OSError:
                     continue  # unreadable file: index the rest of the source
                 digest = content_hash(data)
-                old = self.files.get(key)
+                old = st.files.get(key)
                 if old is not None and old.sha256 == digest and key in old_chunks:
                     plan.files[key] = old
                     plan.chunks[key] = old_chunks[key]
@@ -153,49 +189,49 @@ class CodeIndex:
                 plan.chunks[key] = chunks
                 plan.texts[key] = text
                 plan.changed.add(key)
-        plan.removed = len(set(self.files) - set(plan.files))
+        plan.removed = len(set(st.files) - set(plan.files))
         return plan
 
     def _finish(self, plan: _Plan, t0: float) -> IndexStats:
-        old_rows = {c.id: i for i, c in enumerate(self.chunks)} if self.has_embeddings else {}
+        old = self._state
         chunks = [c for key in plan.files for c in plan.chunks[key]]
-        embedder_stale = self.embedder is not None and not self.has_embeddings
-        dirty = bool(plan.changed or plan.removed or embedder_stale or not self.directory.joinpath(
-            "CURRENT").is_file() or plan.sources != self.sources)
-        old_emb = self._emb
-        self.files, self.sources, self.chunks = plan.files, plan.sources, chunks
+        dirty = bool(plan.changed or plan.removed or plan.sources != old.sources
+                     or (self.embedder is not None and not self._has_emb(old, self.embedder))
+                     or not (self.directory / "CURRENT").is_file())
         if dirty:
-            self._emb = self._embed(chunks, plan.changed, old_rows, old_emb)
-            self._bm25 = self._build_bm25()
-            manifest = Manifest(tokenizer=self._tokenizer,
-                                embedder=self.embedder.name if self._emb is not None and self.embedder else None,
-                                sources=self.sources, files=self.files, chunks=len(chunks))
-            write_generation(self.directory, manifest, chunks, self._emb, self._bm25)
-            for entry in self.files.values():
+            emb = self._embed(chunks, plan.files, plan.changed, old)
+            new = _State(chunks, plan.files, plan.sources, emb, self._build_bm25(chunks, plan.files))
+            manifest = Manifest(tokenizer=self._tokenizer, embedder=self._embedder_id if emb is not None else None,
+                                sources=new.sources, files=new.files, chunks=len(chunks))
+            write_generation(self.directory, manifest, chunks, emb, new.bm25)
+            self._state = new
+            for entry in new.files.values():
                 if self.summaries.get(entry.sha256) is None or entry.summary_by == "model":
                     self.summaries.put(entry.sha256, entry.summary, entry.summary_by)
-            self.summaries.prune({e.sha256 for e in self.files.values()})
+            self.summaries.prune({e.sha256 for e in new.files.values()})
             self.summaries.save()
-        return IndexStats(files=len(self.files), files_changed=len(plan.changed), files_removed=plan.removed,
+        return IndexStats(files=len(plan.files), files_changed=len(plan.changed), files_removed=plan.removed,
                           chunks=len(chunks), embeddings=self.has_embeddings,
                           seconds=round(time.perf_counter() - t0, 3))
 
-    def _embed(self, chunks: list[Chunk], changed: set[str], old_rows: dict[str, int],
-               old_emb: np.ndarray | None) -> np.ndarray | None:
+    def _embed(self, chunks: list[Chunk], files: dict[str, FileEntry], changed: set[str],
+               old: _State) -> np.ndarray | None:
         if self.embedder is None or not chunks:
             return None
+        reuse = old.emb if self._has_emb(old, self.embedder) else None
+        old_rows = {c.id: i for i, c in enumerate(old.chunks)} if reuse is not None else {}
         rows: list[np.ndarray | None] = []
         todo: list[int] = []
         for i, c in enumerate(chunks):
             j = old_rows.get(c.id)
-            if old_emb is not None and j is not None and f"{c.source}:{c.path}" not in changed:
-                rows.append(old_emb[j])
+            if reuse is not None and j is not None and f"{c.source}:{c.path}" not in changed:
+                rows.append(reuse[j])
             else:
                 rows.append(None)
                 todo.append(i)
         if todo:
-            vecs = self.embedder.encode([self._search_text(chunks[i])[:EMBED_TEXT_CHARS] for i in todo])
-            for i, v in zip(todo, vecs, strict=True):
+            texts = [chunk_embed_text(chunks[i], self._summary(files, chunks[i]), EMBED_TEXT_CHARS) for i in todo]
+            for i, v in zip(todo, self.embedder.encode(texts), strict=True):
                 rows[i] = v
         return np.vstack([np.asarray(r, dtype=np.float32) for r in rows])
 
@@ -234,7 +270,7 @@ class CodeIndex:
                     text = await model_summary(entry.path, plan.texts[key], summarize)
                 except (Cancelled, BudgetExceeded):
                     raise
-                except Exception:  # a failed summary costs quality, not the index
+                except Exception:  # noqa: BLE001, S112 - a failed summary costs quality, not the index
                     continue
                 if text:
                     plan.files[key] = entry.model_copy(update={"summary": text, "summary_by": "model"})
@@ -246,18 +282,18 @@ class CodeIndex:
         return stats
 
     # ----------------------------------------------------------------- search
-    def _rank_bm25(self, query: str, depth: int) -> list[tuple[int, float]]:
+    def _rank_bm25(self, st: _State, query: str, depth: int) -> list[tuple[int, float]]:
         tokens = tokenize(query)
-        if self._bm25 is None or not tokens:
+        if st.bm25 is None or not tokens:
             return []
-        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        scores = np.asarray(st.bm25.get_scores(tokens), dtype=np.float32)
         return _top(scores, depth, positive_only=True)
 
-    def _rank_embeddings(self, query: str, depth: int) -> list[tuple[int, float]]:
-        if not self.has_embeddings or not query.strip():
+    def _rank_embeddings(self, st: _State, query: str, depth: int) -> list[tuple[int, float]]:
+        if not self._has_emb(st, self.embedder) or not query.strip():
             return []
         q = self.embedder.encode([query[:EMBED_TEXT_CHARS]])[0]  # type: ignore[union-attr]
-        return _top(self._emb @ q, depth, positive_only=False)  # type: ignore[operator]
+        return _top(st.emb @ q, depth, positive_only=False)  # type: ignore[operator]
 
     def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid") -> list[SearchHit]:
         """The ``k`` best chunks for ``query``.
@@ -265,22 +301,24 @@ class CodeIndex:
         "hybrid" fuses BM25 and embedding ranks by reciprocal rank fusion; without
         embeddings, "hybrid" is BM25 and "embeddings" returns nothing.
         """
-        if k <= 0 or not self.chunks:
+        st = self._state
+        if k <= 0 or not st.chunks:
             return []
-        if mode == "bm25" or (mode == "hybrid" and not self.has_embeddings):
-            ranked = self._rank_bm25(query, k)
+        with_emb = self._has_emb(st, self.embedder)
+        if mode == "bm25" or (mode == "hybrid" and not with_emb):
+            ranked = self._rank_bm25(st, query, k)
             used: SearchMode = "bm25"
         elif mode == "embeddings":
-            ranked, used = self._rank_embeddings(query, k), "embeddings"
+            ranked, used = self._rank_embeddings(st, query, k), "embeddings"
         else:
             depth = max(50, 5 * k)
             fused: dict[int, float] = {}
-            for ranking in (self._rank_bm25(query, depth), self._rank_embeddings(query, depth)):
+            for ranking in (self._rank_bm25(st, query, depth), self._rank_embeddings(st, query, depth)):
                 for r, (i, _) in enumerate(ranking):
                     fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
             ranked = sorted(fused.items(), key=lambda t: (-t[1], t[0]))[:k]
             used = "hybrid"
-        return [SearchHit(chunk=self.chunks[i], score=float(s), rank=r + 1, mode=used)
+        return [SearchHit(chunk=st.chunks[i], score=float(s), rank=r + 1, mode=used)
                 for r, (i, s) in enumerate(ranked[:k])]
 
 

@@ -15,9 +15,9 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 from rapidfuzz import fuzz
 
-from deepcode_tui.rag.atomic import atomic_write_text
+from deepcode_tui.store.atomic import write_text_atomic as atomic_write_text
 from deepcode_tui.rag.chunker import Chunk
-from deepcode_tui.rag.decide import FileNeed, named_apis
+from deepcode_tui.rag.decide import FileNeed, defined_names, named_apis
 from deepcode_tui.rag.index import SearchHit
 from deepcode_tui.rag.tokenize import split_identifier
 
@@ -25,7 +25,8 @@ RelationType = Literal["implements-similar", "uses-api", "pattern"]
 RELATIONS_FILE = Path("rag") / "relations.json"
 SNIPPET_LINES = 30
 SNIPPET_CHARS = 1500
-_CALL_RE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+# A name followed by "(" that is not being defined ("def f(", "class C(", "function f(").
+_CALL_RE = re.compile(r"(?<!def )(?<!class )(?<!function )\b([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
 _NOT_CALLS = frozenset({"if", "for", "while", "return", "print", "len", "isinstance", "super", "range", "str",
                         "int", "dict", "list", "set", "tuple", "float", "bool", "getattr", "setattr",
                         "hasattr", "def", "class", "function", "elif", "not", "and", "or", "in", "with"})
@@ -60,7 +61,7 @@ def _best_symbol(chunk: Chunk, symbols: list[str]) -> tuple[str | None, float]:
     best, score = None, 0.0
     cw = _words(chunk.symbol)
     for s in symbols:
-        r = fuzz.token_set_ratio(cw, _words(s)) / 100.0
+        r = fuzz.token_sort_ratio(cw, _words(s)) / 100.0
         if r > score:
             best, score = s, r
     return best, score
@@ -113,13 +114,15 @@ def relate(file: FileNeed, hits: list[SearchHit]) -> list[Relation]:
     one of the file's symbols (similarity >= 0.6) or it is a top-3 hit; else "pattern".
     Confidence mixes rank, name similarity and API match, in [0, 1].
     """
-    apis = named_apis(file)
+    apis = named_apis(file, {h.chunk.source.replace("-", "_") for h in hits})
+    # Without declared or spec'd names, the file's stem is the best guess at what it implements.
+    own = defined_names(file) or [file.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]]
     n = max(1, len(hits))
     out: list[Relation] = []
     for i, h in enumerate(hits):
         c = h.chunk
         rank_score = 1.0 - i / n
-        target_symbol, sim = _best_symbol(c, file.symbols) if c.kind != "module" else (None, 0.0)
+        target_symbol, sim = _best_symbol(c, own) if c.kind != "module" else (None, 0.0)
         used, api_notes = _api_lines(c, apis)
         if used:
             kind: RelationType = "uses-api"

@@ -221,7 +221,8 @@ def _resolve_git(src: ReferenceSource, cache_dir: Path, timeout: float) -> Resol
     revision = None
     try:
         res = _run_git(["rev-parse", "HEAD"], 10.0, cwd=dest)
-        revision = res.stdout.strip() or None if res.returncode == 0 else None
+        if res.returncode == 0 and res.stdout.strip():
+            revision = res.stdout.strip()
     except (subprocess.TimeoutExpired, OSError):
         pass
     return ResolvedSource(source=src, root=dest, revision=revision)

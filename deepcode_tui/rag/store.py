@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from deepcode_tui.errors import RunStoreError
-from deepcode_tui.rag.atomic import atomic_write_text
+from deepcode_tui.store.atomic import write_text_atomic as atomic_write_text
 from deepcode_tui.rag.chunker import Chunk
 
 FORMAT_VERSION = 1
@@ -130,8 +130,7 @@ def write_generation(directory: Path, manifest: Manifest, chunks: list[Chunk],
         tmp.mkdir(parents=True)
         try:
             with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-                for c in chunks:
-                    fh.write(c.model_dump_json() + "\n")
+                fh.writelines(c.model_dump_json() + "\n" for c in chunks)
             if embeddings is not None:
                 np.save(tmp / "embeddings.npy", embeddings, allow_pickle=False)
             if bm25 is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from deepcode_tui.rag.atomic import atomic_write_text
+from deepcode_tui.store.atomic import write_text_atomic as atomic_write_text
 from deepcode_tui.rag.chunker import Chunk
 from deepcode_tui.rag.events import Summarize
 from deepcode_tui.tokens import truncate_to_tokens

@@ -16,13 +16,15 @@ _WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 # English function words plus words every piece of code or spec says; they rank nothing.
-STOPWORDS = frozenset(
-    """a an and are as at be been but by can could do does for from has have how if in into is it its
-    itself may might must no not of on or our should so such than that the their them then there these
-    they this those to was we were what when where which while who whom why will with would you your
-    self cls def return returns none true false import class function method given also each any all
-    one use used using via e g i.e eg etc""".split()
-)
+STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "do", "does", "for",
+    "from", "has", "have", "how", "if", "in", "into", "is", "it", "its", "itself", "may", "might", "must",
+    "no", "not", "of", "on", "or", "our", "should", "so", "such", "than", "that", "the", "their", "them",
+    "then", "there", "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "where",
+    "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "self", "cls", "def",
+    "return", "returns", "none", "true", "false", "import", "class", "function", "method", "given",
+    "also", "each", "any", "all", "one", "use", "used", "using", "via", "eg", "etc",
+})
 # Bumped whenever tokenisation changes, so a persisted index built the old way is rebuilt.
 TOKENIZER_VERSION = "code-v1"
 
@@ -83,3 +85,15 @@ def chunk_search_text(chunk: Chunk, summary: str = "") -> str:
     if chunk.kind == "module" and summary:
         head += summary + "\n"
     return head + chunk.text
+
+
+def chunk_embed_text(chunk: Chunk, summary: str = "", limit: int = 1200) -> str:
+    """What the embedding model sees: prose first (name words, docstring), then code.
+
+    MiniLM reads only its first ~128 tokens, so the natural-language description
+    leads and the body fills whatever room is left.
+    """
+    name = "" if chunk.symbol == MODULE_SYMBOL else chunk.symbol
+    words = " ".join(split_identifier(name.replace(".", "_")))
+    about = chunk.docstring[:500] or (summary if chunk.kind == "module" else "")
+    return f"{chunk.path} {name} ({words}): {about}\n{chunk.signature}\n{chunk.text}"[:limit]

@@ -42,6 +42,7 @@ class Kind:
     TIMEOUT = "timeout"
     KILLED = "killed"
     COMMAND_FAILED = "command_failed"
+    SUSPECT_LINE = "suspect_line"
 
 
 class Finding(BaseModel):
@@ -53,7 +54,7 @@ class Finding(BaseModel):
     line: int | None = None
     kind: str
     message: str
-    stage: Stage
+    stage: Stage = "static"
     severity: Severity = "error"
     # Other repo files implicated (e.g. outer frames of a traceback, the module an
     # import failed to find a name in); used to pick memory entries for the repairer.

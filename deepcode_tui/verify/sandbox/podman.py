@@ -176,7 +176,10 @@ class PodmanBackend(SandboxBackend):
             "--log-driver", "none", "--pull", "never",
             f"--memory={limits.memory_mb}m", f"--memory-swap={limits.memory_mb}m",
             f"--cpus={limits.cpus:g}", f"--pids-limit={limits.pids}",
+            # Any --ulimit replaces containers.conf's default_ulimits, and runc here
+            # refuses the inherited nofile/nproc values: restate them with fsize.
             f"--ulimit=fsize={limits.file_size_mb * 1024 * 1024}",
+            "--ulimit=nofile=1024:1024", "--ulimit=nproc=1024:1024",
             "--cap-drop=ALL", "--security-opt=no-new-privileges",
             f"--timeout={math.ceil(timeout_s) + 5}",
             f"--tmpfs=/tmp:rw,nosuid,nodev,size={max(64, limits.memory_mb // 2)}m",

@@ -9,14 +9,19 @@ free.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
+from packaging.requirements import Requirement
 from pydantic import BaseModel
 
 STAMP_PREFIX = ".deepcode-wheelhouse-"
@@ -45,10 +50,13 @@ def prepare_wheelhouse(
     python: str = sys.executable,
     timeout_s: float = 900,
     extra_args: Sequence[str] = (),
+    from_installed: bool = False,
 ) -> WheelhouseResult:
     """Download wheels (and sdists where no wheel exists) for ``requirements``
-    into ``dest`` with the host's pip. Never raises for pip failures: the
-    result carries ``ok=False`` and pip's output."""
+    into ``dest`` with the host's pip. With ``from_installed``, pure-Python
+    distributions installed in this interpreter are repacked first and pip
+    only fetches the rest (offline when nothing is left). Never raises for pip
+    failures: the result carries ``ok=False`` and pip's output."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     reqs = [r.strip() for r in requirements if r.strip()]
@@ -56,13 +64,14 @@ def prepare_wheelhouse(
     stamp = dest / f"{STAMP_PREFIX}{key}"
     if stamp.exists():
         return WheelhouseResult(path=dest, requirements=reqs, ok=True, cached=True)
-    if not reqs:
+    todo = seed_from_installed(reqs, dest) if from_installed else reqs
+    if not todo:
         stamp.touch()
         return WheelhouseResult(path=dest, requirements=reqs, ok=True)
     fd, req_file = tempfile.mkstemp(prefix="requirements-", suffix=".txt", dir=dest)
     try:
         with os.fdopen(fd, "w") as fh:
-            fh.write("\n".join(reqs) + "\n")
+            fh.write("\n".join(todo) + "\n")
         argv = [python, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
                 "-d", str(dest), "-r", req_file, *extra_args]
         try:
@@ -79,6 +88,75 @@ def prepare_wheelhouse(
     if proc.returncode == 0:
         stamp.touch()
     return WheelhouseResult(path=dest, requirements=reqs, ok=proc.returncode == 0, output=output)
+
+
+def _repack(dist: metadata.Distribution, dest: Path) -> Path | None:
+    """A pure-Python wheel rebuilt from an installed distribution (None when it
+    is not pure Python, is an editable install, or its file list is unknown)."""
+    files = dist.files
+    if not files:
+        return None
+    info = next((f for f in files if f.parts[0].endswith(".dist-info") and f.name == "WHEEL"), None)
+    if info is None or "Root-Is-Purelib: true" not in (dist.read_text("WHEEL") or ""):
+        return None
+    if dist.read_text("direct_url.json") and '"editable": true' in (dist.read_text("direct_url.json") or ""):
+        return None
+    name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
+    target = dest / f"{name}-{dist.version}-py3-none-any.whl"
+    if target.exists():
+        return target
+    dist_info = info.parts[0]
+    record: list[str] = []
+    fd, tmp = tempfile.mkstemp(suffix=".whl.tmp", dir=dest)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in files:
+                arc = f.as_posix()
+                if arc.startswith("..") or "__pycache__" in f.parts or arc.endswith(".pyc"):
+                    continue
+                if f.parts[0] == dist_info and f.name in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json"):
+                    continue
+                data = Path(dist.locate_file(f)).read_bytes()
+                zf.writestr(arc, data)
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                record.append(f"{arc},sha256={digest},{len(data)}")
+            record.append(f"{dist_info}/RECORD,,")
+            zf.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+        os.replace(tmp, target)
+    except OSError:
+        os.unlink(tmp)
+        return None
+    return target
+
+
+def seed_from_installed(requirements: Sequence[str], dest: Path) -> list[str]:
+    """Put wheels rebuilt from this interpreter's installed copies of
+    ``requirements`` (and their dependencies) into ``dest``, without any network.
+    Returns the requirements that could not be seeded (not installed, or not pure Python)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    missing: list[str] = []
+    todo = [Requirement(r) for r in requirements]
+    seen: set[str] = set()
+    while todo:
+        req = todo.pop()
+        key = re.sub(r"[-_.]+", "-", req.name).lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            dist = metadata.distribution(req.name)
+        except metadata.PackageNotFoundError:
+            missing.append(str(req))
+            continue
+        if _repack(dist, dest) is None:
+            missing.append(str(req))
+            continue
+        for dep in dist.requires or []:
+            r = Requirement(dep)
+            if r.marker is None or r.marker.evaluate({"extra": ""}):
+                todo.append(r)
+    return missing
 
 
 def install_argv(python: str, requirements_file: str, *, wheelhouse: str | None) -> list[str]:

@@ -1,0 +1,1 @@
+"""The default PDF engine: pdfium spans -> layout -> headings -> blocks (see engine.parse_pdf)."""

@@ -1,0 +1,437 @@
+"""Lines + headings -> elements: paragraphs, equations, tables, algorithms, captions, references."""
+
+from __future__ import annotations
+
+import re
+
+from deepcode_tui.ingest.elements import Element
+from deepcode_tui.ingest.items import REFERENCES_TITLE
+from deepcode_tui.ingest.pdf.extract import SOFT_HYPHEN
+from deepcode_tui.ingest.pdf.headings import Heading
+from deepcode_tui.ingest.pdf.layout import Line
+
+_CAPTION = re.compile(
+    r"^(?P<label>(?P<kind>fig(?:ure)?|table|tab|algorithm|alg|listing)\.?\s*(?:[A-Z]\.?)?\d{1,3}[a-z]?)\s*[:.|]\s*",
+    re.IGNORECASE,
+)
+_EQNUM = re.compile(r"^\((?:\d{1,3}(?:\.\d{1,3})?[a-z]?|[A-Z]\.\d{1,3})\)$")
+_ALG_LINE = re.compile(
+    r"^(?:\d{1,3}:|(?:input|output|require|ensure|initiali[sz]e|for|while|if|else|end|return|repeat|until|"
+    r"procedure|function|do|parameters?)\b)",
+    re.IGNORECASE,
+)
+_ALG_START = re.compile(r"^(?:algorithm|procedure)\s+\d{1,3}\b", re.IGNORECASE)
+_REF_LABEL = re.compile(r"^\s*(?:\[[\w+\-. ]{1,20}\]|\d{1,3}\.\s)")
+_HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{2,})\b")
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_SENT_END = (".", "!", "?", ":", ".”", '."', ".)")
+
+
+class _Vocab:
+    """Words the document itself uses, to decide whether a line-end hyphen is part of the word."""
+
+    def __init__(self, lines: list[Line]) -> None:
+        self.hyphenated: set[str] = set()
+        self.plain: set[str] = set()
+        for ln in lines:
+            t = ln.text.rstrip(SOFT_HYPHEN + "-")
+            for a, b in _HYPHENATED.findall(t):
+                self.hyphenated.add(f"{a}-{b}".lower())
+            self.plain.update(w.lower() for w in _WORD.findall(t.replace("-", " ")))
+
+    def join(self, left: str, right: str) -> str:
+        """Concatenate two consecutive lines of a paragraph, resolving a line-end hyphen."""
+        left = left.rstrip()
+        right = right.lstrip()
+        if not left:
+            return right
+        if not right:
+            return left
+        if left.endswith((SOFT_HYPHEN, "-")) and len(left) >= 2 and left[-2].isalpha():
+            body = left[:-1]
+            m1 = re.search(r"([A-Za-z]+)$", body)
+            m2 = re.match(r"([A-Za-z]+)", right)
+            if m1 and m2 and right[0].islower():
+                a, b = m1.group(1), m2.group(1)
+                if f"{a}-{b}".lower() in self.hyphenated and (a + b).lower() not in self.plain:
+                    return f"{body}-{right}"
+                return body + right
+            if (
+                m1
+                and m2
+                and m1.group(1).isupper()
+                and m2.group(1).isupper()
+                and (m1.group(1) + m2.group(1)).lower() in self.plain
+            ):
+                return body + right  # "REALTOXICI-" + "TYPROMPTS" where the paper also writes it whole
+            return f"{body}-{right}"
+        return f"{left} {right}"
+
+
+def _clean_inline(text: str) -> str:
+    return text.replace(SOFT_HYPHEN, "-")
+
+
+def _is_equation(ln: Line, body: float) -> tuple[bool, str]:
+    label = ""
+    if len(ln.cells) >= 2 and _EQNUM.match(ln.cells[-1].strip()):
+        label = ln.cells[-1].strip()
+    if ln.math_frac >= 0.45 and len(ln.text) < 300:
+        return True, label
+    if (
+        label
+        and (ln.math_frac >= 0.12 or "=" in ln.text)
+        and ln.x1 - ln.x0 < 0.98 * (ln.col_x1 - ln.col_x0 + 1)
+    ):
+        return True, label
+    return False, ""
+
+
+def _is_tabular(ln: Line) -> bool:
+    cells = [c for c in ln.cells if c.strip()]
+    if len(cells) >= 3:
+        return True
+    if len(cells) == 2:
+        digits = sum(ch.isdigit() for ch in ln.text)
+        letters = sum(ch.isalpha() for ch in ln.text)
+        return digits >= 2 and digits >= 0.25 * (letters + digits)
+    return False
+
+
+class BlockBuilder:
+    def __init__(self, lines: list[Line], headings: list[Heading], body: float, line_gap: float) -> None:
+        self.lines = lines
+        self.heads = {h.line: h for h in headings}
+        self.consumed = {h.line + k for h in headings for k in range(1, h.n_lines)}
+        self.body = body
+        self.line_gap = line_gap
+        self.vocab = _Vocab(lines)
+        self.out: list[Element] = []
+        self._ref_hanging = False
+        self._col_edge: dict[tuple[int, int, int], float] = {}
+        for ln in lines:  # the left edge of each column block, for hanging indents
+            key = (ln.page, ln.col, ln.band)
+            self._col_edge[key] = min(self._col_edge.get(key, ln.x0), ln.x0)
+
+    # ---- helpers -----------------------------------------------------------
+    def _para_break(self, prev: Line, ln: Line) -> bool:
+        if prev.page != ln.page or prev.col != ln.col or prev.band != ln.band:
+            # A paragraph flows on into the next column or page unless the sentence ended.
+            return prev.text.rstrip().endswith(_SENT_END)
+        if ln.gap_above > max(0.55 * ln.size, 1.8 * self.line_gap):
+            return True
+        if abs(ln.size - prev.size) > 0.15 * max(ln.size, prev.size):
+            return True
+        indent = ln.x0 - ln.col_x0
+        if 0.7 * ln.size < indent < 4 * ln.size and prev.x0 - prev.col_x0 < 0.5 * ln.size:
+            return True
+        return prev.x1 < prev.col_x1 - 3 * prev.size and prev.text.rstrip().endswith(_SENT_END)
+
+    def _emit_para(self, group: list[Line]) -> None:
+        if not group:
+            return
+        text = ""
+        for ln in group:
+            text = self.vocab.join(text, ln.text) if text else ln.text
+        text = _clean_inline(text).strip()
+        if not text:
+            return
+        pages = sorted({ln.page for ln in group})
+        self.out.append(Element("para", text, page=group[0].page, pages=pages))
+
+    def _collect_while(self, i: int, ok, max_gap: float, limit: int = 80) -> int:
+        """Index after the run of lines starting at i+1 that satisfy ok(line) within max_gap."""
+        j = i + 1
+        first = self.lines[i]
+        while j < len(self.lines) and j - i < limit:
+            ln = self.lines[j]
+            if j in self.heads or ln.page != first.page or ln.gap_above > max_gap or not ok(ln):
+                break
+            j += 1
+        return j
+
+    # ---- main loop ------------------------------------------------------------
+    def build(self) -> list[Element]:
+        lines = self.lines
+        para: list[Line] = []
+        in_refs = False
+        refs: list[list[Line]] = []
+        i = 0
+        n = len(lines)
+        while i < n:
+            ln = lines[i]
+            if i in self.consumed:
+                i += 1
+                continue
+            h = self.heads.get(i)
+            if h is not None:
+                self._emit_para(para)
+                para = []
+                self._emit_refs(refs)
+                refs = []
+                self.out.append(Element("heading", h.title, page=ln.page, level=h.level, number=h.number))
+                in_refs = bool(REFERENCES_TITLE.match(h.title.strip(" .:")))
+                rest = ""
+                if ln.lead_bold and h.number and ln.bold_frac < 0.75:
+                    rest = ln.text[len(ln.lead_bold) :].strip()
+                if rest:
+                    ln = _with_text(ln, rest)
+                else:
+                    i += 1
+                    continue
+            text = ln.text.strip()
+            if in_refs:
+                self._ref_line(refs, ln)
+                i += 1
+                continue
+            # Stray tiny fragments (an index that failed to attach, a figure tick label).
+            if len(text) <= 3 and ln.size < 0.8 * self.body:
+                i += 1
+                continue
+            cap = _CAPTION.match(text)
+            if cap and (ln.gap_above > self.line_gap * 1.2 or not para or ln.bold_frac > 0 or ln.lead_bold):
+                self._emit_para(para)
+                para = []
+                i = self._caption(i, cap)
+                continue
+            if _ALG_START.match(text) and (ln.bold_frac >= 0.3 or ln.lead_bold):
+                self._emit_para(para)
+                para = []
+                i = self._algorithm(i, text.split(":")[0].strip())
+                continue
+            is_eq, label = _is_equation(ln, self.body)
+            if is_eq:
+                self._emit_para(para)
+                para = []
+                i = self._equation(i, label)
+                continue
+            if _is_tabular(ln):
+                j = self._collect_while(i, lambda x: _is_tabular(x) or len(x.text) < 40, 2.5 * ln.size)
+                if j - i >= 2:
+                    self._emit_para(para)
+                    para = []
+                    self._table(lines[i:j], caption="", label="")
+                    i = j
+                    continue
+            if _ALG_LINE.match(text) and text[:1].isdigit():
+                j = self._collect_while(i, lambda x: bool(_ALG_LINE.match(x.text.strip())), 1.5 * ln.size)
+                if j - i >= 3:
+                    self._emit_para(para)
+                    para = []
+                    self.out.append(self._block("algorithm", lines[i:j], label=""))
+                    i = j
+                    continue
+            if para and self._para_break(para[-1], ln):
+                self._emit_para(para)
+                para = []
+            para.append(ln)
+            i += 1
+        self._emit_para(para)
+        self._emit_refs(refs)
+        return _rejoin_interrupted(self._attach_table_captions(self.out))
+
+    def _block(self, kind: str, group: list[Line], label: str, caption: str = "") -> Element:
+        text = "\n".join(_clean_inline(g.text) for g in group)
+        return Element(
+            kind,
+            text,
+            page=group[0].page,
+            label=label,
+            caption=caption,
+            pages=sorted({g.page for g in group}),
+        )
+
+    def _equation(self, i: int, label: str) -> int:
+        first = self.lines[i]
+
+        def ok(x: Line) -> bool:
+            eq, _ = _is_equation(x, self.body)
+            return eq or (x.size < 0.85 * self.body and len(x.text) < 40)
+
+        j = self._collect_while(i, ok, 1.2 * first.size, limit=12)
+        group = self.lines[i:j]
+        if not label:
+            for g in group:
+                if len(g.cells) >= 2 and _EQNUM.match(g.cells[-1].strip()):
+                    label = g.cells[-1].strip()
+                    break
+        text = " ".join(_clean_inline(g.text) for g in group)
+        if label and text.endswith(label):
+            text = text[: -len(label)].rstrip(" ,")
+        self.out.append(
+            Element("equation", text, page=first.page, label=label, pages=sorted({g.page for g in group}))
+        )
+        return j
+
+    def _caption(self, i: int, m: re.Match) -> int:
+        first = self.lines[i]
+        kind = m.group("kind").lower()
+        label = " ".join(m.group("label").split())
+        j = self._collect_while(
+            i,
+            lambda x: (
+                not _CAPTION.match(x.text.strip()) and abs(x.size - first.size) < 0.6 and not _is_tabular(x)
+            ),
+            max(0.55 * first.size, 1.8 * self.line_gap),
+            limit=15,
+        )
+        text = ""
+        for g in self.lines[i:j]:
+            text = self.vocab.join(text, g.text) if text else g.text
+        text = _clean_inline(text).strip()
+        if kind.startswith("alg"):
+            return self._algorithm(i, label)
+        if kind.startswith("tab"):
+            k = self._table_body(j)
+            if k > j:
+                self._table(self.lines[j:k], caption=text, label=label)
+                return k
+            self.out.append(Element("caption", text, page=first.page, label=label))
+        else:
+            self.out.append(Element("caption", text, page=first.page, label=label))
+        return j
+
+    def _table_body(self, j: int) -> int:
+        """End of the table rows that follow a caption at line j (j itself if none)."""
+        k = j
+        while k < len(self.lines) and k - j < 120:
+            ln = self.lines[k]
+            if k in self.heads or _CAPTION.match(ln.text.strip()):
+                break
+            if k > j and (ln.page != self.lines[k - 1].page or ln.gap_above > 3 * max(ln.size, self.body)):
+                break
+            if k == j and ln.gap_above > 4 * max(ln.size, self.body):
+                break
+            prose = len(ln.cells) == 1 and len(ln.text) >= 50 and ln.x1 >= ln.col_x1 - 2 * ln.size
+            if prose:
+                break
+            k += 1
+        return k
+
+    def _algorithm(self, i: int, label: str) -> int:
+        first = self.lines[i]
+        j = self._collect_while(
+            i, lambda x: not _CAPTION.match(x.text.strip()), 0.9 * first.size + self.line_gap, limit=70
+        )
+        self.out.append(self._block("algorithm", self.lines[i:j], label=label))
+        return j
+
+    def _table(self, group: list[Line], caption: str, label: str) -> None:
+        rows = [" | ".join(c.strip() for c in g.cells if c.strip()) for g in group]
+        self.out.append(
+            Element(
+                "table",
+                "\n".join(_clean_inline(r) for r in rows),
+                page=group[0].page,
+                label=label,
+                caption=caption,
+                pages=sorted({g.page for g in group}),
+            )
+        )
+
+    @staticmethod
+    def _attach_table_captions(elems: list[Element]) -> list[Element]:
+        """Pair "Table N:" captions with the table block right before or after them."""
+        out: list[Element] = []
+        used: set[int] = set()
+        for k, e in enumerate(elems):
+            if k in used:
+                continue
+            if e.kind == "caption" and e.label.lower().startswith("tab"):
+                target = None
+                for d in (1, -1, 2):
+                    t = k + d
+                    if (
+                        0 <= t < len(elems)
+                        and elems[t].kind == "table"
+                        and not elems[t].caption
+                        and elems[t].page == e.page
+                        and t not in used
+                    ):
+                        target = t
+                        break
+                if target is not None:
+                    elems[target].caption = e.text
+                    elems[target].label = e.label
+                    if target < k:
+                        continue  # already emitted; caption now lives on it
+                    used.add(target)
+                    out.append(elems[target])
+                    continue
+                out.append(Element("table", "", page=e.page, label=e.label, caption=e.text))
+                continue
+            out.append(e)
+        return out
+
+    # ---- references ------------------------------------------------------------
+    def _ref_line(self, refs: list[list[Line]], ln: Line) -> None:
+        """Split a bibliography into entries: labels, or a hanging indent, or extra space."""
+        edge = self._col_edge.get((ln.page, ln.col, ln.band), ln.col_x0)
+        indented = ln.x0 > edge + 0.6 * ln.size
+        if indented:
+            self._ref_hanging = True
+        if not refs:
+            refs.append([ln])
+            return
+        prev = refs[-1][-1]
+        if _REF_LABEL.match(ln.text):
+            start = True
+        elif self._ref_hanging:
+            start = not indented
+        else:
+            pitch = ln.base - prev.base if prev.page == ln.page and prev.col == ln.col else 0.0
+            start = pitch > 1.35 * (ln.size + self.line_gap) or (
+                prev.x1 < prev.col_x1 - 2 * prev.size and prev.text.rstrip().endswith(".")
+            )
+        if start:
+            refs.append([ln])
+        else:
+            refs[-1].append(ln)
+
+    def _emit_refs(self, refs: list[list[Line]]) -> None:
+        for group in refs:
+            text = ""
+            for g in group:
+                text = self.vocab.join(text, g.text) if text else g.text
+            text = _clean_inline(text).strip()
+            if text:
+                self.out.append(
+                    Element("reference", text, page=group[0].page, pages=sorted({g.page for g in group}))
+                )
+        refs.clear()
+
+
+def _rejoin_interrupted(elems: list[Element]) -> list[Element]:
+    """A paragraph cut by a footnote or float ("...behavior," [footnote] "our understanding...")
+    is one paragraph: join its halves and keep the interruption after it."""
+    out = list(elems)
+    i = 0
+    while i + 2 < len(out):
+        a, mid, b = out[i], out[i + 1], out[i + 2]
+        if (
+            a.kind == "para"
+            and b.kind == "para"
+            and mid.kind in ("para", "caption", "table", "equation")
+            and not a.text.rstrip().endswith(_SENT_END)
+            and b.text[:1].islower()
+            and b.page is not None
+            and a.page is not None
+            and 0 <= b.page - a.page <= 1
+        ):
+            a.text = f"{a.text.rstrip()} {b.text.lstrip()}"
+            a.pages = sorted(set(a.all_pages()) | set(b.all_pages()))
+            del out[i + 2]
+            continue
+        i += 1
+    return out
+
+
+def _with_text(ln: Line, text: str) -> Line:
+    from dataclasses import replace
+
+    return replace(ln, text=text, cells=[text], lead_bold="")
+
+
+def build_elements(lines: list[Line], headings: list[Heading], body: float, line_gap: float) -> list[Element]:
+    """Elements in reading order for the index builder."""
+    return BlockBuilder(lines, headings, body, line_gap).build()

@@ -1,0 +1,167 @@
+"""Structured output: asking for JSON that fits a pydantic schema, reading it, repairing it."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from deepcode_tui.llm.errors import StructuredOutputError
+from deepcode_tui.store.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from deepcode_tui.llm.gateway import Gateway
+
+M = TypeVar("M", bound=BaseModel)
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
+_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    return schema.model_json_schema()
+
+
+def schema_instruction(schema: type[BaseModel]) -> str:
+    """The JSON-in-prompt instruction for models without native structured output."""
+    return (
+        f"Reply with only one JSON object (no prose, no code fences) that is a valid {schema.__name__} "
+        f"according to this JSON schema:\n{json.dumps(json_schema(schema), separators=(',', ':'))}"
+    )
+
+
+def native_response_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """OpenAI-style ``response_format``; litellm translates it for other providers."""
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": _NAME.sub("_", schema.__name__)[:64] or "reply",
+            "schema": json_schema(schema),
+            "strict": False,  # strict mode rejects common pydantic schemas (defaults, open dicts)
+        },
+    }
+
+
+def grammar_response_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """llama.cpp server form: the schema is compiled to a grammar that constrains decoding."""
+    return {"type": "json_object", "schema": json_schema(schema)}
+
+
+def with_instruction(messages: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
+    """``messages`` with ``instruction`` appended to the system message (added when absent)."""
+    out = [dict(m) for m in messages]
+    if out and out[0].get("role") == "system" and isinstance(out[0].get("content"), str):
+        out[0]["content"] = f"{out[0]['content']}\n\n{instruction}"
+    else:
+        out.insert(0, {"role": "system", "content": instruction})
+    return out
+
+
+def extract_json(text: str) -> str:
+    """The first complete JSON object in ``text`` (inside a code fence or surrounded by prose);
+    the text itself when there is none, so the parser reports what is wrong with it."""
+    fenced = _FENCE.search(text)
+    candidate = fenced.group(1) if fenced else text
+    decoder = json.JSONDecoder()
+    # Objects only: every schema is a model, and a truncated object must not
+    # "succeed" as the list nested inside it.
+    for i, ch in enumerate(candidate):
+        if ch == "{":
+            try:
+                _, end = decoder.raw_decode(candidate, i)
+            except json.JSONDecodeError:
+                continue
+            return candidate[i:end]
+    return candidate.strip()
+
+
+def parse_reply(text: str, schema: type[BaseModel]) -> BaseModel:
+    """Validate ``text`` against ``schema``; raises ValidationError or ValueError."""
+    return schema.model_validate_json(extract_json(text))
+
+
+def describe_error(exc: Exception, limit: int = 12) -> str:
+    """A compact, model-readable description of why a reply did not validate."""
+    if isinstance(exc, ValidationError):
+        problems = []
+        for err in exc.errors()[:limit]:
+            loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+            if err["type"] == "json_invalid":
+                problems.append(f"the reply is not valid JSON ({err['msg']})")
+            else:
+                problems.append(f"{loc}: {err['msg']}")
+        more = exc.error_count() - limit
+        if more > 0:
+            problems.append(f"... and {more} more")
+        return "; ".join(problems)
+    return str(exc)
+
+
+def repair_message(error: str, schema: type[BaseModel]) -> dict[str, str]:
+    return {
+        "role": "user",
+        "content": (
+            f"Your previous reply could not be used as a {schema.__name__}: {error}. "
+            "Reply again with only the corrected JSON object, conforming to the schema."
+        ),
+    }
+
+
+def save_failed_replies(
+    run_dir: Path | None, name: str, call_id: str, replies: list[tuple[str, str]]
+) -> Path:
+    """Write every rejected reply and why it was rejected; returns the file's path."""
+    base = run_dir / "llm" / "failed" if run_dir else Path(tempfile.gettempdir()) / "deepcode-llm-failed"
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or "call"
+    path = base / f"{slug}-{call_id}.txt"
+    body = [f"=== attempt {i}: {problem}\n{text}\n" for i, (text, problem) in enumerate(replies, 1)]
+    write_text_atomic(path, "\n".join(body))
+    return path
+
+
+async def structured_call(
+    gateway: Gateway,
+    role: str,
+    messages: Sequence[Mapping[str, Any]],
+    schema: type[M],
+    *,
+    name: str,
+    max_repairs: int,
+    stream: bool,
+    **params: Any,
+) -> M:
+    """The body of :meth:`Gateway.structured`."""
+    resolved = gateway.resolve(role)
+    mode = gateway.profile(resolved).structured
+    msgs = [dict(m) for m in messages]
+    if mode == "native":
+        params["response_format"] = native_response_format(schema)
+    else:
+        msgs = with_instruction(msgs, schema_instruction(schema))
+        if mode == "grammar":
+            params["response_format"] = grammar_response_format(schema)
+    replies: list[tuple[str, str]] = []
+    last_call = ""
+    for attempt_no in range(max(0, max_repairs) + 1):
+        call_name = name if attempt_no == 0 else f"{name} (repair {attempt_no})"
+        completion = await gateway.complete(role, msgs, name=call_name, stream=stream, **params)
+        last_call = completion.call_id
+        try:
+            return parse_reply(completion.text, schema)  # type: ignore[return-value]
+        except (ValidationError, ValueError) as exc:
+            problem = describe_error(exc)
+            replies.append((completion.text, problem))
+            msgs = [*msgs, {"role": "assistant", "content": completion.text}, repair_message(problem, schema)]
+    path = save_failed_replies(gateway.run_dir, name, last_call, replies)
+    raise StructuredOutputError(
+        f"call {name!r} ({role}, {resolved.model}) gave no valid {schema.__name__} in {len(replies)} "
+        f"attempts; last problem: {replies[-1][1][:300]}",
+        f"the raw replies are saved in {path}; a stronger model for models.{role} usually fixes this",
+        call_name=name,
+        raw_path=str(path),
+    )

@@ -1,0 +1,41 @@
+"""Messages that carry run activity into the UI's message queue."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from deepcode_tui.events.models import Event
+from deepcode_tui.tui.stepper import PendingPatch
+
+
+class EventArrived(Message):
+    """A run event, posted by the bus observer; handled on the UI loop in order."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class CoderPaused(Message):
+    """The coder reached a file boundary and is holding (before ``next_path``)."""
+
+    def __init__(self, next_path: str | None) -> None:
+        super().__init__()
+        self.next_path = next_path
+
+
+class PatchAwaiting(Message):
+    """A repair patch waits for apply / skip / edit."""
+
+    def __init__(self, pending: PendingPatch) -> None:
+        super().__init__()
+        self.pending = pending
+
+
+class RunEnded(Message):
+    """The driver returned (passed, failed, stopped, planned, error ...)."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__()
+        self.status = status
+        self.message = message

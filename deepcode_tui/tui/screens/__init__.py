@@ -1,0 +1,1 @@
+"""Screens: the start screen, the main run screen and small dialogs."""

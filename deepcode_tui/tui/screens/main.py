@@ -1,0 +1,238 @@
+"""The run screen: header, the four panes as tabs, footer; keys and their availability."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from deepcode_tui.tui.keys import MAIN_BINDINGS
+from deepcode_tui.tui.screens.dialogs import FeedbackDialog, PatchEditDialog
+from deepcode_tui.tui.widgets.blueprint import BlueprintPane
+from deepcode_tui.tui.widgets.generation import GenerationPane
+from deepcode_tui.tui.widgets.header import RunHeader
+from deepcode_tui.tui.widgets.paper import PaperPane
+from deepcode_tui.tui.widgets.sandbox import SandboxPane
+
+if TYPE_CHECKING:
+    from deepcode_tui.tui.app import DeepcodeApp
+
+PANES = ("paper", "blueprint", "generation", "sandbox")
+WIDE_COLUMNS = 140
+
+
+class MainScreen(Screen):
+    """Shows one run; actions are routed to the app, which owns the run."""
+
+    BINDINGS = MAIN_BINDINGS
+
+    app: DeepcodeApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        settings = app.settings
+        yield RunHeader(app.state, app.clock, id="header")
+        with TabbedContent(initial="paper", id="panes"):
+            with TabPane("1 Paper", id="paper"):
+                yield PaperPane(app.state, id="paper-pane")
+            with TabPane("2 Blueprint", id="blueprint"):
+                yield BlueprintPane(app.state, id="blueprint-pane")
+            with TabPane("3 Generation", id="generation"):
+                yield GenerationPane(
+                    app.state, budget_tokens=settings.codegen.context_budget_tokens, id="generation-pane"
+                )
+            with TabPane("4 Sandbox", id="sandbox"):
+                yield SandboxPane(
+                    app.state, log_lines=settings.ui.log_lines, step=settings.verify.step, id="sandbox-pane"
+                )
+        yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width >= WIDE_COLUMNS, "-wide")
+
+    # -- panes --------------------------------------------------------------------
+
+    @property
+    def header(self) -> RunHeader:
+        return self.query_one(RunHeader)
+
+    @property
+    def paper(self) -> PaperPane:
+        return self.query_one(PaperPane)
+
+    @property
+    def blueprint(self) -> BlueprintPane:
+        return self.query_one(BlueprintPane)
+
+    @property
+    def generation(self) -> GenerationPane:
+        return self.query_one(GenerationPane)
+
+    @property
+    def sandbox(self) -> SandboxPane:
+        return self.query_one(SandboxPane)
+
+    @property
+    def active_pane(self) -> str:
+        return self.query_one("#panes", TabbedContent).active
+
+    def show(self, pane: str) -> None:
+        """Bring ``pane`` to the front; focus moves into it unless it is there already."""
+        if pane not in PANES:
+            return
+        self.query_one("#panes", TabbedContent).active = pane
+        self._focus_into(pane)
+        self.refresh_bindings()
+
+    def _focus_into(self, pane: str) -> None:
+        target = self.query_one(f"#{pane}", TabPane)
+        focused = self.focused
+        on_pane_tabs = focused is not None and focused.parent is self.query_one("#panes", TabbedContent)
+        if not on_pane_tabs and (focused is None or target not in focused.ancestors):
+            # Keys like y / n / a must reach the screen, not an editor hidden in another pane.
+            default = {"paper": "#paper-tree", "blueprint": "#bp-tabs Tabs", "generation": "#gen-files",
+                       "sandbox": "#sb-tabs Tabs"}[pane]  # fmt: skip
+            self.query_one(default).focus()
+
+    def load_run(self, run_dir: Any, repo_dir: Any) -> None:
+        """Point every pane at a run directory and read its artifacts."""
+        self.paper.load(run_dir)
+        self.blueprint.load(run_dir)
+        self.generation.load(run_dir, repo_dir)
+        self.sandbox.load(run_dir)
+        self.header.refresh()
+
+    def route(self, ev: Any) -> None:
+        """Hand one event (already folded into the state) to the panes that show it."""
+        t = ev.type
+        if t not in ("token_streamed", "sandbox_output"):
+            self.header.refresh()
+        if t in ("document_indexed", "section_read"):
+            self.paper.on_run_event(ev)
+        if t in ("blueprint_saved", "gate_opened", "gate_resolved", "phase_started", "phase_completed", "run_finished"):
+            self.blueprint.on_run_event(ev)
+        if t in (
+            "file_started", "file_written", "file_failed", "human_edit", "memory_entry_added",
+            "retrieval_decision", "run_finished", "blueprint_saved", "phase_completed",
+        ):  # fmt: skip
+            self.generation.on_run_event(ev)
+        if t in (
+            "sandbox_output", "sandbox_ran", "log", "iteration_started", "patch_decision", "finding",
+            "patch_proposed", "iteration_finished", "run_finished",
+        ):  # fmt: skip
+            self.sandbox.on_run_event(ev)
+        if t in ("gate_opened", "gate_resolved", "run_finished", "phase_started"):
+            self.refresh_bindings()
+
+    @on(TabbedContent.TabActivated, "#panes")
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        if self.active_pane in PANES:
+            self.call_after_refresh(self._focus_into, self.active_pane)
+        self.refresh_bindings()
+
+    # -- which keys apply now -----------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.available(action, pane_scoped=True)
+
+    def available(self, action: str, *, pane_scoped: bool) -> bool:
+        """Whether ``action`` applies now; keys are scoped to their pane, palette commands are not."""
+        app = self.app
+        state = app.state
+
+        def on(pane: str) -> bool:
+            return not pane_scoped or self.active_pane == pane
+
+        if action == "stop_run":
+            return app.is_running_run
+        if action == "toggle_pause":
+            return app.is_running_run and state.phase == "codegen"
+        if action == "resume_run":
+            return app.can_resume_current
+        if action in ("approve", "approve_edits", "reject"):
+            return on("blueprint") and state.gate is not None
+        if action == "amend":
+            return on("blueprint") and app.is_running_run and state.phase == "codegen"
+        if action in ("iteration", "toggle_step"):
+            return on("sandbox")
+        if action in ("patch", "edit_patch"):
+            return on("sandbox") and self.sandbox.pending_iteration is not None
+        return True
+
+    # -- actions (bound keys, buttons and palette commands end here) --------------
+
+    def action_show_pane(self, pane: str) -> None:
+        self.show(pane)
+
+    def action_stop_run(self) -> None:
+        self.app.stop_run()
+
+    def action_toggle_pause(self) -> None:
+        self.app.toggle_pause()
+
+    def action_resume_run(self) -> None:
+        self.app.resume_current()
+
+    def action_approve(self) -> None:
+        self.show("blueprint")
+        self.blueprint.approve()
+
+    def action_approve_edits(self) -> None:
+        self.show("blueprint")
+        self.blueprint.approve_edits()
+
+    def action_reject(self) -> None:
+        self.show("blueprint")
+
+        def send(feedback: str | None) -> None:
+            if feedback:
+                self.blueprint.reject(feedback)
+
+        self.app.push_screen(FeedbackDialog(), send)
+
+    def action_amend(self) -> None:
+        self.show("blueprint")
+        self.blueprint.amend()
+
+    def action_iteration(self, delta: int) -> None:
+        self.show("sandbox")
+        self.sandbox.step(int(delta))
+
+    def action_patch(self, decision: str) -> None:
+        self.app.answer_patch(decision)  # type: ignore[arg-type]
+
+    def action_edit_patch(self) -> None:
+        self.app.answer_patch("edit")
+
+    def action_toggle_step(self) -> None:
+        self.show("sandbox")
+        self.sandbox.set_step(not self.app.stepper_enabled)
+
+    # -- messages from the panes --------------------------------------------------
+
+    @on(BlueprintPane.GateAnswer)
+    def _gate_answer(self, message: BlueprintPane.GateAnswer) -> None:
+        self.app.answer_gate(message.decision, message.text, message.feedback)
+
+    @on(BlueprintPane.EditingChanged)
+    def _editing(self, message: BlueprintPane.EditingChanged) -> None:
+        self.app.blueprint_editing(message.editing)
+
+    @on(BlueprintPane.AmendmentApproved)
+    def _amendment(self, message: BlueprintPane.AmendmentApproved) -> None:
+        self.app.submit_amendment(message.text, message.based_on)
+
+    @on(SandboxPane.PatchAnswer)
+    def _patch_answer(self, message: SandboxPane.PatchAnswer) -> None:
+        self.app.answer_patch(message.decision)
+
+    @on(SandboxPane.StepToggled)
+    def _step_toggled(self, message: SandboxPane.StepToggled) -> None:
+        self.app.set_stepping(message.enabled)
+
+    def edit_patch(self, iteration: int, text: str, check: Any, done: Any) -> None:
+        self.app.push_screen(PatchEditDialog(iteration, text, check), done)

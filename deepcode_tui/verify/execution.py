@@ -1,0 +1,283 @@
+"""Running a repo's verification commands in a sandbox.
+
+A :class:`SandboxSession` prepares the environment once per requirement set
+(a venv under a per-backend env directory mounted at /env, dependencies
+installed from a host-side wheelhouse with ``--no-index`` when the network
+is off), then runs each command with a watchdog: a ``sitecustomize`` that
+makes Python dump its stack shortly before the deadline, so a timeout is
+reported at the line that was looping. The repo itself stays clean (no venv,
+no bytecode, no pytest cache inside it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .findings import Finding, Kind
+from .localise import PLUGIN_SOURCE, needs_localisation, suspects
+from .manifest import declared_from_manifests, python_files
+from .patches import write_atomic
+from .sandbox.base import Limits, Mount, SandboxBackend, SandboxResult
+from .sandbox.wheelhouse import install_argv, prepare_wheelhouse, requirements_key
+from .trace_context import TraceContext
+from .trace_tools import parse_pip
+from .traces import findings_from_result
+
+# Written into the helpers directory at run time (not imported by this package).
+WATCHDOG_SOURCE = '''\
+"""deepcode-tui sandbox watchdog: dump every thread's stack shortly before the
+sandbox's hard deadline so a timeout can be located at the looping line."""
+import os as _os
+
+_t = _os.environ.get("DEEPCODE_WATCHDOG_S")
+if _t:
+    try:
+        import faulthandler as _fh
+        _fh.dump_traceback_later(float(_t), exit=True)
+    except Exception:
+        pass
+'''
+
+PYTEST_ARGV = ["python", "-m", "pytest", "-q", "--tb=short", "-rfE", "--color=no"]
+
+
+class VerifyCommand(BaseModel):
+    """One command the blueprint (or discovery) says proves the repo works."""
+
+    name: str
+    argv: list[str]
+    timeout_s: float = Field(120, gt=0)
+    kind: Literal["test", "smoke", "setup", "other"] = "test"
+
+
+class CommandOutcome(BaseModel):
+    command: VerifyCommand
+    result: SandboxResult
+    findings: list[Finding] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+
+def has_tests(repo: Path) -> bool:
+    """Whether the repo has pytest-discoverable test files."""
+    for p in python_files(repo):
+        if p.name.startswith("test_") or p.name.endswith("_test.py"):
+            return True
+    return False
+
+
+def discover_commands(repo: Path, *, timeout_s: float = 120) -> list[VerifyCommand]:
+    """Commands for a repo whose blueprint named none: its tests, and a ``--help``
+    smoke run of each argparse entry point (a script or a package's ``__main__``)."""
+    cmds: list[VerifyCommand] = []
+    if has_tests(repo):
+        cmds.append(VerifyCommand(name="tests", argv=list(PYTEST_ARGV), timeout_s=timeout_s, kind="test"))
+    for p in python_files(repo):
+        rel = p.relative_to(repo)
+        if rel.parts[0] in ("tests", "test") or p.name.startswith("test_"):
+            continue
+        try:
+            text = p.read_text(errors="replace")
+        except OSError:
+            continue
+        if "argparse" not in text and "click" not in text:
+            continue
+        if p.name == "__main__.py" and len(rel.parts) >= 2:
+            module = ".".join(rel.parts[:-1])
+            cmds.append(VerifyCommand(name=f"smoke {module}", argv=["python", "-m", module, "--help"],
+                                      timeout_s=min(timeout_s, 60), kind="smoke"))
+        elif re.search(r"""^if __name__ == ['"]__main__['"]""", text, re.M):
+            cmds.append(VerifyCommand(name=f"smoke {rel.as_posix()}", argv=["python", rel.as_posix(), "--help"],
+                                      timeout_s=min(timeout_s, 60), kind="smoke"))
+    return cmds
+
+
+def repo_requirements(repo: Path) -> list[str]:
+    """Requirement lines the sandbox must install: requirements*.txt entries
+    (options, editable and local paths skipped) and pyproject dependencies."""
+    reqs: list[str] = []
+    for f in sorted(repo.glob("requirements*.txt")):
+        for line in f.read_text(errors="replace").splitlines():
+            line = line.split(" #", 1)[0].strip()
+            if line and not line.startswith(("#", "-", ".", "/", "file:")):
+                reqs.append(line)
+    if not reqs:
+        import tomllib
+
+        pyproject = repo / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                project = tomllib.loads(pyproject.read_text(errors="replace")).get("project", {})
+                reqs += list(project.get("dependencies", []))
+            except tomllib.TOMLDecodeError:
+                pass
+    if not reqs:
+        names, _ = declared_from_manifests(repo)
+        reqs = names
+    return list(dict.fromkeys(reqs))
+
+
+class SandboxSession:
+    """Runs verification commands for one repo on one backend.
+
+    ``work_dir`` (host) holds the env, wheelhouse and helper directories; it
+    may be shared between runs of the same repo (installs are keyed by the
+    requirement set).
+    """
+
+    def __init__(
+        self,
+        backend: SandboxBackend,
+        repo: Path,
+        work_dir: Path,
+        *,
+        limits: Limits | None = None,
+        network: bool = False,
+        requirements: Sequence[str] | None = None,
+        setup_timeout_s: float = 900,
+        wheelhouse_dir: Path | None = None,
+        wheelhouse_from_installed: bool = False,
+    ) -> None:
+        self.backend = backend
+        self.repo = Path(repo).resolve()
+        self.work_dir = Path(work_dir)
+        self.limits = limits or Limits()
+        self.network = network
+        self.requirements = list(requirements) if requirements is not None else None
+        self.setup_timeout_s = setup_timeout_s
+        self.env_dir = self.work_dir / f"env-{backend.name}"
+        self.wheelhouse = wheelhouse_dir or self.work_dir / "wheelhouse"
+        self.helpers = self.work_dir / "helpers"
+        self.mounts = [
+            Mount(source=self.env_dir, target="/env", read_only=False),
+            Mount(source=self.wheelhouse, target="/wheelhouse", read_only=True),
+            Mount(source=self.helpers, target="/opt/deepcode", read_only=True),
+        ]
+        self.wheelhouse_from_installed = wheelhouse_from_installed
+        self._prepared_key: str | None = None
+
+    # -- paths inside the sandbox ------------------------------------------------------------
+    def _inside(self, target: str) -> str:
+        return next(self.backend.inside_path(m) for m in self.mounts if m.target == target)
+
+    @property
+    def python(self) -> str:
+        return f"{self._inside('/env')}/venv/bin/python"
+
+    def _env(self, timeout_s: float) -> dict[str, str]:
+        repo_in = self.backend.repo_path(self.repo)
+        pythonpath = [self._inside("/opt/deepcode"), repo_in]
+        if (self.repo / "src").is_dir():
+            pythonpath.append(f"{repo_in}/src")
+        soft = max(1.0, timeout_s - max(2.0, 0.1 * timeout_s))
+        return {
+            "PATH": f"{self._inside('/env')}/venv/bin:/usr/local/bin:/usr/bin:/bin",
+            "PYTHONPATH": ":".join(pythonpath),
+            "DEEPCODE_WATCHDOG_S": f"{soft:.1f}",
+            "PYTEST_ADDOPTS": "-p no:cacheprovider",
+            "MPLBACKEND": "Agg",
+        }
+
+    def _ctx(self, argv: Sequence[str], timeout_s: float) -> TraceContext:
+        return TraceContext(repo=self.repo, inside_roots=(self.backend.repo_path(self.repo), "/work"),
+                            command=list(argv), timeout_s=timeout_s)
+
+    # -- environment -------------------------------------------------------------------------
+    def _all_requirements(self, commands: Sequence[VerifyCommand]) -> list[str]:
+        reqs = list(self.requirements) if self.requirements is not None else repo_requirements(self.repo)
+        uses_pytest = any("pytest" in " ".join(c.argv) for c in commands)
+        if uses_pytest and not any(re.match(r"pytest\b", r) for r in reqs):
+            reqs.append("pytest")
+        return reqs
+
+    async def prepare(self, commands: Sequence[VerifyCommand] = ()) -> CommandOutcome | None:
+        """Create the venv and install dependencies (once per requirement set).
+        Returns the setup outcome when work was done, None when already prepared."""
+        self.helpers.mkdir(parents=True, exist_ok=True)
+        for name, source in (("sitecustomize.py", WATCHDOG_SOURCE), ("deepcode_sbfl.py", PLUGIN_SOURCE)):
+            target = self.helpers / name
+            if not target.exists() or target.read_text() != source:
+                write_atomic(target, source)
+        self.env_dir.mkdir(parents=True, exist_ok=True)
+        self.wheelhouse.mkdir(parents=True, exist_ok=True)
+        reqs = self._all_requirements(commands)
+        key = hashlib.sha256((requirements_key(reqs) + self.backend.name).encode()).hexdigest()[:16]
+        stamp = self.env_dir / f".deepcode-env-{key}"
+        if stamp.exists():
+            self._prepared_key = key
+            return None
+        setup = VerifyCommand(name="install dependencies", argv=["pip", "install"], kind="setup",
+                              timeout_s=self.setup_timeout_s)
+        ctx = self._ctx(setup.argv, self.setup_timeout_s)
+        if not self.network and reqs:
+            wh = await asyncio.to_thread(prepare_wheelhouse, reqs, self.wheelhouse, timeout_s=self.setup_timeout_s,
+                                           from_installed=self.wheelhouse_from_installed)
+            if not wh.ok:
+                result = SandboxResult(exit_code=1, stderr=wh.output, backend="host pip download",
+                                       command=["pip", "download", *reqs])
+                findings = parse_pip(wh.output, ctx) or [Finding(
+                    kind=Kind.PIP_ERROR, stage="sandbox",
+                    message="pip download failed: " + "\n".join(wh.output.strip().splitlines()[-3:]))]
+                return CommandOutcome(command=setup, result=result, findings=findings)
+        write_atomic(self.env_dir / "requirements.txt", "\n".join(reqs) + "\n")
+        for old in self.env_dir.glob(".deepcode-env-*"):
+            old.unlink()
+        venv = f"{self._inside('/env')}/venv"
+        install = install_argv(self.python, f"{self._inside('/env')}/requirements.txt",
+                               wheelhouse=None if self.network else self._inside("/wheelhouse"))
+        script = f"rm -rf {venv} && python3 -m venv {'' if reqs else '--without-pip '}{venv}"
+        if reqs:
+            script += " && " + " ".join(install)
+        argv = ["/bin/sh", "-c", script]
+        result = await self.backend.run(
+            argv, repo=self.repo, timeout_s=self.setup_timeout_s, network=self.network,
+            env={"HOME": "/tmp"}, limits=self.limits.model_copy(update={"pids": max(self.limits.pids, 256)}),
+            mounts=self.mounts,
+        )
+        findings = findings_from_result(result, ctx) if not result.ok else []
+        if result.ok:
+            stamp.touch()
+            self._prepared_key = key
+        return CommandOutcome(command=setup, result=result, findings=findings)
+
+    async def run(self, command: VerifyCommand) -> CommandOutcome:
+        """Run one verification command; findings located from its output."""
+        argv = list(command.argv)
+        if argv and argv[0] in ("python", "python3"):
+            argv[0] = self.python
+        result = await self.backend.run(
+            argv, repo=self.repo, timeout_s=command.timeout_s, network=self.network,
+            env=self._env(command.timeout_s), limits=self.limits, mounts=self.mounts,
+        )
+        # A passing run may print handled tracebacks; only a failing one is analysed.
+        findings = [] if result.ok else findings_from_result(result, self._ctx(command.argv, command.timeout_s))
+        return CommandOutcome(command=command, result=result, findings=findings)
+
+    async def localise(self, outcome: CommandOutcome) -> list[Finding]:
+        """Suspect lines (spectrum-based) for pytest failures that only an assertion
+        in a test shows; [] when not applicable or when the re-run fails."""
+        files = needs_localisation(outcome.findings)
+        if not files or "pytest" not in " ".join(outcome.command.argv):
+            return []
+        report = self.env_dir / "sbfl.json"
+        report.unlink(missing_ok=True)
+        argv = [self.python, "-m", "pytest", "-q", "--tb=no", "-p", "deepcode_sbfl", *files]
+        env = self._env(outcome.command.timeout_s * 3)
+        env.update(DEEPCODE_SBFL_OUT=f"{self._inside('/env')}/sbfl.json",
+                   DEEPCODE_SBFL_ROOT=self.backend.repo_path(self.repo))
+        # Tracing slows the tests several-fold: a longer deadline than the plain run.
+        await self.backend.run(argv, repo=self.repo, timeout_s=outcome.command.timeout_s * 3,
+                               network=self.network, env=env, limits=self.limits, mounts=self.mounts)
+        try:
+            return suspects(report.read_text())
+        except OSError:
+            return []

@@ -1,0 +1,218 @@
+"""Benchmark the app: key-press-to-screen latency while code streams in, and log memory.
+
+    .venv/bin/python scripts/bench_tui.py [--tokens-per-s 500] [--samples 60]
+
+1. Latency. A scripted run (the tests' one: real driver, store and bus)
+   streams a large file into the generation pane at ``--tokens-per-s``
+   (4-character tokens). Meanwhile keys are pressed: pane switches
+   (2 / 3) and file-list moves (up / down). A key's latency is the time
+   from posting the key event to the first frame the compositor produced
+   after the app's state reflects the key (the frame is also serialised to
+   terminal bytes, as a real terminal would need). Target: p95 <= 50 ms.
+2. Memory. 10,000 sandbox output lines go through the same path as live
+   events (bus observer -> message -> pane) with ``ui.log_lines`` = 1000 and
+   5000; the Python heap (tracemalloc) and RSS are sampled every 1,000 lines.
+   Target: flat once the line limit is reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import psutil  # noqa: E402
+from textual import events  # noqa: E402
+from textual._compositor import CompositorUpdate  # noqa: E402
+from textual.widgets import OptionList, TabbedContent  # noqa: E402
+
+from deepcode_tui.config.loader import load_settings  # noqa: E402
+from deepcode_tui.events.models import SandboxOutput  # noqa: E402
+from deepcode_tui.tui.app import DeepcodeApp  # noqa: E402
+from tests.tui.scripted import CODE, PAPER_MD, Script, scripted_driver  # noqa: E402
+from tests.tui.waiting import wait_for  # noqa: E402
+
+SIZE = (120, 36)
+
+
+def big_module(lines: int) -> str:
+    """A long, valid Python module to stream (highlighting has real work to do)."""
+    out = ['"""A long generated module."""\n\nimport math\n\n']
+    for i in range(lines // 4):
+        out.append(f"def f{i}(x: float, y: float = {i}.0) -> float:\n    return math.sqrt(x * x + y) / {i + 1}\n\n")
+    return "".join(out)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+class FrameClock:
+    """Records when the compositor hands a frame to the display (serialising it, like a terminal would)."""
+
+    def __init__(self, app: DeepcodeApp) -> None:
+        self.times: list[float] = []
+        original = app._display
+
+        def display(screen, renderable):
+            if isinstance(renderable, CompositorUpdate):
+                renderable.render_segments(app.console)
+                self.times.append(time.perf_counter())
+            return original(screen, renderable)
+
+        app._display = display  # type: ignore[method-assign]
+
+    def first_after(self, t: float) -> float | None:
+        for stamp in reversed(self.times):
+            if stamp < t:
+                break
+        later = [s for s in self.times if s >= t]
+        return later[0] if later else None
+
+
+async def press_and_measure(app: DeepcodeApp, frames: FrameClock, key: str, done) -> float:
+    """Post ``key``; seconds until a frame is drawn after ``done()`` became true."""
+    t0 = time.perf_counter()
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
+    t_state = None
+    while True:
+        await asyncio.sleep(0.0005)
+        now = time.perf_counter()
+        if t_state is None and done():
+            t_state = now
+        if t_state is not None:
+            frame = frames.first_after(t_state)
+            if frame is not None:
+                return frame - t0
+        if now - t0 > 5:
+            raise RuntimeError(f"key {key} had no visible effect within 5 s")
+
+
+async def latency(tokens_per_s: float, samples: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="deepcode-bench-"))
+    doc = tmp / "paper.md"
+    doc.write_text(PAPER_MD, encoding="utf-8")
+    loaded = load_settings({"runs_dir": str(tmp / "runs")}, cwd=tmp)
+    code = {path: big_module(4000) if path == "ema/detector.py" else text for path, text in CODE.items()}
+    script = Script(iterations=0, token_delay_s=1 / tokens_per_s, chunk_chars=4, code=code)
+    app = DeepcodeApp(loaded, doc=doc, driver=scripted_driver(script), blink=False, cwd=tmp)
+    streamed = [0]
+    original_observe = app._observe
+
+    def observe(ev):
+        if ev.type == "token_streamed":
+            streamed[0] += 1
+        original_observe(ev)
+
+    app._observe = observe  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        frames = FrameClock(app)
+        await wait_for(pilot, lambda: app.state.gate is not None, what="the gate")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: app.state.current_file == "ema/detector.py", what="streaming")
+        main = app.main
+        main.show("generation")
+        await pilot.pause(0.5)
+        panes = main.query_one("#panes", TabbedContent)
+        files = main.generation.query_one("#gen-files", OptionList)
+        switch: list[float] = []
+        move: list[float] = []
+        tokens_before, t_start = streamed[0], time.perf_counter()
+        for i in range(samples):
+            target = "blueprint" if i % 2 == 0 else "generation"
+            key = "2" if target == "blueprint" else "3"
+            switch.append(await press_and_measure(app, frames, key, lambda t=target: panes.active == t))
+            await asyncio.sleep(0.05)
+        main.show("generation")
+        files.focus()
+        await pilot.pause(0.2)
+        for i in range(samples):
+            before = files.highlighted or 0
+            key = "down" if i % 2 == 0 else "up"
+            want = min(before + 1, files.option_count - 1) if key == "down" else max(before - 1, 0)
+            move.append(await press_and_measure(app, frames, key, lambda w=want: files.highlighted == w))
+            await asyncio.sleep(0.05)
+        rate = (streamed[0] - tokens_before) / (time.perf_counter() - t_start)
+        still_streaming = app.state.current_file == "ema/detector.py"
+        app.exit()
+    print(f"streaming: {rate:.0f} tokens/s measured during the key presses (asked {tokens_per_s:.0f}); "
+          f"still streaming at the end: {still_streaming}")  # fmt: skip
+    for name, values in (("pane switch (2/3)", switch), ("file list (up/down)", move)):
+        ms = [v * 1000 for v in values]
+        print(f"latency {name:<20} n={len(ms)}  p50 {statistics.median(ms):6.1f} ms  "
+              f"p95 {percentile(ms, 0.95):6.1f} ms  max {max(ms):6.1f} ms")  # fmt: skip
+    both = [v * 1000 for v in switch + move]
+    verdict = "meets" if percentile(both, 0.95) <= 50 else "MISSES"
+    print(f"latency all keys p95 {percentile(both, 0.95):.1f} ms -> {verdict} the 50 ms target")
+
+
+async def memory(log_lines: int, total: int = 10_000, step: int = 1_000) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="deepcode-bench-"))
+    doc = tmp / "paper.md"
+    doc.write_text(PAPER_MD, encoding="utf-8")
+    loaded = load_settings({"runs_dir": str(tmp / "runs"), "ui": {"log_lines": log_lines}}, cwd=tmp)
+    hold = asyncio.Event()
+    script = Script(hold_before={"ema/detector.py": hold})
+    app = DeepcodeApp(loaded, doc=doc, driver=scripted_driver(script), blink=False, cwd=tmp)
+    process = psutil.Process()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.gate is not None, what="the gate")
+        main = app.main
+        main.show("sandbox")
+        await pilot.pause(0.3)
+        log = main.sandbox.live_log
+        gc.collect()
+        tracemalloc.start()
+        base_heap = tracemalloc.get_traced_memory()[0]
+        base_rss = process.memory_info().rss
+        rows = []
+        for sent in range(step, total + 1, step):
+            for k in range(sent - step, sent):
+                app._observe(SandboxOutput(stream="stderr" if k % 10 == 0 else "stdout",
+                                           line=f"line {k}: " + "x" * 60))  # fmt: skip
+                if k % 200 == 0:
+                    await pilot.pause()
+            await wait_for(pilot, lambda: log.pending_count == 0 and log.total_lines == sent, what="the log")
+            await pilot.pause(0.15)
+            gc.collect()
+            heap = tracemalloc.get_traced_memory()[0] - base_heap
+            rss = process.memory_info().rss - base_rss
+            rows.append((sent, len(log.lines), heap, rss))
+        tracemalloc.stop()
+        hold.set()
+        app.exit()
+    print(f"memory with ui.log_lines = {log_lines}:")
+    print("   lines sent  lines kept  heap growth  RSS growth")
+    for sent, kept, heap, rss in rows:
+        print(f"   {sent:>10,}  {kept:>10,}  {heap / 1e6:8.2f} MB  {rss / 1e6:8.2f} MB")
+    full = [r for r in rows if r[0] >= log_lines + step]
+    if len(full) >= 2:
+        drift = (full[-1][2] - full[0][2]) / 1e6
+        print(f"   heap change after the limit was reached ({full[0][0]:,} -> {full[-1][0]:,} lines): {drift:+.2f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens-per-s", type=float, default=500.0)
+    parser.add_argument("--samples", type=int, default=60)
+    args = parser.parse_args()
+    print(f"machine: {psutil.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared: figures vary with load)")
+    asyncio.run(latency(args.tokens_per_s, args.samples))
+    asyncio.run(memory(1000))
+    asyncio.run(memory(5000))
+
+
+if __name__ == "__main__":
+    main()

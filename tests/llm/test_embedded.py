@@ -1,0 +1,63 @@
+"""The embedded default: a real llama.cpp server with SmolLM2-135M-Instruct."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pydantic import BaseModel, Field
+
+from deepcode_tui.config.settings import Settings
+from deepcode_tui.llm import Gateway
+from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer, find_gguf, unavailable_reason
+
+REASON = unavailable_reason()
+needs_model = pytest.mark.skipif(REASON is not None, reason=f"embedded model not installed: {REASON}")
+
+
+class Paper(BaseModel):
+    title: str
+    year: int = Field(ge=1900, le=2100)
+    topics: list[str] = Field(max_length=4)
+
+
+@pytest.mark.embedded
+@needs_model
+async def test_embedded_server_gives_a_schema_valid_structured_reply(events, run_dir):
+    async with Gateway(Settings(), emit=events, run_dir=run_dir, environ={}) as gw:
+        assert gw.resolve("analyst").embedded
+        assert gw.notice == EMBEDDED_NOTICE
+        paper = await gw.structured(
+            "analyst",
+            [{"role": "user", "content": "The paper 'Attention Is All You Need' (2017) introduced the "
+                                         "Transformer for machine translation. Extract its metadata."}],
+            Paper,
+            name="metadata",
+            max_repairs=0,  # schema-constrained decoding: valid on the first reply
+        )  # fmt: skip
+        assert isinstance(paper, Paper)
+        pid = gw._embedded.proc.pid
+        assert events.of("token_streamed")  # streamed from the local server
+    # The app says plainly that the model is tiny, and how to configure a real one.
+    [notice] = [e for e in events.of("log") if e.level == "warning"]
+    assert "tiny" in notice.message and "models.default" in notice.message
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped with the gateway
+    assert (run_dir / "llm" / "embedded-server.log").exists()
+
+
+@pytest.mark.embedded
+@needs_model
+def test_embedded_server_context_manager_stops_the_process_group(tmp_path):
+    with EmbeddedServer(log_path=tmp_path / "server.log") as server:
+        pid = server.proc.pid
+        assert server.api_base.startswith("http://127.0.0.1:")
+        assert os.getpgid(pid) == pid  # its own process group, killed as a whole
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_gguf_is_found_inside_the_wheel_when_installed():
+    path = find_gguf()
+    if REASON is None:
+        assert path is not None and path.suffix == ".gguf" and path.stat().st_size > 10_000_000

@@ -1,0 +1,97 @@
+"""Tree-sitter chunking of Python and JS/TS files."""
+
+from __future__ import annotations
+
+from deepcode_tui.rag.chunker import MAX_CHUNK_LINES, MODULE_SYMBOL, chunk_source
+
+
+def by_symbol(chunks):
+    return {c.symbol: c for c in chunks}
+
+
+def test_python_chunks_functions_classes_methods_and_header(ref_files):
+    ATTENTION = ref_files["model/attention.py"]
+    chunks = chunk_source(ATTENTION, "model/attention.py", "ref")
+    got = by_symbol(chunks)
+    assert set(got) == {MODULE_SYMBOL, "scaled_dot_product_attention", "MultiHeadAttention",
+                        "MultiHeadAttention.__init__", "MultiHeadAttention.forward"}
+    header = got[MODULE_SYMBOL]
+    assert header.kind == "module" and header.docstring == "Attention layers for sequence models."
+    assert "import torch" in header.text and "defines: scaled_dot_product_attention" in header.text
+    fn = got["scaled_dot_product_attention"]
+    assert fn.kind == "function"
+    assert fn.signature == "def scaled_dot_product_attention(query, key, value, mask=None)"
+    assert fn.docstring.startswith("Weight the values by the softmax")
+    assert fn.text.startswith("def scaled_dot_product_attention") and "F.softmax" in fn.text
+    assert ATTENTION.splitlines()[fn.start_line - 1].startswith("def scaled_dot_product_attention")
+    cls = got["MultiHeadAttention"]
+    assert cls.kind == "class"
+    # The class chunk is its header plus member signatures, not the methods' bodies.
+    assert "def forward(self, x, mask=None)" in cls.text and "chunk(3" not in cls.text
+    assert got["MultiHeadAttention.forward"].kind == "method"
+    assert got["MultiHeadAttention.forward"].location == "ref:model/attention.py::MultiHeadAttention.forward"
+    assert len({c.id for c in chunks}) == len(chunks)
+
+
+def test_decorated_and_nested_definitions():
+    src = '''
+import functools
+
+@functools.cache
+def cached(x):
+    """Cached."""
+    def inner():
+        return x
+    return inner
+
+class Outer:
+    @property
+    def value(self):
+        return 1
+'''
+    got = by_symbol(chunk_source(src, "m.py"))
+    assert got["cached"].text.startswith("@functools.cache")
+    assert got["cached"].docstring == "Cached."
+    assert "inner" not in got  # nested functions stay inside their parent chunk
+    assert "Outer.value" in got
+
+
+def test_javascript_and_typescript(ref_files):
+    got = by_symbol(chunk_source(ref_files["web/beam.js"], "web/beam.js", "ref"))
+    assert got["beamSearch"].docstring == "Beam search decoding over a step function."
+    assert got["beamSearch"].signature.startswith("function beamSearch(step, start, beamWidth, maxLen)")
+    ts = '''
+/** Adds two numbers. */
+export function add(a: number, b: number): number { return a + b }
+
+// Multiplies.
+export const mul = (a: number, b: number): number => a * b;
+
+export class Calc extends Base {
+  /** Sum of all. */
+  total(xs: number[]): number { return xs.reduce(add, 0) }
+}
+
+export interface Shape { area(): number }
+'''
+    got = by_symbol(chunk_source(ts, "src/calc.ts"))
+    assert got["add"].docstring == "Adds two numbers."
+    assert got["mul"].kind == "function" and got["mul"].docstring == "Multiplies."
+    assert got["Calc.total"].docstring == "Sum of all." and got["Calc.total"].kind == "method"
+    assert "total(xs: number[]): number" in got["Calc"].text
+    assert got["Shape"].kind == "class"
+
+
+def test_unknown_language_and_broken_code():
+    assert chunk_source("# title", "README.md") == []
+    broken = "def ok():\n    return 1\n\ndef broken(:\n    pass\n\nclass Fine:\n    pass\n"
+    names = set(by_symbol(chunk_source(broken, "b.py")))
+    assert "ok" in names and "Fine" in names
+
+
+def test_huge_function_is_capped():
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_CHUNK_LINES * 2))
+    (fn,) = [c for c in chunk_source(f"def big():\n{body}\n", "big.py") if c.symbol == "big"]
+    assert len(fn.text.splitlines()) <= MAX_CHUNK_LINES + 1
+    assert "more lines" in fn.text
+    assert fn.end_line == MAX_CHUNK_LINES * 2 + 1
