@@ -102,6 +102,7 @@ def _run_options(f):
             click.option("--max-tokens", type=int, help="Stop at the next checkpoint after this many tokens."),
             click.option("--record", type=click.Path(path_type=Path), help="Record every model call to a cassette here."),
             click.option("--replay", type=click.Path(path_type=Path), help="Replay model calls from this cassette (offline)."),
+            click.option("--no-cache", is_flag=True, help="Do not reuse cached model replies."),
             click.option("--pdf-engine", type=click.Choice(["default", "marker"]), help="PDF engine."),
             click.option("--model", help="litellm model string for every role without its own."),
             click.option("--step", is_flag=True, help="Pause before applying each repair patch."),
@@ -139,7 +140,10 @@ def _drive(store, loaded, opts: dict[str, Any], *, stop_after: str | None, new_r
 
     gate = AutoApproveGate() if opts.get("yes") else ConsoleGate()
     display = HeadlessDisplay(err_console, verbose=bool(opts.get("verbose")))
-    services = {"llm_flags": {k: opts.get(k) for k in ("record", "replay")}}
+    services = {
+        "llm_flags": {k: opts.get(k) for k in ("record", "replay", "no_cache")},
+        "provenance": loaded.provenance,
+    }
     try:
         outcome = asyncio.run(
             drive(

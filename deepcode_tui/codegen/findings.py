@@ -1,26 +1,15 @@
 """Findings code generation hands to the verification phase.
 
-Same fields as ``deepcode_tui.verify.findings.Finding`` (defined by the
-verification phase); the lead may alias one to the other.
+One shape for the whole project: the verification phase's
+:class:`deepcode_tui.verify.findings.Finding` (file, line, kind, message,
+stage, severity). Code generation emits the kinds ``path_escape``,
+``syntax_error``, ``human_edit_kept`` and, from the consistency check,
+``unresolved_import``, ``missing_file``, ``missing_symbol``, ``missing_member``
+and ``arity_mismatch``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from deepcode_tui.verify.findings import Finding
 
-from pydantic import BaseModel, ConfigDict
-
-Severity = Literal["error", "warning", "info"]
-
-
-class Finding(BaseModel):
-    """One problem in one file: what kind, where, and a message a person can act on."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    file: str
-    line: int | None = None
-    kind: str
-    message: str
-    stage: str = "static"
-    severity: Severity = "error"
+__all__ = ["Finding"]

@@ -258,5 +258,9 @@ def _is_require_binding(name: Node) -> bool:
     if decl is None or decl.type != "variable_declarator":
         return False
     value = decl.child_by_field_name("value")
-    fn = value.child_by_field_name("function") if value is not None and value.type == "call_expression" else None
+    fn = (
+        value.child_by_field_name("function")
+        if value is not None and value.type == "call_expression"
+        else None
+    )
     return fn is not None and _text(fn) == "require"

@@ -40,7 +40,7 @@ from deepcode_tui.codegen.writer import (
     extract_code,
     unified_diff,
 )
-from deepcode_tui.errors import BudgetExceeded, Cancelled, ConfigError
+from deepcode_tui.errors import BudgetExceeded, Cancelled, ConfigError, DeepcodeError
 
 Generate = Callable[..., Awaitable[str]]  # async (messages, *, file_path) -> reply text
 Summarize = Callable[[str, str], Awaitable[str]]
@@ -143,7 +143,7 @@ class _Run:
                     new_plan = await self.should_pause()
                     if new_plan is not None:
                         self.plan = self.watcher.plan = self.result.plan = new_plan
-                if not watch:
+                if not self.watcher.running:  # no live events (not asked for, or the watcher died): poll
                     await self.watcher.scan()
                 order = self.plan.order()
                 pending = [f for f in order if f.path not in processed]
@@ -187,8 +187,19 @@ class _Run:
         if not await self.may_write(rel, full, approved):
             return
         old = read_text(full) if full.exists() else ""
-        h = self.ledger.expect(rel, code)
-        atomic_write_text(full, code)
+        entry = await self.make_entry(target, rel, code, origin="generated")
+        h = entry.written_hash = self.ledger.expect(rel, code)
+        # memory first: a crash between the two leaves a missing file (regenerated on resume),
+        # never a written file that memory does not describe
+        self.store.append(entry)
+        try:
+            atomic_write_text(full, code)
+        except OSError as e:
+            self.store.remove(rel)
+            raise DeepcodeError(
+                f"cannot write {rel} in {self.repo}: {e.strerror or e}",
+                "check the repository directory's free space and permissions, then resume the run",
+            ) from e
         self.ledger.settled(rel, full)
         await self.emit(
             FileWritten(
@@ -201,9 +212,7 @@ class _Run:
             )
         )
         self.result.written.append(rel)
-        entry = await self.make_entry(target, rel, code, origin="generated")
-        entry.written_hash = h
-        await self.add_entry(entry)
+        await self.entry_added(entry)
         if entry.parse_error:
             await self.finding(
                 Finding(
@@ -220,13 +229,6 @@ class _Run:
         entry = self.store.get(rel)
         if entry is not None and entry.content_hash == h == entry.written_hash:
             self.ledger.remember(rel, text, full)
-            self.result.skipped.append(rel)
-            await self.emit(FileSkipped(path=rel, reason="resumed"))
-            return None
-        if entry is None and self.ledger.written_hash(rel) == h:
-            new = await self.make_entry(target, rel, text, origin="generated")  # written, then interrupted
-            new.written_hash = h
-            await self.add_entry(new)
             self.result.skipped.append(rel)
             await self.emit(FileSkipped(path=rel, reason="resumed"))
             return None
@@ -329,6 +331,9 @@ class _Run:
 
     async def add_entry(self, entry: MemoryEntry) -> None:
         self.store.append(entry)
+        await self.entry_added(entry)
+
+    async def entry_added(self, entry: MemoryEntry) -> None:
         await self.emit(
             MemoryEntryAdded(
                 path=entry.path,
@@ -374,7 +379,8 @@ async def generate_repository(
     ``should_pause()`` runs at every file boundary and may return an amended plan;
     ``confirm_overwrite(path)`` is asked before replacing a file someone else changed
     (default: never replace it). Files already written with a matching memory entry
-    are skipped, so calling this again resumes. Provider errors, budget stops and
+    are skipped, so calling this again resumes; files already handled in this call
+    are not regenerated when ``should_pause`` amends the plan. Provider errors, budget stops and
     cancellation propagate after the last complete file is persisted.
     """
     if budget_tokens < 500:

@@ -142,6 +142,11 @@ class RepoWatcher:
             self._task.cancel()
         self._task = None
 
+    @property
+    def running(self) -> bool:
+        """True while file-system events are being delivered (False before start or after a failure)."""
+        return self._task is not None and not self._task.done()
+
     async def __aenter__(self) -> Self:
         await self.start()
         return self

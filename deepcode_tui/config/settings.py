@@ -69,6 +69,9 @@ class IngestConfig(_Section):
 class CodegenConfig(_Section):
     context_budget_tokens: int = 12000
     max_file_attempts: int = 3
+    summarize_with_model: bool = Field(
+        False, description="memory-entry purposes from the summarizer role (else from the blueprint)"
+    )
 
 
 class SandboxConfig(_Section):

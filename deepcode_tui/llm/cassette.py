@@ -162,6 +162,20 @@ class CassetteReader:
             return None
         return call.responses[min(max(occurrence, 0), len(call.responses) - 1)]
 
+    def key_for_name(self, name: str, nth: int) -> tuple[str, int] | None:
+        """The request recorded as the ``nth`` call named ``name`` and which occurrence of
+        that request it was; None when the recording made fewer such calls."""
+        seen_name = 0
+        per_key: dict[str, int] = {}
+        for entry in self.index.calls:
+            occurrence = per_key.get(entry.key, 0)
+            per_key[entry.key] = occurrence + 1
+            if entry.name == name:
+                if seen_name == nth:
+                    return entry.key, occurrence
+                seen_name += 1
+        return None
+
     def recorded_names(self) -> set[str]:
         return {entry.name for entry in self.index.calls}
 

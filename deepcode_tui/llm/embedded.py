@@ -132,6 +132,10 @@ class EmbeddedServer:
             "--n_threads", str(self.threads),
             "--n_threads_batch", str(self.threads),
             "--verbose", "False",
+            # llama-cpp-python's default cuts a streamed reply short (a bare [DONE]) whenever
+            # another request is waiting, so two concurrent agents blanked each other's
+            # every reply. Requests must queue instead: each one finishes, then the next runs.
+            "--interrupt_requests", "False",
         ]  # fmt: skip
         with open(self.log_path, "ab") as log:
             # Spawned from the calling (event-loop) thread: the parent-death signal is

@@ -85,6 +85,7 @@ class Gateway:
             settings, provenance=provenance, environ=environ, replay=self.replay, recorder=self.recorder
         )
         self._occurrences: Counter[str] = Counter()
+        self._name_occurrences: Counter[str] = Counter()
         self._embedded: EmbeddedServer | None = None
         self._embedded_lock = asyncio.Lock()
         self.notices: list[str] = []
@@ -208,6 +209,21 @@ class Gateway:
         else:
             occurrence = self._occurrences[key]
             self._occurrences[key] += 1
+            nth_named = self._name_occurrences[name]
+            self._name_occurrences[name] += 1
+            if self.replay is not None and self.replay.lookup(key, occurrence) is None:
+                # The prompt drifted from the recording (a sandbox timing in a trace, a
+                # resumed run): replay the reply recorded for the same call at the same
+                # position, and say so.
+                by_name = self.replay.key_for_name(name, nth_named) if name else None
+                if by_name is not None:
+                    key, occurrence = by_name
+                    await self._emit(
+                        LogMessage(
+                            level="debug",
+                            message=f"replay: call {name!r} differs from the recording; using the reply recorded for it",
+                        )
+                    )
             if self.replay is not None and self.replay.lookup(key, occurrence) is None:
                 error = ProviderError(
                     f"the cassette {self.replay.root} has no recorded reply for call {name!r} ({role}, "

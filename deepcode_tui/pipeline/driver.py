@@ -17,6 +17,7 @@ from deepcode_tui.events.models import Event, RunCreated, RunFinished
 from deepcode_tui.pipeline.context import RunContext
 from deepcode_tui.pipeline.gate import ApprovalGate
 from deepcode_tui.pipeline.phases import build_pipeline
+from deepcode_tui.pipeline.roles import ensure_gateway
 from deepcode_tui.store.run import RunStore
 
 
@@ -54,6 +55,9 @@ async def drive(
         await ctx.emit(RunCreated(run_id=m.run_id, input_path=m.input_path, input_format=m.input_format))
     pipeline = build_pipeline()
     try:
+        # One gateway for the whole run (it carries the record/replay/budget flags);
+        # creating it is cheap: litellm is imported on the first call.
+        await ensure_gateway(ctx)
         await pipeline.run(ctx, stop_after=stop_after)
     except BudgetExceeded as exc:
         await ctx.emit(RunFinished(status="stopped", message=exc.one_line()))
@@ -66,6 +70,11 @@ async def drive(
     except DeepcodeError as exc:
         await ctx.emit(RunFinished(status="failed", message=exc.one_line()))
         return RunOutcome("error", exc.one_line(), exc)
+    except Exception as exc:
+        # A bug, not a user error: record it so `runs` shows the run as failed, then
+        # let the caller report it (with the traceback under --debug).
+        await ctx.emit(RunFinished(status="failed", message=f"internal error: {type(exc).__name__}: {exc}"))
+        raise
     finally:
         await _close_services(ctx)
     if stop_after is not None and stop_after != "report":

@@ -51,14 +51,17 @@ class _NotBuilt:
 
 def build_pipeline() -> Pipeline:
     from deepcode_tui.blueprint.phase import ApprovalPhase, BlueprintPhase
+    from deepcode_tui.pipeline.phase_codegen import CodegenPhase
+    from deepcode_tui.pipeline.phase_report import ReportPhase
+    from deepcode_tui.pipeline.phase_verify import VerifyPhase
 
     return Pipeline(
         [
             IngestPhase(),
             BlueprintPhase(),
             ApprovalPhase(),
-            _NotBuilt("codegen"),
-            _NotBuilt("verify"),
-            _NotBuilt("report"),
+            CodegenPhase(),
+            VerifyPhase(),
+            ReportPhase(),
         ]
     )

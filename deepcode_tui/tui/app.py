@@ -69,6 +69,8 @@ class DeepcodeApp(App[int]):
         """``driver`` defaults to pipeline.driver.drive; tests pass a scripted one.
         ``blink`` False freezes cursors (snapshots); ``clock`` fixes time (snapshots)."""
         super().__init__()
+        # No animations: tab underlines and smooth scrolls cost frames the streaming view needs.
+        self.animation_level = "none"
         self.loaded = loaded
         self.settings = loaded.settings
         self.doc = doc
@@ -338,7 +340,7 @@ class DeepcodeApp(App[int]):
             # The driver ended without recording an outcome (an internal error).
             self.state.status, self.state.failure, self.state.gate = "failed", message.message, None
         if self.main is not None:
-            self.main.refresh_bindings()
+            self.main.update_bindings()
             self.main.header.paused = False
             self.main.header.refresh()
         severity = {"passed": "information", "planned": "information", "stopped": "warning"}.get(
@@ -363,7 +365,7 @@ class DeepcodeApp(App[int]):
         if self.main is not None:
             self.main.sandbox.set_pending(message.pending.iteration, message.pending.diff)
             self.main.show("sandbox")
-            self.main.refresh_bindings()
+            self.main.update_bindings()
         self.notify(
             f"The patch of iteration {message.pending.iteration} waits: apply (y), skip (n) or edit (x).",
             title="Your turn",

@@ -7,7 +7,7 @@ import pytest
 from deepcode_tui.codegen.consistency import check_consistency
 from deepcode_tui.codegen.memory import extract_entry
 
-LIB = '''from dataclasses import KW_ONLY, dataclass, field
+LIB = """from dataclasses import KW_ONLY, dataclass, field
 from typing import NamedTuple
 
 from pydantic import BaseModel
@@ -67,7 +67,7 @@ class Unknown(SomethingExternal):
 
 
 def decorated_elsewhere(x): ...
-'''
+"""
 
 
 def check(user_code: str, lib: str = LIB, extra: dict[str, str] | None = None):
@@ -79,16 +79,32 @@ def check(user_code: str, lib: str = LIB, extra: dict[str, str] | None = None):
 @pytest.mark.parametrize(
     "call",
     [
-        "f(1)", "f(1, 2, 3, 4, key=5, other=6)", "f(*xs)", "f(**kw)",
-        "g(1, 2, c=3)", "g(1, b=2, c=3, d=4)",
-        "Plain().method(1)", "Plain.static(1)", "NoInit()",
-        "Point(1.0)", "Point(1.0, 2.0, [], label='a')", "Point3(1.0, 2.0, [], 3.0)", "Pair(1, 2)",
-        "Settings(name='x', extra=1)", "Child()", "Unknown(1, 2, 3)",
+        "f(1)",
+        "f(1, 2, 3, 4, key=5, other=6)",
+        "f(*xs)",
+        "f(**kw)",
+        "g(1, 2, c=3)",
+        "g(1, b=2, c=3, d=4)",
+        "Plain().method(1)",
+        "Plain.static(1)",
+        "NoInit()",
+        "Point(1.0)",
+        "Point(1.0, 2.0, [], label='a')",
+        "Point3(1.0, 2.0, [], 3.0)",
+        "Pair(1, 2)",
+        "Settings(name='x', extra=1)",
+        "Child()",
+        "Unknown(1, 2, 3)",
     ],
 )
 def test_compatible_calls_produce_no_findings(call):
-    assert check(f"from pkg.lib import *\nfrom pkg.lib import f, g, Plain, NoInit, Point, Point3, Pair, "
-                 f"Settings, Child, Unknown\n\nresult = {call}\n") == []
+    assert (
+        check(
+            f"from pkg.lib import *\nfrom pkg.lib import f, g, Plain, NoInit, Point, Point3, Pair, "
+            f"Settings, Child, Unknown\n\nresult = {call}\n"
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,8 +131,10 @@ def test_arity_mismatches_are_reported(call, why):
 
 
 def test_module_attribute_calls_and_instance_methods():
-    user = ("import pkg.lib as lib\nfrom pkg import lib as lib2\n\nlib.f()\nlib2.g(1, 2, c=3)\n"
-            "p = lib.Plain()\np.method()\np.missing_method(1)\nlib.nothing_here\n")
+    user = (
+        "import pkg.lib as lib\nfrom pkg import lib as lib2\n\nlib.f()\nlib2.g(1, 2, c=3)\n"
+        "p = lib.Plain()\np.method()\np.missing_method(1)\nlib.nothing_here\n"
+    )
     found = {(x.kind, x.line): x for x in check(user)}
     assert found[("arity_mismatch", 4)].message.startswith("f() (defined in pkg/lib.py) missing required")
     assert found[("arity_mismatch", 7)].message.startswith("Plain.method() (defined in pkg/lib.py)")
@@ -148,10 +166,14 @@ def test_decorated_functions_and_dynamic_modules_are_not_judged():
 
 
 def test_typescript_arity_and_javascript_existence():
-    ts_lib = "export function add(a: number, b?: number, ...rest: number[]): number { return a; }\n" \
-             "export class Box { constructor(size: number) {} open(force: boolean): void {} }\n"
-    ts_user = "import { add, Box, missing } from './lib';\nadd();\nadd(1, 2, 3, 4);\nconst b = new Box();\n" \
-              "b.open(true);\n"
+    ts_lib = (
+        "export function add(a: number, b?: number, ...rest: number[]): number { return a; }\n"
+        "export class Box { constructor(size: number) {} open(force: boolean): void {} }\n"
+    )
+    ts_user = (
+        "import { add, Box, missing } from './lib';\nadd();\nadd(1, 2, 3, 4);\nconst b = new Box();\n"
+        "b.open(true);\n"
+    )
     js_lib = "export function f(a, b) { return a; }\n"
     js_user = "import { f, g } from './jslib';\nf();\n"
     files = {"src/lib.ts": ts_lib, "src/user.ts": ts_user, "src/jslib.js": js_lib, "src/juser.js": js_user}

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from deepcode_tui.codegen.memory import extract_entry
 
-PROJECT = ["src/api.ts", "src/models/user.ts", "src/models/index.ts", "src/util.js", "src/app.tsx",
-           "server/index.js", "server/db.js"]
+PROJECT = [
+    "src/api.ts",
+    "src/models/user.ts",
+    "src/models/index.ts",
+    "src/util.js",
+    "src/app.tsx",
+    "server/index.js",
+    "server/db.js",
+]
 
 API_TS = """import { User, Role as R } from './models/user';
 import * as util from '../src/util';
@@ -67,7 +74,8 @@ def test_typescript_exports_and_signatures():
     fns = {f.name: f for f in iface.functions}
     assert set(fns) == {"fetchUser", "add", "exposed"}
     assert fns["fetchUser"].signature("typescript") == (
-        "(id: Id, opts?: RequestInit, retries = 3, ...rest: string[]): Promise<User>")
+        "(id: Id, opts?: RequestInit, retries = 3, ...rest: string[]): Promise<User>"
+    )
     assert fns["fetchUser"].is_async
     assert fns["add"].signature("typescript") == "(a: number, b: number): number"
     classes = {c.name: c for c in iface.classes}
@@ -82,14 +90,26 @@ def test_typescript_exports_and_signatures():
     assert classes["Color"].kind == "enum" and [f.name for f in classes["Color"].fields] == ["Red", "Green"]
     consts = {k.name: k for k in iface.constants}
     assert consts["VERSION"].value == "'1.2'" and consts["Id"].annotation == "type"
-    assert set(iface.all_names) == {"Repo", "Id", "Color", "fetchUser", "VERSION", "add", "default", "exposed"}
+    assert set(iface.all_names) == {
+        "Repo",
+        "Id",
+        "Color",
+        "fetchUser",
+        "VERSION",
+        "add",
+        "default",
+        "exposed",
+    }
     assert iface.star_from == ["src/models/user.ts"]
 
 
 def test_typescript_imports_and_uses():
     e = extract_entry("src/api.ts", API_TS, project_files=PROJECT)
     edges = {(i.module, i.name): i for i in e.imports}
-    assert edges[("./models/user", "Role")].alias == "R" and edges[("./models/user", "Role")].file == "src/models/user.ts"
+    assert (
+        edges[("./models/user", "Role")].alias == "R"
+        and edges[("./models/user", "Role")].file == "src/models/user.ts"
+    )
     assert edges[("../src/util", "*")].file == "src/util.js"
     assert edges[("./models", "Config")].file == "src/models/index.ts"
     assert edges[("express", "default")].kind == "external" and edges[("node:fs", "default")].kind == "stdlib"
@@ -120,8 +140,10 @@ def test_commonjs_module_exports_function_is_dynamic():
 
 
 def test_tsx_file_parses():
-    code = "import React from 'react';\nexport function App(props: { name: string }) {\n" \
-           "  return <div>{props.name}</div>;\n}\n"
+    code = (
+        "import React from 'react';\nexport function App(props: { name: string }) {\n"
+        "  return <div>{props.name}</div>;\n}\n"
+    )
     e = extract_entry("src/app.tsx", code, project_files=PROJECT)
     assert e.language == "tsx" and not e.parse_error and [f.name for f in e.interface.functions] == ["App"]
     assert e.external == ["react"]

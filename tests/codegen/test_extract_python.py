@@ -11,8 +11,16 @@ from deepcode_tui.codegen import oracle
 from deepcode_tui.codegen.memory import extract_entry
 from deepcode_tui.codegen.resolve import ModuleIndex
 
-PROJECT = ["pkg/__init__.py", "pkg/config.py", "pkg/layers.py", "pkg/model.py", "pkg/sub/__init__.py",
-           "pkg/sub/util.py", "scripts/train.py", "scripts/helpers.py"]
+PROJECT = [
+    "pkg/__init__.py",
+    "pkg/config.py",
+    "pkg/layers.py",
+    "pkg/model.py",
+    "pkg/sub/__init__.py",
+    "pkg/sub/util.py",
+    "scripts/train.py",
+    "scripts/helpers.py",
+]
 
 MODULE = '''"""Doc."""
 from __future__ import annotations
@@ -88,8 +96,13 @@ def _private_fn(): ...
 
 @pytest.fixture(scope="module")
 def entry():
-    return extract_entry("pkg/model.py", MODULE, project_files=PROJECT, purpose="The model.",
-                         consumers=["pkg/train.py", "pkg/model.py"])
+    return extract_entry(
+        "pkg/model.py",
+        MODULE,
+        project_files=PROJECT,
+        purpose="The model.",
+        consumers=["pkg/train.py", "pkg/model.py"],
+    )
 
 
 def test_interface_classes_methods_and_signatures(entry):
@@ -100,9 +113,18 @@ def test_interface_classes_methods_and_signatures(entry):
     names = [m.name for m in model.methods]
     assert names == ["__init__", "dim", "make", "load", "run", "__repr__"]  # setter and _hidden left out
     init = model.method("__init__")
-    assert init.signature() == "(self, cfg: config.Config, /, depth: int = 2, *layers: int, name: str, **kw) -> None"
-    assert [p.kind for p in init.params] == ["positional_only", "positional_only", "positional", "var_positional",
-                                              "keyword_only", "var_keyword"]
+    assert (
+        init.signature()
+        == "(self, cfg: config.Config, /, depth: int = 2, *layers: int, name: str, **kw) -> None"
+    )
+    assert [p.kind for p in init.params] == [
+        "positional_only",
+        "positional_only",
+        "positional",
+        "var_positional",
+        "keyword_only",
+        "var_keyword",
+    ]
     assert model.method("dim").kind == "property" and model.method("dim").returns == "int"
     assert model.method("make").kind == "staticmethod" and model.method("load").kind == "classmethod"
     assert model.method("load").returns == '"Model"'
@@ -118,7 +140,9 @@ def test_interface_functions_constants_all(entry):
     assert fns["fetch"].is_async and fns["fetch"].returns == "bytes"
     assert fns["maybe"].signature() == "(flag: bool) -> None"  # the later definition wins
     assert [(k.name, k.annotation, k.value) for k in iface.constants] == [
-        ("VERSION", "str", '"1.0"'), ("MAX_LEN", None, "512")]
+        ("VERSION", "str", '"1.0"'),
+        ("MAX_LEN", None, "512"),
+    ]
     assert iface.all_names == ["Model", "build", "VERSION"]
     assert {"_private", "lower", "config", "Attn", "scaled", "util", "os", "np"} <= set(iface.defined_names)
     assert iface.star_from == ["pkg/sub/util.py"]
@@ -128,7 +152,12 @@ def test_import_edges_resolved_to_project_files(entry):
     by_name = {(e.module, e.name): e for e in entry.imports}
     assert by_name[(".", "config")].file == "pkg/config.py" and by_name[(".", "config")].symbol is None
     attn = by_name[(".layers", "Attention")]
-    assert (attn.file, attn.symbol, attn.alias, attn.local_name) == ("pkg/layers.py", "Attention", "Attn", "Attn")
+    assert (attn.file, attn.symbol, attn.alias, attn.local_name) == (
+        "pkg/layers.py",
+        "Attention",
+        "Attn",
+        "Attn",
+    )
     assert by_name[(".sub", "util")].file == "pkg/sub/util.py"
     assert by_name[(".missing", "nothing")].kind == "unresolved"
     assert by_name[("os", None)].kind == "stdlib" and by_name[("numpy", None)].kind == "external"
@@ -145,15 +174,19 @@ def test_symbol_uses_with_call_shapes(entry):
     assert attn.call.positional == 1 and attn.line == 25
     helper = uses[("pkg/sub/util.py", "helper", None)]
     assert helper.call.positional == 2
-    config_uses = sorted((u.line, u.call.positional if u.call else None) for u in entry.uses if u.symbol == "Config")
+    config_uses = sorted(
+        (u.line, u.call.positional if u.call else None) for u in entry.uses if u.symbol == "Config"
+    )
     assert config_uses == [(24, None), (53, 0)]  # the annotation, then the call
     assert uses[("pkg/config.py", "DEFAULT", None)].call is None  # attribute use, no call
     assert uses[("pkg/layers.py", "scaled", None)].call.positional == 1
 
 
 def test_shadowed_names_are_not_followed():
-    code = "from pkg.layers import scaled\nfrom pkg import config\n\n\ndef f(config):\n    scaled = 3\n" \
-           "    return config.x + scaled(1)\n"
+    code = (
+        "from pkg.layers import scaled\nfrom pkg import config\n\n\ndef f(config):\n    scaled = 3\n"
+        "    return config.x + scaled(1)\n"
+    )
     e = extract_entry("pkg/model.py", code, project_files=PROJECT)
     assert e.uses == []
 
@@ -180,12 +213,16 @@ def test_script_directory_imports_resolve_to_siblings_but_not_over_stdlib():
 
 
 def test_missing_module_of_a_project_package_is_unresolved():
-    e = extract_entry("scripts/train.py", "from pkg.nothing import x\nimport pkg.sub.gone\n", project_files=PROJECT)
+    e = extract_entry(
+        "scripts/train.py", "from pkg.nothing import x\nimport pkg.sub.gone\n", project_files=PROJECT
+    )
     assert [i.kind for i in e.imports] == ["unresolved", "unresolved"]
 
 
 def test_syntax_errors_are_flagged_not_raised():
-    e = extract_entry("pkg/model.py", "def broken(:\n    pass\n\ndef ok(a) -> int: ...\n", project_files=PROJECT)
+    e = extract_entry(
+        "pkg/model.py", "def broken(:\n    pass\n\ndef ok(a) -> int: ...\n", project_files=PROJECT
+    )
     assert e.parse_error
     assert "ok" in [f.name for f in e.interface.functions]
 
@@ -196,8 +233,13 @@ def test_non_code_files_get_an_empty_interface():
 
 
 def test_extraction_is_deterministic(entry):
-    again = extract_entry("pkg/model.py", MODULE, project_files=PROJECT, purpose="The model.",
-                          consumers=["pkg/train.py", "pkg/model.py"])
+    again = extract_entry(
+        "pkg/model.py",
+        MODULE,
+        project_files=PROJECT,
+        purpose="The model.",
+        consumers=["pkg/train.py", "pkg/model.py"],
+    )
     assert again.model_dump() == entry.model_dump()
 
 
@@ -210,8 +252,10 @@ def test_agreement_with_ast_on_real_code():
     for f in files:
         code = (root.parent / f).read_text(encoding="utf-8")
         e = extract_entry(f, code, project_files=index)
-        x, y = oracle.agreement(oracle.interface_items(oracle.ast_interface(code)),
-                                oracle.interface_items(oracle.entry_interface(e)))
+        x, y = oracle.agreement(
+            oracle.interface_items(oracle.ast_interface(code)),
+            oracle.interface_items(oracle.entry_interface(e)),
+        )
         matched, total = matched + x, total + y
         x, y = oracle.agreement(oracle.ast_imports(code), oracle.entry_imports(e))
         im, it = im + x, it + y

@@ -11,7 +11,7 @@ from codegen_scripted import ScriptedCoder, fenced
 from deepcode_tui.codegen.loop import generate_repository
 from deepcode_tui.codegen.memory import MemoryStore
 from deepcode_tui.codegen.plan import CodegenPlan, PlannedFile
-from deepcode_tui.errors import ConfigError, ProviderError
+from deepcode_tui.errors import ConfigError, DeepcodeError, ProviderError
 
 CONFIG = '''"""Model configuration."""
 from dataclasses import dataclass
@@ -470,3 +470,15 @@ async def test_javascript_project(tmp_path):
     assert "function add(a: number, b: number): number" in coder.user_message("src/main.ts")
     arity = [f for f in result.findings if f.kind == "arity_mismatch"]
     assert len(arity) == 1 and "expects at least 2 argument(s) but got 1" in arity[0].message
+
+
+async def test_write_failure_is_a_clear_error_and_memory_stays_true(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pkg").write_text("a file where a directory should be\n")
+    plan = CodegenPlan(files=[PlannedFile(path="pkg/config.py", purpose="Config.")])
+    coder = ScriptedCoder({"pkg/config.py": [fenced("pkg/config.py", CONFIG)]})
+    with pytest.raises(DeepcodeError) as e:
+        await generate_repository(plan, repo, tmp_path / "run", coder, watch=False)
+    assert "cannot write pkg/config.py" in e.value.message and "free space and permissions" in e.value.fix
+    assert "pkg/config.py" not in MemoryStore(tmp_path / "run")

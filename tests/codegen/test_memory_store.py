@@ -7,7 +7,7 @@ import pytest
 from deepcode_tui.codegen.memory import MemoryEntry, MemoryStore, extract_entry
 from deepcode_tui.errors import RunStoreError
 
-CODE = '''from dataclasses import dataclass
+CODE = """from dataclasses import dataclass
 
 import torch
 
@@ -31,12 +31,18 @@ class Trainer:
 
 
 def train(cfg: Config, *, seed: int = 0) -> Trainer: ...
-'''
+"""
 
 
 def entry(path="pkg/train.py", code=CODE, **kw):
-    return extract_entry(path, code, project_files=["pkg/train.py", "pkg/config.py"], purpose="Training loop.",
-                         consumers=["main.py"], **kw)
+    return extract_entry(
+        path,
+        code,
+        project_files=["pkg/train.py", "pkg/config.py"],
+        purpose="Training loop.",
+        consumers=["main.py"],
+        **kw,
+    )
 
 
 def test_render_is_compact_and_complete():

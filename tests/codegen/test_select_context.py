@@ -14,9 +14,14 @@ def _plan(n_unrelated: int = 20) -> CodegenPlan:
         PlannedFile(path="pkg/config.py", purpose="Config."),
         PlannedFile(path="pkg/tokenizer.py", purpose="Tokenizer."),
         PlannedFile(path="pkg/metrics.py", purpose="Metrics."),
-        PlannedFile(path="pkg/model.py", purpose="Model.", dependencies=["pkg/config.py"],
-                    spec="Use BleuScorer from metrics and `load_vocab` to build the embedding.",
-                    symbols=["Tokenizer"], consumers=["pkg/train.py"]),
+        PlannedFile(
+            path="pkg/model.py",
+            purpose="Model.",
+            dependencies=["pkg/config.py"],
+            spec="Use BleuScorer from metrics and `load_vocab` to build the embedding.",
+            symbols=["Tokenizer"],
+            consumers=["pkg/train.py"],
+        ),
         PlannedFile(path="pkg/train.py", purpose="Training.", dependencies=["pkg/model.py"]),
         PlannedFile(path="pkg/eval.py", purpose="Evaluation.", dependencies=["pkg/model.py"]),
     ]
@@ -27,17 +32,40 @@ def _store(tmp_path, plan: CodegenPlan, *, train: bool = False) -> MemoryStore:
     store = MemoryStore(tmp_path, durable=False)
     files = plan.paths()
     for i in range(sum(p.startswith("pkg/noise") for p in files)):
-        store.append(extract_entry(f"pkg/noise{i}.py", f"def noise_{i}(a, b):\n    return a\n", project_files=files))
-    store.append(extract_entry("pkg/config.py", "import yaml\n\n\nclass Config:\n"
-                               "    def __init__(self, dim: int) -> None: ...\n",
-                               project_files=files, purpose="Configuration of the model dimensions."))
-    store.append(extract_entry("pkg/tokenizer.py", "class Tokenizer:\n    def encode(self, s: str) -> list[int]: ...\n"
-                               "\n\ndef load_vocab(path: str) -> dict: ...\n", project_files=files))
-    store.append(extract_entry("pkg/metrics.py", "class BleuScorer:\n    def score(self, a, b) -> float: ...\n",
-                               project_files=files))
+        store.append(
+            extract_entry(f"pkg/noise{i}.py", f"def noise_{i}(a, b):\n    return a\n", project_files=files)
+        )
+    store.append(
+        extract_entry(
+            "pkg/config.py",
+            "import yaml\n\n\nclass Config:\n    def __init__(self, dim: int) -> None: ...\n",
+            project_files=files,
+            purpose="Configuration of the model dimensions.",
+        )
+    )
+    store.append(
+        extract_entry(
+            "pkg/tokenizer.py",
+            "class Tokenizer:\n    def encode(self, s: str) -> list[int]: ...\n"
+            "\n\ndef load_vocab(path: str) -> dict: ...\n",
+            project_files=files,
+        )
+    )
+    store.append(
+        extract_entry(
+            "pkg/metrics.py",
+            "class BleuScorer:\n    def score(self, a, b) -> float: ...\n",
+            project_files=files,
+        )
+    )
     if train:
-        store.append(extract_entry("pkg/train.py", "from pkg.model import Model\n\nm = Model(1, 2)\nm.fit([1])\n",
-                                   project_files=files))
+        store.append(
+            extract_entry(
+                "pkg/train.py",
+                "from pkg.model import Model\n\nm = Model(1, 2)\nm.fit([1])\n",
+                project_files=files,
+            )
+        )
     return store
 
 
@@ -77,14 +105,21 @@ def test_context_meter_and_priority_when_it_does_not_fit(tmp_path):
     plan = _plan()
     store = _store(tmp_path, plan, train=True)
     target = plan.get("pkg/model.py")
-    roomy = assemble_context(target, plan, store, budget_tokens=20_000, retrieval="def ref():\n    pass\n" * 20)
+    roomy = assemble_context(
+        target, plan, store, budget_tokens=20_000, retrieval="def ref():\n    pass\n" * 20
+    )
     m = roomy.meter
     assert m.memory_files == ["pkg/config.py", "pkg/tokenizer.py", "pkg/metrics.py", "pkg/train.py"]
     assert m.spec > 0 and m.summary > 0 and m.retrieval > 0 and not m.dropped and not m.truncated
     assert m.total <= m.budget and m.blueprint == m.summary + m.spec
     user = roomy.messages[-1]["content"]
-    assert user.index("# Project blueprint") < user.index("# Files this file builds on") < user.index(
-        "# Other related files") < user.index("# Reference code") < user.index("# Your task")
+    assert (
+        user.index("# Project blueprint")
+        < user.index("# Files this file builds on")
+        < user.index("# Other related files")
+        < user.index("# Reference code")
+        < user.index("# Your task")
+    )
     assert "Files planned to use this one:\n- pkg/eval.py: Evaluation." in user
     assert "```python path=pkg/model.py" in user
 
@@ -108,7 +143,9 @@ def test_dependency_falls_back_to_compact_rendering(tmp_path):
     full = store.rendered(store.get("pkg/config.py"))[1]
     compact = store.rendered(store.get("pkg/config.py"), compact=True)[1]
     assert compact < full
-    ctx = assemble_context(target, plan, store, budget_tokens=base.instructions + base.spec + 80 + compact + 1)
+    ctx = assemble_context(
+        target, plan, store, budget_tokens=base.instructions + base.spec + 80 + compact + 1
+    )
     assert ctx.meter.memory_files == ["pkg/config.py"] and "pkg/config.py" in ctx.meter.truncated
     assert "## pkg/config.py\n" in ctx.messages[-1]["content"]  # compact: no purpose line
 

@@ -105,8 +105,17 @@ def test_confine_path(tmp_path):
     assert confine_path(tmp_path, "./pkg//a.py") == "pkg/a.py"
     assert confine_path(tmp_path, "pkg\\sub\\b.py") == "pkg/sub/b.py"
     assert confine_path(tmp_path, "pkg/../c.py") == "c.py"
-    for bad in ["/abs/a.py", "~/a.py", "C:/x.py", "../a.py", "pkg/../../a.py", "", ".", ".git/hooks/pre-commit",
-                "a\x00.py"]:
+    for bad in [
+        "/abs/a.py",
+        "~/a.py",
+        "C:/x.py",
+        "../a.py",
+        "pkg/../../a.py",
+        "",
+        ".",
+        ".git/hooks/pre-commit",
+        "a\x00.py",
+    ]:
         with pytest.raises(PathRejected):
             confine_path(tmp_path, bad)
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
@@ -138,4 +147,7 @@ def test_unified_diff():
 
 def test_parse_blocks_reports_labels_and_closure():
     blocks = parse_blocks("```ts path=src/a.ts\nconst a = 1;\n```\n```python\nopen\n")
-    assert [(b.language, b.label, b.closed) for b in blocks] == [("ts", "src/a.ts", True), ("python", None, False)]
+    assert [(b.language, b.label, b.closed) for b in blocks] == [
+        ("ts", "src/a.ts", True),
+        ("python", None, False),
+    ]

@@ -85,7 +85,7 @@ class MainScreen(Screen):
             return
         self.query_one("#panes", TabbedContent).active = pane
         self._focus_into(pane)
-        self.refresh_bindings()
+        self.update_bindings()
 
     def _focus_into(self, pane: str) -> None:
         target = self.query_one(f"#{pane}", TabPane)
@@ -124,17 +124,27 @@ class MainScreen(Screen):
             "patch_proposed", "iteration_finished", "run_finished",
         ):  # fmt: skip
             self.sandbox.on_run_event(ev)
-        if t in ("gate_opened", "gate_resolved", "run_finished", "phase_started"):
-            self.refresh_bindings()
+        if t in ("gate_opened", "gate_resolved", "run_finished", "phase_started", "patch_decision"):
+            self.update_bindings()
 
     @on(TabbedContent.TabActivated, "#panes")
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         event.stop()
         if self.active_pane in PANES:
             self.call_after_refresh(self._focus_into, self.active_pane)
-        self.refresh_bindings()
+        self.update_bindings()
 
     # -- which keys apply now -----------------------------------------------------
+
+    _ACTIONS = ("stop_run", "toggle_pause", "resume_run", "approve", "approve_edits", "reject", "amend",
+                "iteration", "toggle_step", "patch", "edit_patch")  # fmt: skip
+
+    def update_bindings(self) -> None:
+        """Refresh the footer only when the set of usable keys changed (it rebuilds itself each time)."""
+        signature = tuple(self.available(a, pane_scoped=True) for a in self._ACTIONS)
+        if signature != getattr(self, "_bindings_signature", None):
+            self._bindings_signature = signature
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.available(action, pane_scoped=True)

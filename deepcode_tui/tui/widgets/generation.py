@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -16,7 +17,8 @@ from deepcode_tui.tui import adapters
 from deepcode_tui.tui.state import FileState, RunState
 from deepcode_tui.tui.widgets.context_meter import meter_content
 
-FLUSH_INTERVAL_S = 1 / 15  # streamed text reaches the screen at most 15 times a second
+FLUSH_INTERVAL_S = 1 / 10  # streamed text reaches the screen at most 10 times a second
+PREVIEW_DELAY_S = 0.06  # moving through the list shows a file once the highlight rests this long
 # While a file streams in, the view holds only its last lines: highlighting and
 # layout then cost the same for a 50-line file and a 5,000-line one.
 TAIL_LINES = 200
@@ -55,6 +57,7 @@ class GenerationPane(Vertical):
         self.follow = True
         self._shown_source: tuple[str, str] | None = None  # (kind, path or role) now in the view
         self._shown_len = 0
+        self._preview_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="gen-body"):
@@ -109,7 +112,11 @@ class GenerationPane(Vertical):
         self.selected = path
         # Picking the file being written keeps following the coder; any other stops it.
         self.follow = path == self.state.current_file
-        self._show_selected()
+        # The highlight moves at once; the file itself loads when the highlight rests,
+        # so holding an arrow key does not load every file on the way.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self._show_selected)
 
     def select(self, path: str) -> None:
         """Show ``path`` (also moves the list's highlight)."""
@@ -220,7 +227,7 @@ class GenerationPane(Vertical):
 
     def _show_context(self, f: FileState) -> None:
         retrieval = self.state.retrieval.get(f.path, "")
-        self.query_one("#gen-meter", Static).update(meter_content(f.context, self.budget_tokens, retrieval))
+        self.query_one("#gen-meter", Static).update(meter_content(f.context, self.budget_tokens, retrieval), layout=False)
 
     def _load_memory(self, path: str) -> None:
         if self.run_dir is not None:

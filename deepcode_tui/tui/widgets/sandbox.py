@@ -174,6 +174,9 @@ class SandboxPane(Vertical):
             self.viewing = iteration
             self.query_one("#sb-tabs", TabbedContent).active = "sb-patch-tab"
         self.refresh_view()
+        update = getattr(self.screen, "update_bindings", None)
+        if update is not None:
+            update()
 
     @on(Button.Pressed, "#sb-prev")
     def _prev(self) -> None:

@@ -1,0 +1,167 @@
+"""The verify phase: static checks, sandboxed runs and model repairs, until it passes or the cap."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+from deepcode_tui.pipeline.bridge import verify_emitter
+from deepcode_tui.pipeline.context import RunContext
+from deepcode_tui.pipeline.gate import GateRequest
+from deepcode_tui.pipeline.roles import ModelRepairer, ensure_gateway
+from deepcode_tui.store.atomic import write_json_atomic, write_text_atomic
+
+_PYTEST_COUNTS = re.compile(r"(\d+) (passed|failed|error|errors)\b")
+
+
+def _load_blueprint(ctx: RunContext):
+    bp = ctx.services.get("blueprint")
+    if bp is not None:
+        return bp
+    from deepcode_tui.blueprint.yaml_io import load_blueprint_yaml
+
+    path = ctx.store.path("blueprint", "approved.yaml")
+    return load_blueprint_yaml(path.read_text(encoding="utf-8"), check=False) if path.is_file() else None
+
+
+def _commands(bp, timeout_s: float):
+    from deepcode_tui.verify.execution import VerifyCommand
+
+    if bp is None or not bp.verification.commands:
+        return None  # the loop discovers them (tests, entry points)
+    commands = []
+    for i, line in enumerate(bp.verification.commands, start=1):
+        argv = shlex.split(line)
+        if not argv:
+            continue
+        kind = "test" if "pytest" in line else "smoke"
+        commands.append(VerifyCommand(name=f"{kind}-{i}", argv=argv, timeout_s=timeout_s, kind=kind))
+    return commands or None
+
+
+def _memory(ctx: RunContext) -> dict[str, str]:
+    from deepcode_tui.codegen.memory import MemoryStore
+
+    try:
+        store = MemoryStore(ctx.run_dir)
+        return {e.path: store.rendered(e, compact=True)[0] for e in store.entries()}
+    except Exception:  # memory is context for the repairer, never a reason to fail verification
+        return {}
+
+
+def _test_counts(trace: str) -> tuple[int | None, int | None]:
+    counts = {"passed": 0, "failed": 0}
+    found = False
+    for line in trace.splitlines()[::-1]:
+        if " in " in line and ("passed" in line or "failed" in line or "error" in line):
+            for number, word in _PYTEST_COUNTS.findall(line):
+                counts["failed" if word != "passed" else "passed"] += int(number)
+                found = True
+            if found:
+                break
+    return (counts["passed"], counts["failed"]) if found else (None, None)
+
+
+class VerifyPhase:
+    name = "verify"
+
+    async def run(self, ctx: RunContext) -> dict[str, Any]:
+        from deepcode_tui.verify.history import IterationStore
+        from deepcode_tui.verify.loop import LoopConfig, RepairLoop
+        from deepcode_tui.verify.sandbox import choose_backend
+        from deepcode_tui.verify.sandbox.base import Limits
+
+        s = ctx.settings.sandbox
+        backend, notice = await asyncio.to_thread(
+            choose_backend, s.backend, s.allow_weak, rootfs=s.rootfs, image=s.image
+        )
+        await ctx.log(notice, level="warning" if notice.startswith("WARNING") else "info", phase=self.name)
+        bp = _load_blueprint(ctx)
+        gateway = await ensure_gateway(ctx)
+        codegen = ctx.services.get("codegen_result")
+        extra = list(codegen.findings) if codegen is not None else []
+        config = LoopConfig(
+            max_iterations=ctx.settings.verify.max_iterations,
+            network=s.network,
+            limits=Limits(memory_mb=s.memory_mb, cpus=s.cpus, pids=s.pids),
+            command_timeout_s=s.timeout_s,
+            wheelhouse_from_installed=True,
+        )
+        loop = RepairLoop(
+            ctx.store.repo_dir,
+            ctx.run_dir,
+            repairer=ModelRepairer(gateway),
+            backend=backend,
+            expected_files=bp.paths() if bp is not None else [],
+            declared_packages=[p.name for p in bp.environment.packages] if bp is not None else None,
+            commands=_commands(bp, s.timeout_s),
+            config=config,
+            memory=_memory(ctx),
+            extra_findings=(lambda: extra) if extra else None,
+            step_hook=ctx.services.get("step_hook") or (self._gate_step(ctx) if ctx.settings.verify.step else None),
+            emit=verify_emitter(ctx),
+            approve_amendment=self._approve_amendment(ctx),
+        )
+        result = await loop.run()
+        history = IterationStore(ctx.run_dir)
+        records = history.list()
+        last_trace = history.load(records[-1].iteration).trace if records else ""
+        passed_tests, failed_tests = _test_counts(last_trace)
+        errors = [f for f in result.findings if f.severity == "error"]
+        message = (
+            f"verification passed after {result.iterations} iteration(s)"
+            if result.passed
+            else f"verification did not pass ({result.stopped}, {len(errors)} errors after {result.iterations} iteration(s))"
+        )
+        verdict = {
+            "passed": result.passed,
+            "message": message,
+            "stopped": result.stopped,
+            "iterations": result.iterations,
+            "backend": backend.name,
+            "findings_left": [f.model_dump(include={"file", "line", "kind", "message"}) for f in errors],
+            "tests_passed": passed_tests,
+            "tests_failed": failed_tests,
+        }
+        write_json_atomic(ctx.store.path("verdict.json"), verdict)
+        ctx.services["verdict"] = verdict
+        return {"passed": result.passed, "iterations": result.iterations, "backend": backend.name}
+
+    @staticmethod
+    def _gate_step(ctx: RunContext):
+        """Headless ``--step``: each patch goes through the run's gate (apply = approve, skip = reject)."""
+        from deepcode_tui.verify.repair import Decision
+
+        async def step(iteration: int, proposal) -> Decision:
+            path = ctx.store.path("iterations", f"{iteration:03d}", "proposal.json")
+            write_json_atomic(path, proposal)
+            answer = await ctx.gate.request(
+                GateRequest(gate="patch", prompt=f"apply the repair patch of iteration {iteration}?", artifact=str(path))
+            )
+            if answer.decision == "reject":
+                return Decision(action="skip")
+            if answer.decision == "edit" and answer.edited_text:
+                edited = type(proposal).model_validate_json(answer.edited_text)
+                return Decision(action="edit", edited_proposal=edited)
+            return Decision(action="apply")
+
+        return step
+
+    @staticmethod
+    def _approve_amendment(ctx: RunContext):
+        async def approve(text: str) -> bool:
+            path = Path(ctx.store.path("blueprint", "proposed-amendment.yaml"))
+            write_text_atomic(path, text)
+            answer = await ctx.gate.request(
+                GateRequest(
+                    gate="amendment",
+                    prompt="repairs made no progress; the repairer proposes this blueprint amendment",
+                    artifact=str(path),
+                )
+            )
+            return answer.decision != "reject"
+
+        return approve

@@ -1,0 +1,101 @@
+"""The hand-written model of the end-to-end run, shared by the cassette
+recorder (scripts/make_cassette.py) and the kill-and-resume tests.
+
+The replies are hand-written, not from a real model: the Concept and
+Algorithm agents are played by `blueprint.simulate` (it reads the paper
+through the same tools a real agent uses), the planner answers with
+ema_blueprint.json, the coder with the files of ema_project/ (its first
+`emaz/detector.py` has two bugs: a missing `import math` and an off-by-one
+in the warm-up), and the repairer fixes one bug per iteration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+EXAMPLE = ROOT / "examples" / "ema-anomaly.md"
+PROJECT = HERE / "ema_project"
+BLUEPRINT = HERE / "ema_blueprint.json"
+CASSETTE = ROOT / "tests" / "cassettes" / "ema-anomaly"
+
+IMPORT_FIX = (
+    '"""The EMA-Z detector (Section 2, Algorithm 1)."""\n\n\nclass EMAZDetector:',
+    '"""The EMA-Z detector (Section 2, Algorithm 1)."""\n\nimport math\n\n\nclass EMAZDetector:',
+)
+WARMUP_FIX = ("flag = self.t >= self.warmup and z > self.tau", "flag = self.t > self.warmup and z > self.tau")
+
+
+def project_files() -> dict[str, str]:
+    """The repository a correct run ends with."""
+    return {p.relative_to(PROJECT).as_posix(): p.read_text() for p in sorted(PROJECT.rglob("*.py"))}
+
+
+def first_draft(path: str, good: str) -> str:
+    """The coder's reply for ``path``: detector.py carries the two bugs."""
+    if path != "emaz/detector.py":
+        return good
+    draft = good.replace(IMPORT_FIX[1], IMPORT_FIX[0]).replace(WARMUP_FIX[1], WARMUP_FIX[0])
+    assert draft != good and draft.replace(IMPORT_FIX[0], IMPORT_FIX[1]).replace(*WARMUP_FIX) == good
+    return draft
+
+
+def _slow() -> None:
+    # The kill-and-resume tests need time to strike mid-phase.
+    delay = float(os.environ.get("DEEPCODE_TEST_REPLY_DELAY", "0"))
+    if delay:
+        time.sleep(delay)
+
+
+def coder_responder(files: dict[str, str]):
+    def respond(request) -> str:
+        _slow()
+        task = str(request.messages[-1]["content"])
+        match = re.search(r"Write `([^`]+)`", task)
+        if not match or match.group(1) not in files:
+            raise AssertionError(f"unexpected coder request: {task[-300:]}")
+        path = match.group(1)
+        return f"```python\n{first_draft(path, files[path])}```\n"
+
+    return respond
+
+
+def repairer_responder(request) -> str:
+    _slow()
+    text = "\n".join(str(m.get("content") or "") for m in request.messages)
+    iteration = int(re.search(r'"iteration": (\d+)', text).group(1))
+    if iteration == 1:
+        edit, why = IMPORT_FIX, "math is used for sqrt but never imported (F821)"
+    elif iteration == 2:
+        edit, why = WARMUP_FIX, "points at t == w are still in the warm-up: flag only when t > w"
+    else:
+        return json.dumps({"edits": [], "rationale": "nothing more to fix"})
+    return json.dumps(
+        {"edits": [{"path": "emaz/detector.py", "search": edit[0], "replace": edit[1]}], "rationale": why}
+    )
+
+
+def register_models() -> dict[str, str]:
+    """Register the scripted roles; returns the role -> model mapping for Settings.models."""
+    from deepcode_tui.blueprint.simulate import SimulatedAgents, agent_of
+    from deepcode_tui.ingest import load_document
+    from deepcode_tui.llm.scripted import register_script
+
+    analysts = SimulatedAgents(load_document(EXAMPLE))
+    planner_reply = BLUEPRINT.read_text()
+
+    def planner(request):
+        return planner_reply if agent_of(request) == "planner" else analysts(request)
+
+    return {
+        "analyst": register_script("e2e-analyst", analysts),
+        "planner": register_script("e2e-planner", planner),
+        "coder": register_script("e2e-coder", coder_responder(project_files())),
+        "repairer": register_script("e2e-repairer", repairer_responder),
+        "summarizer": register_script("e2e-summarizer", lambda r: "A module of the EMA-Z reproduction."),
+    }
