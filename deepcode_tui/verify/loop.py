@@ -331,11 +331,23 @@ class RepairLoop:
                 out.append(rel)
         return out[:20]
 
+    def _resume_point(self) -> tuple[int, frozenset[str] | None]:
+        """Iterations already recorded in this run dir (a resumed run): the last number
+        and its failure signature; their summaries go back into the history, so the
+        repairer sees what was tried and the records are never overwritten."""
+        done = [r for r in self.store.list() if r.iteration > 0]
+        for r in done:
+            changed = f"; applied {r.applied_edits} edit(s)" if r.applied_edits else ""
+            self.history.append(f"iteration {r.iteration} ({r.mode}): {r.error_count} errors; {r.status}{changed}")
+        if not done:
+            return 0, None
+        return done[-1].iteration, frozenset(done[-1].signature)
+
     async def run(self) -> LoopResult:
-        await self._smoke_tests_first()
-        previous: frozenset[str] | None = None
+        n, previous = self._resume_point()
+        if n == 0 and not self.store.numbers():
+            await self._smoke_tests_first()
         level = 0  # 0 patch, 1 rewrite, 2 amendment
-        n = 0
         while True:
             n += 1
             started = now_iso()
