@@ -45,9 +45,12 @@ def _settings(**cli: Any):
 
 
 def _overrides(
-    *, runs_dir=None, max_cost=None, max_tokens=None, pdf_engine=None, model=None, step=None, allow_weak=None
+    *, runs_dir=None, max_cost=None, max_tokens=None, pdf_engine=None, model=None, step=None, allow_weak=None,
+    refs=None,
 ) -> dict[str, Any]:
     o: dict[str, Any] = {}
+    if refs:
+        o["rag"] = {"sources": list(refs)}
     if runs_dir:
         o["runs_dir"] = str(runs_dir)
     if max_cost is not None or max_tokens is not None:
@@ -108,6 +111,7 @@ def _run_options(f):
             click.option("--step", is_flag=True, help="Pause before applying each repair patch."),
             click.option("--allow-weak-sandbox", "allow_weak", is_flag=True, help="Allow the plain-subprocess sandbox."),
             click.option("--runs-dir", type=click.Path(path_type=Path), help="Where run directories live."),
+            click.option("--ref", "refs", multiple=True, help="A reference source for CodeRAG (dir, git URL, pkg:NAME)."),
             click.option("--verbose", "-v", is_flag=True, help="Print every file and finding."),
         ]
     ):
@@ -129,7 +133,7 @@ def _start(doc: Path, opts: dict[str, Any], *, command: str, stop_after: str | N
 
 
 def _pick(opts: dict[str, Any]) -> dict[str, Any]:
-    keys = ("runs_dir", "max_cost", "max_tokens", "pdf_engine", "model", "step", "allow_weak")
+    keys = ("runs_dir", "max_cost", "max_tokens", "pdf_engine", "model", "step", "allow_weak", "refs")
     return {k: opts.get(k) for k in keys}
 
 

@@ -22,7 +22,9 @@ from deepcode_tui.blueprint.budget import AgentSettings, messages_tokens, split_
 from deepcode_tui.blueprint.checks import check_blueprint
 from deepcode_tui.blueprint.models import AlgorithmSpec, Blueprint, ConceptAnalysis, IntentAnalysis
 from deepcode_tui.blueprint.reading import IndexReader
+from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.events.models import LogMessage
+from deepcode_tui.llm.cassette import ModelProfile
 from deepcode_tui.llm.structured import describe_error, parse_reply, repair_message, schema_instruction
 from deepcode_tui.tokens import count_tokens, truncate_to_tokens
 
@@ -72,6 +74,18 @@ def flatten_tool_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]
     return out
 
 
+def _profile(gateway: Any, role: str) -> ModelProfile | None:
+    """How ``role``'s model is spoken to, or None for a gateway that cannot say (test doubles)
+    or a role that does not resolve (the call itself reports that)."""
+    if not (hasattr(gateway, "profile") and hasattr(gateway, "resolve")):
+        return None
+    try:
+        profile = gateway.profile(gateway.resolve(role))
+    except DeepcodeError:
+        return None
+    return profile if isinstance(profile, ModelProfile) else None
+
+
 class BlueprintAgents:
     """The agents of the blueprint phase over one document index and one gateway."""
 
@@ -81,7 +95,17 @@ class BlueprintAgents:
         self.gw = gateway
         self.index = index
         self.emit = emit
-        self.settings = settings or AgentSettings()
+        profiles = [p for p in (_profile(gateway, "analyst"), _profile(gateway, "planner")) if p is not None]
+        windows = [p.context_window for p in profiles if p.context_window]
+        outputs = [p.max_output_tokens for p in profiles if p.max_output_tokens]
+        # Budgets follow the smallest model involved: a small context window shrinks every call.
+        self.settings = (settings or AgentSettings()).fitted(
+            min(windows, default=None), max(outputs, default=None)
+        )
+        # A model serving one call at a time gains nothing from concurrent readers, and
+        # alternating two conversations costs the server its prompt-prefix reuse.
+        analyst = _profile(gateway, "analyst")
+        self.sequential = analyst is not None and analyst.concurrent_calls == 1
         self.paper_tokens = int(getattr(index, "total_tokens", 0) or 0)
         self.cap = self.settings.call_cap(self.paper_tokens)
 
@@ -154,10 +178,18 @@ class BlueprintAgents:
             readers = [reader] if reader else []
             out = Analyses(kind="requirement", intent=intent)
         else:
-            (concept, r1), (algorithm, r2) = await asyncio.gather(
-                self._read("concept", prompts.CONCEPT_SYSTEM, ConceptAnalysis),
-                self._read("algorithm", prompts.ALGORITHM_SYSTEM, AlgorithmSpec),
-            )
+
+            def concept_read() -> Awaitable[tuple[ConceptAnalysis, IndexReader]]:
+                return self._read("concept", prompts.CONCEPT_SYSTEM, ConceptAnalysis)
+
+            def algorithm_read() -> Awaitable[tuple[AlgorithmSpec, IndexReader]]:
+                return self._read("algorithm", prompts.ALGORITHM_SYSTEM, AlgorithmSpec)
+
+            if self.sequential:
+                concept, r1 = await concept_read()
+                algorithm, r2 = await algorithm_read()
+            else:
+                (concept, r1), (algorithm, r2) = await asyncio.gather(concept_read(), algorithm_read())
             readers = [r1, r2]
             out = Analyses(kind="paper", concept=concept, algorithm=algorithm)
         for r in readers:

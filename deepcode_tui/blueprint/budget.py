@@ -9,7 +9,7 @@ the analyses compacted to fit.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,6 +36,26 @@ class AgentSettings:
         """Most tokens one call may send for a paper of ``paper_tokens`` tokens."""
         share = int(self.call_share * max(0, paper_tokens))
         return min(self.max_call_tokens, max(self.min_call_tokens, share))
+
+    def fitted(self, context_window: int | None, max_output_tokens: int | None = None) -> AgentSettings:
+        """These settings for a model reading at most ``context_window`` tokens per call
+        (prompt and reply): no call is planned bigger than the window leaves room for
+        after the reply (``max_output_tokens``, else a quarter of the window) and a margin
+        for tokenizer differences. Unchanged when the window is unknown or ample."""
+        if not context_window:
+            return self
+        reply = max_output_tokens or context_window // 4
+        room = int((context_window - reply) * 0.85)  # our tokenizer is not the model's
+        room = max(room, 1000)
+        if room >= self.max_call_tokens:
+            return self
+        return replace(
+            self,
+            max_call_tokens=room,
+            min_call_tokens=min(self.min_call_tokens, room),
+            max_read_tokens=min(self.max_read_tokens, max(self.min_read_tokens, room // 3)),
+            whole_document_tokens=min(self.whole_document_tokens, room // 2),
+        )
 
 
 def messages_tokens(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> int:

@@ -92,7 +92,8 @@ class VerifyConfig(_Section):
 
 
 class RagConfig(_Section):
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list, description="local dirs, git URLs, pkg:NAME")
+    use_mined: bool = Field(False, description="also use the repositories and libraries the paper names")
     embeddings: bool = False
     budget_tokens: int = 1500
 

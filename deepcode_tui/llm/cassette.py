@@ -32,11 +32,23 @@ class ModelProfile(BaseModel):
     schema-constrained decoding) or "prompt" (JSON-in-prompt). ``tools``:
     "native", "protocol" (JSON actions in the prompt) or "grammar" (protocol
     enforced by constrained decoding). ``default_params`` go into every request.
+    ``context_window``: tokens the model reads and writes per call, when known.
+    ``concurrent_calls``: how many calls it serves at once, when limited (a local
+    single-slot server serves one; callers then run their agents one by one, which
+    also lets the server reuse the previous call's prompt prefix).
     """
 
     structured: Literal["native", "grammar", "prompt"] = "prompt"
     tools: Literal["native", "protocol", "grammar"] = "protocol"
     default_params: dict[str, Any] = Field(default_factory=dict)
+    context_window: int | None = None
+    concurrent_calls: int | None = None
+
+    @property
+    def max_output_tokens(self) -> int | None:
+        """The cap every reply gets by default (``max_tokens``), if any."""
+        value = self.default_params.get("max_tokens")
+        return int(value) if isinstance(value, int) else None
 
 
 class CassetteCall(BaseModel):

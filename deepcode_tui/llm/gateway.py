@@ -109,6 +109,10 @@ class Gateway:
         if self._emit_fn is not None:
             await self._emit_fn(event)
 
+    async def log(self, message: str, *, level: str = "info") -> None:
+        """Tell the user something about the model calls (a LogMessage event)."""
+        await self._emit(LogMessage(level=level, message=message))  # type: ignore[arg-type]
+
     # -- models --------------------------------------------------------------------
 
     def resolve(self, role: str) -> ResolvedModel:
@@ -308,6 +312,9 @@ class Gateway:
                         )
                     )
                     await self.retry.sleep(delay)
+                    if resolved.embedded:
+                        # The local server may have died (it is restarted here, on a new port).
+                        kwargs["api_base"] = (await self._ensure_embedded()).api_base
                     continue
                 error = to_error(
                     failure,

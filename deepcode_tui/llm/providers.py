@@ -193,7 +193,7 @@ class ScriptedProvider(CustomLLM):
             completion_tokens=count_tokens(reply.text)
             + sum(count_tokens(c.arguments) for c in reply.tool_calls),
         )
-        finish = "tool_calls" if reply.tool_calls else "stop"
+        finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
         return StoredResponse(text=reply.text, tool_calls=reply.tool_calls, finish_reason=finish, usage=usage)
 
     async def acompletion(self, *args: Any, **kw: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 from deepcode_tui.config.settings import ROLES, Settings
 from deepcode_tui.errors import ConfigError
 from deepcode_tui.llm.cassette import CassetteReader, CassetteWriter, ModelProfile
+from deepcode_tui.llm.embedded import EMBEDDED_CONTEXT
 from deepcode_tui.llm.resolve import ResolvedModel, resolve_role
 
 EMBEDDED_MAX_TOKENS = 1024  # a 135M model can ramble forever; bound every reply
@@ -98,7 +99,13 @@ class ModelRouter:
             defaults: dict[str, Any] = {"temperature": self.settings.models.temperature}
             if resolved.embedded:
                 defaults["max_tokens"] = EMBEDDED_MAX_TOKENS
-                profile = ModelProfile(structured="grammar", tools="grammar", default_params=defaults)
+                profile = ModelProfile(
+                    structured="grammar",
+                    tools="grammar",
+                    default_params=defaults,
+                    context_window=EMBEDDED_CONTEXT,
+                    concurrent_calls=1,  # one llama.cpp slot: requests queue behind each other
+                )
             else:
                 schema_ok, tools_ok = capabilities(resolved.model)
                 profile = ModelProfile(

@@ -39,6 +39,7 @@ class ScriptedReply(BaseModel):
     error_mid_stream: bool = False  # when streaming, fail after the first chunk
     usage: Usage | None = None  # default: counted from the request and the text
     chunk_chars: int = Field(4, ge=1)
+    finish_reason: str = ""  # default: "tool_calls" with tool calls, else "stop"; "length" = cut off
 
 
 class ScriptRequest(BaseModel):

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from deepcode_tui.llm.errors import StructuredOutputError
+from deepcode_tui.llm.grammar import grammar_schema
+from deepcode_tui.llm.jsontext import close_truncated, extract_json
 from deepcode_tui.store.atomic import write_text_atomic
 
 if TYPE_CHECKING:
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=BaseModel)
 
-_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -48,8 +49,9 @@ def native_response_format(schema: type[BaseModel]) -> dict[str, Any]:
 
 
 def grammar_response_format(schema: type[BaseModel]) -> dict[str, Any]:
-    """llama.cpp server form: the schema is compiled to a grammar that constrains decoding."""
-    return {"type": "json_object", "schema": json_schema(schema)}
+    """llama.cpp server form: the schema is compiled to a grammar that constrains decoding
+    (reduced to what that compilation handles safely, see :mod:`deepcode_tui.llm.grammar`)."""
+    return {"type": "json_object", "schema": grammar_schema(json_schema(schema))}
 
 
 def with_instruction(messages: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
@@ -62,27 +64,21 @@ def with_instruction(messages: list[dict[str, Any]], instruction: str) -> list[d
     return out
 
 
-def extract_json(text: str) -> str:
-    """The first complete JSON object in ``text`` (inside a code fence or surrounded by prose);
-    the text itself when there is none, so the parser reports what is wrong with it."""
-    fenced = _FENCE.search(text)
-    candidate = fenced.group(1) if fenced else text
-    decoder = json.JSONDecoder()
-    # Objects only: every schema is a model, and a truncated object must not
-    # "succeed" as the list nested inside it.
-    for i, ch in enumerate(candidate):
-        if ch == "{":
-            try:
-                _, end = decoder.raw_decode(candidate, i)
-            except json.JSONDecodeError:
-                continue
-            return candidate[i:end]
-    return candidate.strip()
-
-
 def parse_reply(text: str, schema: type[BaseModel]) -> BaseModel:
     """Validate ``text`` against ``schema``; raises ValidationError or ValueError."""
     return schema.model_validate_json(extract_json(text))
+
+
+def parse_truncated(text: str, schema: type[BaseModel]) -> BaseModel | None:
+    """A reply cut off at the token cap, closed at its last complete element, if that
+    validates as ``schema``; None otherwise."""
+    closed = close_truncated(text)
+    if closed is None:
+        return None
+    try:
+        return schema.model_validate_json(closed)
+    except (ValidationError, ValueError):
+        return None
 
 
 def describe_error(exc: Exception, limit: int = 12) -> str:
@@ -155,6 +151,18 @@ async def structured_call(
             return parse_reply(completion.text, schema)  # type: ignore[return-value]
         except (ValidationError, ValueError) as exc:
             problem = describe_error(exc)
+            if completion.finish_reason == "length":
+                # Cut off by max_tokens: asking again mostly gets another over-long reply,
+                # so keep what was finished when that alone is a valid answer.
+                kept = parse_truncated(completion.text, schema)
+                if kept is not None:
+                    await gateway.log(
+                        f"call {call_name!r} ({completion.call_id}) reached its token cap; "
+                        "kept the complete part of its reply",
+                        level="warning",
+                    )
+                    return kept  # type: ignore[return-value]
+                problem = f"{problem} (the reply was cut off at the token cap: answer more briefly)"
             replies.append((completion.text, problem))
             msgs = [*msgs, {"role": "assistant", "content": completion.text}, repair_message(problem, schema)]
     path = save_failed_replies(gateway.run_dir, name, last_call, replies)

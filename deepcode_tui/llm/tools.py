@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from deepcode_tui.errors import BudgetExceeded, Cancelled
-from deepcode_tui.llm.structured import extract_json
+from deepcode_tui.llm.grammar import grammar_schema
+from deepcode_tui.llm.jsontext import extract_json
 from deepcode_tui.llm.types import Completion, ToolCallRecord, ToolRunResult, ToolSpec
 
 if TYPE_CHECKING:
@@ -67,6 +68,39 @@ async def invoke_tool(
     return text, ToolCallRecord(name=name, arguments=args, result_chars=len(text))
 
 
+class RepeatGuard:
+    """Spots a model calling the same tool with the same arguments again.
+
+    A repeat is not run (its result is already in the conversation); the
+    second one ends the tool rounds, since a model that loops on one call
+    would otherwise spend every round it has on it.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.repeats = 0
+
+    def check(self, name: str, arguments: str | dict[str, Any]) -> str | None:
+        """None for a new call (now remembered); the model's feedback for a repeat."""
+        try:
+            args = json.loads(arguments or "{}") if isinstance(arguments, str) else arguments
+            key = f"{name}:{json.dumps(args, sort_keys=True)}"
+        except (TypeError, ValueError):
+            key = f"{name}:{arguments}"
+        if key not in self.seen:
+            self.seen.add(key)
+            return None
+        self.repeats += 1
+        return (
+            f"You already called {name} with these arguments; its result is earlier in this "
+            "conversation. Use it, call another tool, or answer."
+        )
+
+    @property
+    def stuck(self) -> bool:
+        return self.repeats >= 2
+
+
 async def native_loop(
     call: CallFn, tools: Sequence[ToolSpec], messages: list[dict[str, Any]], max_rounds: int
 ) -> ToolRunResult:
@@ -74,8 +108,9 @@ async def native_loop(
     schemas = [t.openai_schema() for t in tools]
     msgs = [dict(m) for m in messages]
     records: list[ToolCallRecord] = []
+    guard = RepeatGuard()
     for round_no in range(max_rounds + 1):
-        last = round_no == max_rounds
+        last = round_no == max_rounds or guard.stuck
         if last and round_no > 0:
             msgs.append({"role": "user", "content": LAST_ROUND})
         completion = await call(msgs, {"tools": schemas, "tool_choice": "none" if last else "auto"})
@@ -99,8 +134,12 @@ async def native_loop(
             }
         )
         for tc in completion.tool_calls:
-            result, record = await invoke_tool(by_name, tc.name, tc.arguments)
-            records.append(record)
+            repeated = guard.check(tc.name, tc.arguments)
+            if repeated is not None:
+                result = repeated
+            else:
+                result, record = await invoke_tool(by_name, tc.name, tc.arguments)
+                records.append(record)
             msgs.append({"role": "tool", "tool_call_id": tc.id, "name": tc.name, "content": result})
     raise AssertionError("unreachable: the last round always returns")
 
@@ -172,6 +211,7 @@ async def protocol_loop(
     # On the last round a constrained model may only answer: no tool branch in its grammar.
     final_only = {"type": "json_object", "schema": FINAL_SCHEMA} if constrained_format else {}
     records: list[ToolCallRecord] = []
+    guard = RepeatGuard()
     for round_no in range(max_rounds + 1):
         last = round_no == max_rounds
         completion = await call(msgs, {"response_format": final_only} if last and final_only else params)
@@ -182,12 +222,15 @@ async def protocol_loop(
             return ToolRunResult(text=text, tool_calls=records, rounds=round_no, native=False, messages=msgs)
         if kind == "invalid":
             feedback = f"Your reply could not be read: {value}. Reply with one JSON object as described."
+        elif (repeated := guard.check(value, args)) is not None:
+            feedback = repeated
         else:
             result, record = await invoke_tool(by_name, value, args)
             records.append(record)
             feedback = f"Result of {value}:\n{result}"
-        if round_no + 1 == max_rounds:
+        if round_no + 1 == max_rounds or guard.stuck:
             feedback += f'\n\n{LAST_ROUND} Reply with {{"final": "<your complete answer>"}}.'
+            max_rounds = round_no + 1  # the next round is the last
         msgs.append({"role": "user", "content": feedback})
     raise AssertionError("unreachable: the last round always returns")
 
@@ -216,7 +259,11 @@ async def tool_loop(
 
     if native:
         return await native_loop(call, tools, msgs, max_rounds)
-    constrained = {"type": "json_object", "schema": protocol_schema(tools)} if mode == "grammar" else None
+    constrained = (
+        {"type": "json_object", "schema": grammar_schema(protocol_schema(tools))}
+        if mode == "grammar"
+        else None
+    )
     return await protocol_loop(call, tools, msgs, max_rounds, constrained_format=constrained)
 
 

@@ -28,9 +28,39 @@ def load_codegen_plan(ctx: RunContext):
         raise DeepcodeError(f"{path} is damaged: {exc}", "re-approve the blueprint (resume the run)") from None
 
 
+async def _mined_candidates(ctx: RunContext) -> list[str]:
+    """Reference repositories and libraries the paper names, saved for the user to pick from."""
+    from deepcode_tui.rag.mining import mine_candidates
+
+    index = ctx.services.get("index")
+    if index is None:
+        from deepcode_tui.ingest.models import DocumentIndex
+
+        path = ctx.store.path("document", "index.json")
+        if not path.is_file():
+            return []
+        index = DocumentIndex.load(path)
+    text = "\n".join(s.full_text() for s in index.sections) + "\n" + "\n".join(
+        f"{r.text} {' '.join(r.urls)}" for r in index.references
+    )
+    candidates = mine_candidates(text)
+    write_json_atomic(ctx.store.path("rag", "candidates.json"), [c.model_dump() for c in candidates])
+    return [c.spec for c in candidates]
+
+
 async def _retrieval(ctx: RunContext, gateway):
-    """CodeRAG's per-file hook, or None when no reference source is configured."""
-    specs = list(ctx.settings.rag.sources)
+    """CodeRAG's per-file hook, or None when no reference source is in use."""
+    rag_cfg = ctx.settings.rag
+    specs = list(rag_cfg.sources)
+    mined = await _mined_candidates(ctx)
+    if mined and rag_cfg.use_mined:
+        specs += [m for m in mined if m not in specs]
+    elif mined:
+        await ctx.log(
+            f"the paper names {len(mined)} possible reference source(s) ({', '.join(mined[:5])}"
+            f"{' ...' if len(mined) > 5 else ''}); add them with --ref or rag.use_mined = true",
+            phase="codegen",
+        )
     if not specs:
         return None
     from deepcode_tui.rag.coderag import prepare_coderag
