@@ -24,6 +24,27 @@ PROJECT = HERE / "ema_project"
 BLUEPRINT = HERE / "ema_blueprint.json"
 CASSETTE = ROOT / "tests" / "cassettes" / "ema-anomaly"
 
+
+class Scenario:
+    """One example document with the hand-written replies of its run."""
+
+    def __init__(self, name: str, example: str, project: str, blueprint: str, drafts: bool) -> None:
+        self.name = name
+        self.example = ROOT / "examples" / example
+        self.project = HERE / project
+        self.blueprint = HERE / blueprint
+        self.cassette = ROOT / "tests" / "cassettes" / name
+        self.drafts = drafts  # the coder's first drafts carry bugs the repairer fixes
+
+    def files(self) -> dict[str, str]:
+        return {p.relative_to(self.project).as_posix(): p.read_text() for p in sorted(self.project.rglob("*.py"))}
+
+
+EMA = Scenario("ema-anomaly", "ema-anomaly.md", "ema_project", "ema_blueprint.json", drafts=True)
+# The software-requirement road: intent analysis -> the same Blueprint; no bugs, one iteration.
+TODO = Scenario("todo-service", "todo-service.txt", "todo_project", "todo_blueprint.json", drafts=False)
+SCENARIOS = {s.name: s for s in (EMA, TODO)}
+
 IMPORT_FIX = (
     '"""The EMA-Z detector (Section 2, Algorithm 1)."""\n\n\nclass EMAZDetector:',
     '"""The EMA-Z detector (Section 2, Algorithm 1)."""\n\nimport math\n\n\nclass EMAZDetector:',
@@ -32,8 +53,8 @@ WARMUP_FIX = ("flag = self.t >= self.warmup and z > self.tau", "flag = self.t > 
 
 
 def project_files() -> dict[str, str]:
-    """The repository a correct run ends with."""
-    return {p.relative_to(PROJECT).as_posix(): p.read_text() for p in sorted(PROJECT.rglob("*.py"))}
+    """The repository a correct run of the EMA-Z example ends with."""
+    return EMA.files()
 
 
 def first_draft(path: str, good: str) -> str:
@@ -52,7 +73,7 @@ def _slow() -> None:
         time.sleep(delay)
 
 
-def coder_responder(files: dict[str, str]):
+def coder_responder(files: dict[str, str], drafts: bool = True):
     def respond(request) -> str:
         _slow()
         task = str(request.messages[-1]["content"])
@@ -60,7 +81,8 @@ def coder_responder(files: dict[str, str]):
         if not match or match.group(1) not in files:
             raise AssertionError(f"unexpected coder request: {task[-300:]}")
         path = match.group(1)
-        return f"```python\n{first_draft(path, files[path])}```\n"
+        code = first_draft(path, files[path]) if drafts else files[path]
+        return f"```python\n{code}```\n"
 
     return respond
 
@@ -80,14 +102,14 @@ def repairer_responder(request) -> str:
     )
 
 
-def register_models() -> dict[str, str]:
+def register_models(scenario: Scenario = EMA) -> dict[str, str]:
     """Register the scripted roles; returns the role -> model mapping for Settings.models."""
     from deepcode_tui.blueprint.simulate import SimulatedAgents, agent_of
     from deepcode_tui.ingest import load_document
     from deepcode_tui.llm.scripted import register_script
 
-    analysts = SimulatedAgents(load_document(EXAMPLE))
-    planner_reply = BLUEPRINT.read_text()
+    analysts = SimulatedAgents(load_document(scenario.example))
+    planner_reply = scenario.blueprint.read_text()
 
     def planner(request):
         return planner_reply if agent_of(request) == "planner" else analysts(request)
@@ -95,7 +117,7 @@ def register_models() -> dict[str, str]:
     return {
         "analyst": register_script("e2e-analyst", analysts),
         "planner": register_script("e2e-planner", planner),
-        "coder": register_script("e2e-coder", coder_responder(project_files())),
+        "coder": register_script("e2e-coder", coder_responder(scenario.files(), scenario.drafts)),
         "repairer": register_script("e2e-repairer", repairer_responder),
         "summarizer": register_script("e2e-summarizer", lambda r: "A module of the EMA-Z reproduction."),
     }

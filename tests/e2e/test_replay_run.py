@@ -100,3 +100,24 @@ def test_the_report(replayed_run) -> None:
     assert "| 3 | passed |" in report and "| 1 | failed |" in report
     for role in ("analyst", "planner", "coder", "repairer"):
         assert f"| {role} |" in report
+
+
+def test_a_software_requirement_takes_the_same_road(tmp_path: Path) -> None:
+    """examples/todo-service.txt: intent analysis -> the same Blueprint schema -> a passing repo."""
+    from tests.e2e.scripted_run import TODO
+
+    _sandbox_or_skip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEEPCODE_") and not k.endswith("_API_KEY")}
+    env["DEEPCODE_RUNS_DIR"] = str(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepcode_tui", "run", str(TODO.example), "--yes", "--replay", str(TODO.cassette)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run_dir,) = [p for p in tmp_path.iterdir() if (p / "run.json").exists()]
+    repo = run_dir / "repo"
+    assert {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")} == TODO.files()
+    events = read_log(run_dir / "events.jsonl").events
+    assert any(e.type == "section_read" and e.agent == "intent" for e in events)
+    assert "source_kind: requirement" in (run_dir / "blueprint" / "approved.yaml").read_text()
+    assert "PASSED" in (run_dir / "report.md").read_text()

@@ -113,3 +113,25 @@ async def test_repairs_are_bounded(script):
 def test_json_is_found_in_fences_and_prose():
     assert json.loads(extract_json('Sure!\n```json\n{"a": [1, 2]}\n```\nDone.')) == {"a": [1, 2]}
     assert json.loads(extract_json('Here: {"a": {"b": "}"}} trailing')) == {"a": {"b": "}"}}
+
+
+async def test_a_reply_cut_at_the_token_cap_keeps_its_finished_part(script, events):
+    from deepcode_tui.llm.scripted import ScriptedReply, get_script
+
+    cut = '{"name": "t", "files": [{"path": "a.py", "purpose": "x"}, {"path": "b.py", "purp'
+    model = script([ScriptedReply(text=cut, finish_reason="length")])
+    async with Gateway(settings_for(model), emit=events) as gw:
+        bp = await gw.structured("planner", [{"role": "user", "content": "plan"}], Blueprint, name="bp")
+    assert bp == Blueprint(name="t", files=[FileSpec(path="a.py", purpose="x")])
+    assert len(get_script(model).requests) == 1
+    assert any("token cap" in e.message for e in events.of("log"))
+
+
+async def test_a_cut_reply_that_does_not_validate_is_repaired_with_a_hint(script):
+    from deepcode_tui.llm.scripted import ScriptedReply, get_script
+
+    model = script([ScriptedReply(text='{"name": "t", "files": [{"path": "a.p', finish_reason="length"),
+                    json.dumps(GOOD)])  # fmt: skip
+    async with Gateway(settings_for(model)) as gw:
+        await gw.structured("planner", [{"role": "user", "content": "plan"}], Blueprint, name="bp")
+    assert "cut off at the token cap" in get_script(model).requests[1].messages[-1]["content"]

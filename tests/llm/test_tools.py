@@ -126,3 +126,28 @@ async def test_read_section_matches_fuzzy_titles():
     assert text.startswith("# 5 Training")
     listing = await tools["list_sections"].handler(tools["list_sections"].args())
     assert "3.2: Attention" in listing
+
+
+async def test_a_repeated_call_is_not_run_again_and_a_loop_on_it_ends_the_rounds(script, events):
+    same = '{"tool": "read_section", "args": {"name": "Training"}}'
+    model = script([same] * 3 + ['{"final": "Adam."}'], supports_tools=False)
+    async with Gateway(settings_for(model)) as gw:
+        result = await gw.with_tools(
+            "analyst", ASK, section_tools(SECTIONS, agent="a", emit=events), name="n", max_rounds=8
+        )
+    requests = get_script(model).requests
+    assert result.text == "Adam." and len(requests) == 4  # not 9: the loop was cut short
+    assert len(result.tool_calls) == 1 and len(events.of("section_read")) == 1  # run once
+    assert "already called read_section" in requests[2].messages[-1]["content"]
+    assert "used every tool call" in requests[3].messages[-1]["content"]
+
+
+async def test_native_tool_loop_also_stops_on_repeats(script):
+    model = script([read("Training", f"c{i}") for i in range(3)] + ["Adam."], supports_tools=True)
+    async with Gateway(settings_for(model)) as gw:
+        result = await gw.with_tools(
+            "analyst", ASK, section_tools(SECTIONS, agent="a"), name="n", max_rounds=8
+        )
+    requests = get_script(model).requests
+    assert result.text == "Adam." and len(requests) == 4 and len(result.tool_calls) == 1
+    assert requests[-1].params["tool_choice"] == "none"
