@@ -33,7 +33,8 @@ class RunSummary(BaseModel):
 def summarize_run(root: Path) -> RunSummary:
     manifest = load_manifest(root)
     log = read_log(root / "events.jsonl")
-    phase, status, cost, finished = "", "interrupted", 0.0, False
+    phase, status, cost = "", "interrupted", 0.0
+    completed: set[str] = set()
     for ev in log.events:
         if ev.type == "phase_started":
             phase, status = ev.phase, "interrupted"
@@ -43,15 +44,17 @@ def summarize_run(root: Path) -> RunSummary:
             status = "budget"
         elif ev.type == "cost_updated":
             cost = ev.total_cost_usd
+        elif ev.type == "phase_completed":
+            completed.add(ev.phase)
         elif ev.type == "run_finished":
-            status, finished = ev.status, True
-        elif ev.type == "run_resumed":
-            finished = False
+            status = ev.status
     if log.corrupt_lines:
         status = "damaged"
     elif is_locked(root):
         status = "running"
-    resumable = status in ("interrupted", "failed", "budget", "stopped") and not finished
+    # Anything short of a finished report can go on: a stopped, failed or planned
+    # run resumes at its first phase without a checkpoint.
+    resumable = "report" not in completed and status not in ("damaged", "running")
     return RunSummary(
         run_id=manifest.run_id,
         input_path=manifest.input_path,

@@ -5,8 +5,9 @@ empty files), syntax (``compile`` for Python, tree-sitter ERROR/MISSING
 nodes for every language with a grammar), lint through ruff (pyflakes rules
 and syntax: undefined names, missing and unused imports, redefinitions), the
 dependency manifest against the imports actually used (and, when asked,
-against the package index), then any findings handed in (CodeMem's
-consistency check).
+against the package index), CodeMem's cross-file consistency check run on
+the files as they are now (imports resolve, imported symbols exist, calls fit
+the callee's signature), then any findings handed in.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from deepcode_tui.treesitter import get_parser, language_for_path
 
+from .consistency import CONSISTENCY_KINDS, check_repo_consistency
 from .findings import Finding, Kind, dedupe
 from .manifest import (
     DIST_ALIASES,
@@ -43,9 +45,13 @@ _ERROR_CODES = ("F821", "F822", "F823", "F63", "F7", "F50", "F52", "F60")
 _INFO_IN_INIT = ("F401", "F403")
 # Tools the verification stage installs itself, so they need no declaration.
 RUNNER_PACKAGES = {"pytest", "_pytest"}
+# Kinds this pass recomputes from the files on disk (with ``consistency`` on): a
+# handed-in finding of these kinds is a snapshot of an older state, superseded.
+RECHECKED_KINDS = CONSISTENCY_KINDS | {Kind.SYNTAX_ERROR}
 
 
-def _source_files(repo: Path) -> list[Path]:
+def source_files(repo: Path) -> list[Path]:
+    """The repo's files with a tree-sitter grammar (Python/JS/TS), vendored and hidden dirs skipped."""
     out = []
     for p in sorted(repo.rglob("*")):
         rel = p.relative_to(repo)
@@ -102,7 +108,7 @@ def check_syntax(repo: Path, files: Sequence[Path] | None = None) -> list[Findin
     interpreter), and tree-sitter adds further error locations when compile
     fails (compile stops at the first). Other languages: tree-sitter only."""
     out: list[Finding] = []
-    for path in files if files is not None else _source_files(repo):
+    for path in files if files is not None else source_files(repo):
         rel = path.relative_to(repo).as_posix()
         lang = language_for_path(path)
         try:
@@ -239,14 +245,23 @@ def run_static_checks(
     extra_findings: Iterable[Finding] = (),
     check_index: bool = False,
     index_lookup: IndexLookup | None = None,
+    consistency: bool = True,
 ) -> list[Finding]:
     """All static findings for ``repo``. ``declared_packages`` None means: read
-    requirements*.txt / pyproject.toml. ``extra_findings`` (e.g. CodeMem
-    consistency) are appended. Runs in seconds; never raises for repo content."""
+    requirements*.txt / pyproject.toml. ``consistency`` runs CodeMem's
+    consistency check on the current files (kinds in ``CONSISTENCY_KINDS``).
+    ``extra_findings`` are appended, except, with ``consistency`` on, those of a
+    ``RECHECKED_KINDS`` kind (stale snapshots of what this pass just recomputed).
+    Runs in seconds; never raises for repo content."""
     repo = Path(repo)
+    files = source_files(repo)
     findings = check_structure(repo, expected_files)
-    findings += check_syntax(repo)
+    findings += check_syntax(repo, files)
     findings += check_lint(repo)
     findings += check_manifest(repo, declared_packages, check_index=check_index, index_lookup=index_lookup)
-    findings += list(extra_findings)
+    extra = list(extra_findings)
+    if consistency:
+        findings += check_repo_consistency(repo, files, expected_files=expected_files)
+        extra = [f for f in extra if f.kind not in RECHECKED_KINDS]
+    findings += extra
     return dedupe(findings)

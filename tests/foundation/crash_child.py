@@ -25,6 +25,7 @@ async def phases_forever(runs_dir: Path, run_id: str) -> None:
     from tests.foundation.fake_phases import run_fake_pipeline
 
     store = RunStore.open(runs_dir, run_id)
+    print("ready", flush=True)
     await run_fake_pipeline(store, report=lambda name: print(f"done {name}", flush=True))
 
 

@@ -27,10 +27,13 @@ def _spawn(*args: str) -> subprocess.Popen:
 
 
 def _kill_after(proc: subprocess.Popen, delay: float) -> list[str]:
+    # The clock starts once the child is working (its first line), so a slow
+    # start on a loaded machine does not turn the trial into a kill before start.
+    first = proc.stdout.readline()
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     out, _ = proc.communicate(timeout=30)
-    return out.splitlines()
+    return [first.rstrip("\n"), *out.splitlines()]
 
 
 def test_sigkilled_appender_loses_no_reported_event(tmp_path: Path) -> None:
@@ -42,7 +45,7 @@ def test_sigkilled_appender_loses_no_reported_event(tmp_path: Path) -> None:
         # Large payloads on some trials make a kill mid-write (a torn line) likely.
         payload = rng.choice([10, 5_000, 200_000])
         proc = _spawn("append", str(runs), run_id or "-", str(payload))
-        lines = _kill_after(proc, rng.uniform(0.35, 0.9))
+        lines = _kill_after(proc, rng.uniform(0.0, 0.5))
         for line in lines:
             if line.startswith("run "):
                 run_id = line.split()[1]
@@ -85,7 +88,7 @@ def test_resume_after_sigkill_continues_from_the_right_step(tmp_path: Path) -> N
         run_id = store.run_id
         store.close()
         proc = _spawn("phases", str(runs), run_id)
-        lines = _kill_after(proc, rng.uniform(0.4, 1.2))
+        lines = _kill_after(proc, rng.uniform(0.0, 0.6))
         done_before = [ln.split()[1] for ln in lines if ln.startswith("done ")]
         store = RunStore.open(runs, run_id)
         completed = store.completed_phases()

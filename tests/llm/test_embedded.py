@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
@@ -61,3 +62,18 @@ def test_the_gguf_is_found_inside_the_wheel_when_installed():
     path = find_gguf()
     if REASON is None:
         assert path is not None and path.suffix == ".gguf" and path.stat().st_size > 10_000_000
+
+
+@pytest.mark.embedded
+@needs_model
+async def test_concurrent_streamed_calls_each_get_their_whole_reply(run_dir):
+    # llama-cpp-python's server used to end a stream early (an empty reply) whenever
+    # another request was waiting: two agents reading at once blanked every reply.
+    async with Gateway(Settings(), run_dir=run_dir, environ={}) as gw:
+        replies = await asyncio.gather(
+            *(
+                gw.complete("analyst", [{"role": "user", "content": f"Name three {thing}."}], max_tokens=24)
+                for thing in ("colours", "animals", "rivers")
+            )
+        )
+    assert all(r.text.strip() and r.usage.completion_tokens > 0 for r in replies)
