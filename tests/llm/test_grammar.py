@@ -54,7 +54,9 @@ def _project_schemas() -> dict[str, dict]:
     return schemas
 
 
-@pytest.mark.parametrize("name", ["ConceptAnalysis", "AlgorithmSpec", "IntentAnalysis", "Blueprint", "Reply", "protocol"])
+@pytest.mark.parametrize(
+    "name", ["ConceptAnalysis", "AlgorithmSpec", "IntentAnalysis", "Blueprint", "Reply", "protocol"]
+)
 def test_llama_cpp_compiles_every_project_schema_without_falling_back(name):
     # The server falls back to "any JSON" when the conversion raises; it must not.
     grammar_mod = pytest.importorskip("llama_cpp.llama_grammar")

@@ -55,7 +55,9 @@ def test_a_complete_or_non_object_reply_is_not_closed():
         st.text(min_size=1, max_size=6),
         st.recursive(
             st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+            lambda inner: (
+                st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+            ),
             max_leaves=8,
         ),
         min_size=1,

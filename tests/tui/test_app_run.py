@@ -211,7 +211,7 @@ async def test_streamed_tokens_reach_the_code_view(make_app, paper):
         assert "class EmaDetector" in code.text
         assert code.language == "python"
         assert "blueprint" in str(main.generation.query_one("#gen-meter").render())
-        await wait_for(pilot, lambda: "EmaDetector" in str(main.generation.query_one("#gen-memory").render()),
+        await wait_for(pilot, lambda: "EmaDetector" in main.generation.query_one("#gen-memory", TextArea).text,
                        what="the memory entry")  # fmt: skip
         lines = (app.session.run_dir / "memory" / "entries.jsonl").read_text().splitlines()
         assert "ema/detector.py" in [json.loads(line)["path"] for line in lines]

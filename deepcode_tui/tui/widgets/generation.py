@@ -7,7 +7,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static, TextArea
@@ -67,14 +67,16 @@ class GenerationPane(Vertical):
                 yield TextArea(id="gen-code", read_only=True, soft_wrap=False, show_line_numbers=True)
                 with Horizontal(id="gen-side"):
                     yield Static("", id="gen-meter")
-                    with VerticalScroll(id="gen-memory-scroll"):
-                        yield Static("", id="gen-memory", markup=False)
+                    # A read-only TextArea: new text never triggers a screen layout, and long
+                    # signatures scroll sideways instead of wrapping.
+                    yield TextArea(id="gen-memory", read_only=True, soft_wrap=False, show_cursor=False)
 
     def on_mount(self) -> None:
         code = self.query_one("#gen-code", TextArea)
         code.cursor_blink = getattr(self.app, "blink", True)
         code.show_cursor = False
         code.theme = getattr(self.app, "code_theme", "css")
+        self.query_one("#gen-memory", TextArea).theme = code.theme
         self.set_interval(FLUSH_INTERVAL_S, self.flush)
 
     def load(self, run_dir: Path, repo_dir: Path) -> None:
@@ -144,7 +146,7 @@ class GenerationPane(Vertical):
             text = on_disk if on_disk is not None else f.text
             self._shown_source, self._shown_len = ("static", f.path), len(text)
             code.line_number_start = 1
-            code.load_text(text)
+            self._set_code(text)
         self._update_title()
         self._show_context(f)
         self._load_memory(f.path)
@@ -180,6 +182,13 @@ class GenerationPane(Vertical):
             return
         self._update_title()
 
+    def _set_code(self, text: str) -> None:
+        """Replace the view's text by an edit: load_text would recompile the highlight query (~40 ms)."""
+        code = self.query_one("#gen-code", TextArea)
+        code.replace(text, (0, 0), code.document.end, maintain_selection_offset=False)
+        code.history.clear()  # a read-only view needs no undo, and it would keep every version
+        code.move_cursor((0, 0))
+
     def _load_tail(self, text: str) -> None:
         """Show the last TAIL_LINES lines of ``text``, numbered as in the whole file."""
         code = self.query_one("#gen-code", TextArea)
@@ -198,7 +207,7 @@ class GenerationPane(Vertical):
                 break
             probe = text.rfind("\n", 0, probe - 1) + 1
         code.line_number_start = text.count("\n", 0, start) + 1
-        code.load_text(text[start:])
+        self._set_code(text[start:])
         code.scroll_end(animate=False)
         self._shown_len = len(text)
 
@@ -244,7 +253,10 @@ class GenerationPane(Vertical):
         f = self.state.files.get(path)
         if text is None and f is not None and (f.purpose or f.symbols):
             text = f"## {path} — {f.purpose}\n  symbols: {', '.join(f.symbols)}"
-        self.query_one("#gen-memory", Static).update(text or "No memory entry yet (written after the file).")
+        memory = self.query_one("#gen-memory", TextArea)
+        memory.replace(text or "No memory entry yet (written after the file).", (0, 0), memory.document.end)
+        memory.history.clear()
+        memory.scroll_home(animate=False)
 
     # -- events -------------------------------------------------------------------
 
