@@ -8,6 +8,8 @@ shown but do not.
 
 from __future__ import annotations
 
+import re
+
 import heapq
 from typing import Any, Literal
 
@@ -57,6 +59,15 @@ def _cycles(bp: Blueprint) -> list[list[str]]:
     return found
 
 
+_PATH_PART = re.compile(r"^[A-Za-z0-9_.@+-][A-Za-z0-9_.@+ -]*$")
+
+
+def _plausible_path(path: str) -> bool:
+    """Relative segments of ordinary file-name characters (no '#', '$', '{' ...)."""
+    parts = path.split("/")
+    return all(_PATH_PART.match(p) for p in parts) and parts[-1] not in ("", ".", "..")
+
+
 def check_blueprint(bp: Blueprint) -> list[Issue]:
     """All plan problems of ``bp``: errors first-found order, then warnings."""
     issues: list[Issue] = []
@@ -76,6 +87,16 @@ def check_blueprint(bp: Blueprint) -> list[Issue]:
         )
 
     for i, f in enumerate(bp.file_hierarchy):
+        if not _plausible_path(f.path):
+            issues.append(
+                Issue(
+                    severity="warning",
+                    code="implausible_path",
+                    loc=("file_hierarchy", i, "path"),
+                    message=f"{f.path!r} does not look like a file path (a copied schema reference?); rename it",
+                    files=[f.path],
+                )
+            )
         for j, dep in enumerate(f.dependencies):
             if dep == f.path:
                 issues.append(

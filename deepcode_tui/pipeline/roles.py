@@ -32,9 +32,7 @@ async def ensure_gateway(ctx: RunContext):
             cache_dir=flags.get("cache_dir"),
             provenance=ctx.services.get("provenance"),
         )
-        ctx.services["gateway"] = gateway
-        if gateway.notice:
-            await ctx.log(gateway.notice, level="warning")
+        ctx.services["gateway"] = gateway  # it announces the embedded model itself when it starts one
     return gateway
 
 
@@ -112,10 +110,17 @@ class ModelRepairer:
         if request.blueprint_excerpt:
             parts.append(f"Blueprint excerpt:\n{request.blueprint_excerpt}")
         messages = [{"role": "system", "content": _REPAIR_SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
+        from deepcode_tui.llm.errors import StructuredOutputError
+
         before = self.gateway.totals().by_role.get("repairer")
-        reply = await self.gateway.structured(
-            "repairer", messages, _repair_reply_model(), name=f"repair:{request.iteration}:{request.mode}"
-        )
+        try:
+            reply = await self.gateway.structured(
+                "repairer", messages, _repair_reply_model(), name=f"repair:{request.iteration}:{request.mode}"
+            )
+        except StructuredOutputError as exc:
+            # An unusable reply is an iteration without a proposal (the loop records it
+            # and its no-progress rule escalates), not the end of verification.
+            return RepairProposal(rationale=f"no usable reply from the repairer: {exc.message}")
         after = self.gateway.totals().by_role.get("repairer")
 
         def delta(field: str) -> float:

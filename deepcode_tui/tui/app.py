@@ -8,10 +8,11 @@ its events cross into the UI as :class:`EventArrived` messages.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any, Literal
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -25,7 +26,7 @@ from deepcode_tui.tui import adapters, proposals
 from deepcode_tui.tui.clock import Clock
 from deepcode_tui.tui.commands import DeepcodeCommands
 from deepcode_tui.tui.keys import APP_BINDINGS, check_keymap
-from deepcode_tui.tui.messages import CoderPaused, EventArrived, PatchAwaiting, RunEnded
+from deepcode_tui.tui.messages import CoderPaused, EventArrived, PatchAwaiting, RunEnded, TokensArrived
 from deepcode_tui.tui.screens.main import MainScreen
 from deepcode_tui.tui.screens.start import StartScreen
 from deepcode_tui.tui.session import Driver, RunSession
@@ -37,6 +38,7 @@ from deepcode_tui.tui.themes import discover_themes
 DEFAULT_THEME = "deepcode-dark"
 THEME_RULES_KEY = ("deepcode-theme-rules", "")
 QUIT_STOP_TIMEOUT_S = 10.0
+INPUT_QUIET_S = 0.15  # after a key, streamed text and log lines wait this long before redrawing
 
 
 class DeepcodeApp(App[int]):
@@ -81,8 +83,21 @@ class DeepcodeApp(App[int]):
         self.state = RunState()
         self.session: RunSession | None = None
         self._open_problem = ""
+        self._token_batch: list[Event] | None = None
+        self.last_input = 0.0
         self.stepper_enabled = bool(self.settings.verify.step)
         self.theme_specs, self._theme_problems = discover_themes(user_config_path().parent / "themes")
+
+    # -- input first ----------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def input_recent(self, window_s: float = INPUT_QUIET_S) -> bool:
+        """True shortly after a key or click: background redraws (streams, logs) wait, keys come first."""
+        return time.monotonic() - self.last_input < window_s
 
     # -- start-up -----------------------------------------------------------------
 
@@ -303,8 +318,27 @@ class DeepcodeApp(App[int]):
         self.post_message(RunEnded(status, message))
 
     def _observe(self, ev: Event) -> None:
-        """Bus observer: events cross into the UI through its message queue, in order."""
+        """Bus observer: events cross into the UI through its message queue, in order.
+
+        Consecutive tokens share one TokensArrived message (its list keeps growing
+        until the message is handled or another event arrives), so order is kept.
+        """
+        if ev.type == "token_streamed":
+            if self._token_batch is None:
+                self._token_batch = [ev]
+                self.post_message(TokensArrived(self._token_batch))
+            else:
+                self._token_batch.append(ev)
+            return
+        self._token_batch = None
         self.post_message(EventArrived(ev))
+
+    @on(TokensArrived)
+    def _tokens(self, message: TokensArrived) -> None:
+        if self._token_batch is message.batch:
+            self._token_batch = None  # later tokens start a new message
+        for ev in message.batch:
+            self.state.apply(ev)
 
     @on(EventArrived)
     def _event(self, message: EventArrived) -> None:

@@ -16,6 +16,16 @@ class EventArrived(Message):
         self.event = event
 
 
+class TokensArrived(Message):
+    """Streamed tokens, batched: one message carries every token the bus delivered
+    since the previous non-token event, so a 500 tokens/s stream does not queue
+    500 messages a second in front of the user's key presses."""
+
+    def __init__(self, batch: list[Event]) -> None:
+        super().__init__()
+        self.batch = batch
+
+
 class CoderPaused(Message):
     """The coder reached a file boundary and is holding (before ``next_path``)."""
 

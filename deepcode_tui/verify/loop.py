@@ -74,7 +74,8 @@ class Verification(BaseModel):
 
     @property
     def passed(self) -> bool:
-        return not errors(self.findings) and all(o.ok for o in self.outcomes)
+        # Nothing ran is not a pass: "success" means verification commands passed.
+        return bool(self.outcomes) and not errors(self.findings) and all(o.ok for o in self.outcomes)
 
 
 class LoopResult(BaseModel):
@@ -167,6 +168,11 @@ class RepairLoop:
             v.sandbox_skipped = "no sandbox backend"
         elif not commands:
             v.sandbox_skipped = "no verification commands (no tests and no entry points)"
+            v.findings.append(Finding(
+                kind="no_verification", stage="sandbox",
+                message="no verification command ran: the repo has no tests and no entry point, "
+                        "and the blueprint names no command",
+            ))
         elif blocking and self.config.skip_sandbox_on_blocking_static:
             v.sandbox_skipped = f"static pass found {len(blocking)} syntax error(s) or missing file(s)"
         if v.sandbox_skipped:

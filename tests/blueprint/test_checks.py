@@ -77,3 +77,14 @@ def test_generation_order_survives_a_cycle_deterministically() -> None:
     bp = Blueprint.model_validate(data)
     first = generation_order(bp)
     assert sorted(first) == sorted(bp.paths()) and first == generation_order(bp)
+
+
+def test_implausible_paths_are_flagged():
+    from deepcode_tui.blueprint.checks import check_blueprint
+    from deepcode_tui.blueprint.models import Blueprint
+
+    bp = Blueprint.model_validate(
+        {"file_hierarchy": [{"path": "#/$defs/FileEntry"}, {"path": "pkg/ok_module.py"}]}
+    )
+    flagged = [i.files for i in check_blueprint(bp) if i.code == "implausible_path"]
+    assert flagged == [["#/$defs/FileEntry"]]

@@ -204,3 +204,14 @@ async def test_no_repairer_reports_findings_and_stops(calc_repo, tmp_path):
     result = await make_loop(calc_repo, tmp_path / "run", None).run()
     assert not result.passed and result.stopped == "cap" and result.iterations == 1
     assert any(f.kind == Kind.TEST_FAILURE for f in result.findings)
+
+
+async def test_nothing_ran_is_not_a_pass(make_repo, tmp_path):
+    # A library file with no tests, no entry point and no command: the old loop
+    # reported "passed" because no command failed.
+    repo = make_repo({"lib.py": "VALUE = 1\n"})
+    loop = RepairLoop(repo, tmp_path / "run", repairer=None, backend=SubprocessBackend(allow_weak=True),
+                      expected_files=["lib.py"], commands=[], config=LoopConfig(max_iterations=0))
+    result = await loop.run()
+    assert not result.passed
+    assert any(f.kind == "no_verification" for f in result.findings)

@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -16,12 +17,13 @@ from textual.widgets.option_list import Option
 from deepcode_tui.tui import adapters
 from deepcode_tui.tui.state import FileState, RunState
 from deepcode_tui.tui.widgets.context_meter import meter_content
+from deepcode_tui.tui.widgets.fixed_text_area import FixedTextArea
 
 FLUSH_INTERVAL_S = 1 / 10  # streamed text reaches the screen at most 10 times a second
 PREVIEW_DELAY_S = 0.06  # moving through the list shows a file once the highlight rests this long
 # While a file streams in, the view holds only its last lines: highlighting and
 # layout then cost the same for a 50-line file and a 5,000-line one.
-TAIL_LINES = 200
+TAIL_LINES = 120
 
 STATUS_MARK = {
     "pending": ("·", "$text-muted"),
@@ -64,12 +66,12 @@ class GenerationPane(Vertical):
             yield OptionList(id="gen-files")
             with Vertical(id="gen-main"):
                 yield Label("No file yet.", id="gen-title")
-                yield TextArea(id="gen-code", read_only=True, soft_wrap=False, show_line_numbers=True)
+                yield FixedTextArea(id="gen-code", read_only=True, soft_wrap=False, show_line_numbers=True)
                 with Horizontal(id="gen-side"):
                     yield Static("", id="gen-meter")
                     # A read-only TextArea: new text never triggers a screen layout, and long
                     # signatures scroll sideways instead of wrapping.
-                    yield TextArea(id="gen-memory", read_only=True, soft_wrap=False, show_cursor=False)
+                    yield FixedTextArea(id="gen-memory", read_only=True, soft_wrap=False, show_cursor=False)
 
     def on_mount(self) -> None:
         code = self.query_one("#gen-code", TextArea)
@@ -151,8 +153,25 @@ class GenerationPane(Vertical):
         self._show_context(f)
         self._load_memory(f.path)
 
+    def _visible(self) -> bool:
+        node = self
+        while node is not None and not isinstance(node, Screen):
+            if not node.display:
+                return False
+            node = node.parent
+        return True
+
     def flush(self) -> None:
-        """Append newly streamed text to the view (called on a timer, not per token)."""
+        """Append newly streamed text to the view (called on a timer, not per token).
+
+        Skipped while the pane is hidden: highlighting text nobody sees would only
+        slow down the pane that is on screen. The view catches up when shown.
+        """
+        if not self._visible():
+            return
+        input_recent = getattr(self.app, "input_recent", None)
+        if input_recent is not None and input_recent():
+            return  # the human is pressing keys: their screen updates come first
         code = self.query_one("#gen-code", TextArea)
         if self._shown_source is None:
             if self.follow and self.state.live_text and self.state.current_file is None:

@@ -39,6 +39,9 @@ class LiveLog(RichLog):
         """Draw the queued lines (once the widget has a size)."""
         if not self._pending or not self._size_known:
             return
+        input_recent = getattr(self.app, "input_recent", None)
+        if input_recent is not None and input_recent():
+            return  # keys first; the lines wait (bounded) for the next tick
         batch = Text()
         last = len(self._pending) - 1
         for i, (line, style) in enumerate(self._pending):

@@ -6,8 +6,10 @@ from rich.segment import Segment
 from textual.strip import Strip
 from textual.widgets import TextArea
 
+from deepcode_tui.tui.widgets.fixed_text_area import FixedTextArea
 
-class YamlEditor(TextArea):
+
+class YamlEditor(FixedTextArea):
     """TextArea (YAML highlighting, line numbers) with error lines marked in the gutter."""
 
     COMPONENT_CLASSES = TextArea.COMPONENT_CLASSES | {"yaml-editor--error-line"}
