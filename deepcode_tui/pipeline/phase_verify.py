@@ -111,11 +111,19 @@ class VerifyPhase:
         last_trace = history.load(records[-1].iteration).trace if records else ""
         passed_tests, failed_tests = _test_counts(last_trace)
         errors = [f for f in result.findings if f.severity == "error"]
-        message = (
-            f"verification passed after {result.iterations} iteration(s)"
-            if result.passed
-            else f"verification did not pass ({result.stopped}, {len(errors)} errors after {result.iterations} iteration(s))"
-        )
+        if result.passed:
+            message = f"verification passed after {result.iterations} iteration(s)"
+        elif result.stopped.startswith("amendment"):
+            message = (
+                f"verification did not pass after {result.iterations} iteration(s): repairs made no progress and "
+                f"the repairer proposed a blueprint amendment ({result.stopped.replace('_', ' ')}), saved at "
+                f"{ctx.store.path('blueprint', 'proposed-amendment.yaml')}; review it and plan again from it"
+            )
+        else:
+            message = (
+                f"verification did not pass ({result.stopped.replace('_', ' ')}): {len(errors)} error(s) left "
+                f"after {result.iterations} iteration(s)"
+            )
         verdict = {
             "passed": result.passed,
             "message": message,

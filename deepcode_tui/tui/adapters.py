@@ -45,6 +45,7 @@ class YamlProblem(BaseModel):
 class BlueprintVersion(BaseModel):
     name: str  # "v1", "v2", "approved"
     path: Path
+    label: str = ""  # what a list shows, e.g. "approved (v2)"
 
 
 def validate_blueprint(text: str) -> list[YamlProblem]:
@@ -83,7 +84,9 @@ def list_blueprint_versions(run_dir: Path) -> list[BlueprintVersion]:
     versions = BlueprintVersions(run_dir)
     out = [BlueprintVersion(name=name, path=versions.path(name)) for name in versions.list()]
     if versions.path(APPROVED).is_file():
-        out.append(BlueprintVersion(name=APPROVED, path=versions.path(APPROVED)))
+        of = versions.approved_version()
+        label = f"{APPROVED} ({of})" if of else APPROVED
+        out.append(BlueprintVersion(name=APPROVED, path=versions.path(APPROVED), label=label))
     return out
 
 

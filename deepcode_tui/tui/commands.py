@@ -52,7 +52,8 @@ def available_commands(app: DeepcodeApp) -> list[Command]:
         for name, help_text, action, args in _SCREEN_COMMANDS:
             if screen.available(action, pane_scoped=False):
                 call = f"{action}({', '.join(map(repr, args))})" if args else action
-                commands.append(Command(name, help_text, partial(screen.run_action, call)))
+                # call_later: run_action is a coroutine; this keeps every callback a plain call.
+                commands.append(Command(name, help_text, partial(screen.call_later, screen.run_action, call)))
     commands.append(Command("run: open document", "Go to the start screen to open a document or a run",
                             app.action_go_start))  # fmt: skip
     for theme_name in sorted(app.theme_specs):
@@ -62,7 +63,8 @@ def available_commands(app: DeepcodeApp) -> list[Command]:
                     partial(setattr, app, "theme", theme_name))  # fmt: skip
         )
     commands.append(Command("app: screenshot", "Save an SVG screenshot in the current directory", app.action_screenshot))
-    commands.append(Command("app: quit", "Quit (a running run is stopped and can be resumed)", app.action_quit))
+    commands.append(Command("app: quit", "Quit (a running run is stopped and can be resumed)",
+                            partial(app.call_later, app.action_quit)))  # fmt: skip
     return commands
 
 

@@ -177,6 +177,10 @@ class RepairLoop:
             v.sandbox_skipped = f"static pass found {len(blocking)} syntax error(s) or missing file(s)"
         if v.sandbox_skipped:
             v.trace = f"[sandbox skipped: {v.sandbox_skipped}]\n"
+            skipped = [f for f in v.findings if f.stage == "sandbox"]
+            if skipped:
+                await self.emit("findings", iteration=iteration, stage="sandbox",
+                                findings=[f.model_dump() for f in skipped])
             return v
         assert self.session is not None
         traces: list[str] = []

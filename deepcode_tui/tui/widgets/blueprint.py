@@ -131,7 +131,7 @@ class BlueprintPane(Vertical):
     def _fill_versions(self) -> None:
         versions = self.query_one("#bp-versions", OptionList)
         versions.clear_options()
-        versions.add_options(Option(v.name, id=v.name) for v in self.versions)
+        versions.add_options(Option(v.label or v.name, id=v.name) for v in self.versions)
         if self.versions:
             versions.highlighted = len(self.versions) - 1
 

@@ -246,7 +246,8 @@ class GenerationPane(Vertical):
                          layout=False)  # fmt: skip
             return
         detail = f"{self._shown_len:,} chars" if f.status == "writing" else (f"{f.bytes:,} bytes" if f.bytes else "")
-        follow = "" if self.follow else "  (not following the coder)"
+        writing = self.state.current_file
+        follow = "" if self.follow or writing is None or writing == f.path else f"  (the coder is on {writing})"
         reason = f": {f.reason}" if f.reason else ""
         # layout=False: a one-line title never changes size, and streaming updates it often.
         title.update(f"{f.path} — {STATUS_WORD.get(f.status, f.status)}{reason} {detail}{follow}".rstrip(), layout=False)

@@ -37,11 +37,17 @@ def agent_badge(agents: list[str]) -> str:
 def section_markdown(section: Any, equations: list[Any], readers: list[str]) -> str:
     """A section as Markdown, with equations kept as literal text (code spans / blocks)."""
     text = section.text or ""
-    for eq in equations:
-        if eq.text and eq.text in text and "\n" not in eq.text.strip():
-            text = text.replace(eq.text, f"`{eq.text.strip()}`" + (f" {eq.label}" if eq.label else ""), 1)
     text = _DISPLAY_MATH.sub(lambda m: f"\n```text\n{m.group(1).strip()}\n```\n", text)
     text = _INLINE_MATH.sub(lambda m: f"`{m.group(1)}`", text)
+    for eq in equations:  # equations the index found outside $...$: keep them literal, with their label
+        body = eq.text.strip()
+        if not body or "\n" in body:
+            continue
+        label = f" {eq.label}" if eq.label else ""
+        if f"`{body}`" in text:
+            text = text.replace(f"`{body}`", f"`{body}`{label}", 1)
+        elif body in text:
+            text = text.replace(body, f"`{body}`{label}", 1)
     meta = [f"{section.token_count:,} tokens"]
     if section.pages:
         meta.append("pages " + ", ".join(map(str, section.pages)))
