@@ -77,23 +77,30 @@ def cli(ctx: click.Context, debug: bool) -> Any:
     """
     ctx.obj = {"debug": debug}
     if ctx.invoked_subcommand is None:
-        return ctx.invoke(open_cmd, doc=None)
+        return ctx.invoke(open_cmd, doc=None)  # the other options take their defaults
 
 
 @cli.command("open")
 @click.argument("doc", type=click.Path(path_type=Path), required=False)
-def open_cmd(doc: Path | None) -> int:
+@click.option("--record", type=click.Path(path_type=Path), help="Record every model call to a cassette here.")
+@click.option("--replay", type=click.Path(path_type=Path), help="Replay model calls from this cassette (offline).")
+@click.option("--no-cache", is_flag=True, help="Do not reuse cached model replies.")
+@click.option("--model", help="litellm model string for every role without its own.")
+@click.option("--runs-dir", type=click.Path(path_type=Path), help="Where run directories live.")
+def open_cmd(
+    doc: Path | None,
+    record: Path | None = None,
+    replay: Path | None = None,
+    no_cache: bool = False,
+    model: str | None = None,
+    runs_dir: Path | None = None,
+) -> int:
     """Open the app (optionally on DOC)."""
-    try:
-        from deepcode_tui.tui.app import run_app
-    except ImportError:
-        from deepcode_tui.errors import PhaseNotBuilt
+    from deepcode_tui.tui.app import run_app
 
-        raise PhaseNotBuilt(
-            "the interactive app is not built yet in this version",
-            "use the headless commands: deepcode-tui run DOC --yes, deepcode-tui index DOC",
-        ) from None
-    return run_app(doc=doc, loaded=_settings())
+    flags = {"record": record, "replay": replay, "no_cache": no_cache}
+    loaded = _settings(**_overrides(model=model, runs_dir=runs_dir))
+    return run_app(doc=doc, loaded=loaded, services={"llm_flags": flags, "provenance": loaded.provenance})
 
 
 def _run_options(f):

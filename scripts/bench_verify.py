@@ -10,9 +10,14 @@ line. Also prints the per-run overhead of each sandbox backend.
 
     .venv/bin/python scripts/bench_verify.py [--per-class 5] [--seed 7] [--backend auto]
 
-Classes: misspelt name, missing import, wrong arity across files, undeclared
+Classes: misspelt name, missing import, wrong arity across files (an extra
+argument, or the last one dropped, in a call of another module's function), undeclared
 dependency, wrong CLI flag (declaration side and use side), syntax error,
-off-by-one caught by a test. Mutants of the classes that only a test can
+off-by-one caught by a test. The static stage includes CodeMem's consistency
+check run on the mutated repository; the sandbox stage includes the
+suspect-line ranking (spectrum-based, whole test selection traced), and the
+share it locates without its tie-breaking prior is printed alongside.
+Mutants of the classes that only a test can
 reveal (arity, CLI flag, off-by-one) are kept only if the project's own
 tests fail on them; the others are kept whatever the tests do. The number of
 discarded mutants is printed.
@@ -41,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepcode_tui.verify.execution import PYTEST_ARGV, SandboxSession, VerifyCommand  # noqa: E402
 from deepcode_tui.verify.findings import Finding  # noqa: E402
+from deepcode_tui.verify.localise import suspects as rank_suspects  # noqa: E402
 from deepcode_tui.verify.sandbox import Limits, choose_backend, make_backend  # noqa: E402
 from deepcode_tui.verify.sandbox.base import BASE_ENV  # noqa: E402
 from deepcode_tui.verify.sandbox.process import run_process  # noqa: E402
@@ -117,6 +123,33 @@ def gen_misspelt(rel, text, tree, rng):
                     yield Mutant("misspelt_name", rel, mutated, {node.lineno}, f"{node.id} -> {new}")
 
 
+def _global_loads(tree: ast.AST, name: str) -> list[int]:
+    """Lines loading ``name`` as a module-level name: not where a function's own
+    parameter or assignment shadows it."""
+    out: list[int] = []
+
+    def local_names(func) -> set[str]:
+        a = func.args
+        names = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, [a.vararg, a.kwarg])]}
+        body = func.body if isinstance(func.body, list) else [func.body]
+        for stmt in body:
+            for n in ast.walk(stmt):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    names.add(n.id)
+        return names
+
+    def visit(node, shadowed: bool) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            shadowed = shadowed or name in local_names(node)
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load) and not shadowed:
+            out.append(node.lineno)
+        for child in ast.iter_child_nodes(node):
+            visit(child, shadowed)
+
+    visit(tree, False)
+    return sorted(set(out))
+
+
 def gen_missing_import(rel, text, tree, rng):
     lines = text.splitlines()
     for node in tree.body:
@@ -126,8 +159,7 @@ def gen_missing_import(rel, text, tree, rng):
             continue
         alias = node.names[0]
         bound = alias.asname or alias.name.split(".")[0]
-        uses = sorted({n.lineno for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == bound
-                       and isinstance(n.ctx, ast.Load)})
+        uses = _global_loads(tree, bound)
         if not uses:
             continue
         mutated = lines[:]
@@ -137,19 +169,32 @@ def gen_missing_import(rel, text, tree, rng):
 
 
 def gen_arity(rel, text, tree, rng, defs):
-    imported: dict[str, str] = {}
+    """Calls of a function defined in another module of the package (no defaults, no
+    ``*args``), through ``from m import f`` or a module alias (``from pkg import m``):
+    one mutant passes an extra argument, one drops the last."""
+    imported: dict[str, str] = {}  # name -> module defining it
+    modules: dict[str, str] = {}  # alias -> module
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module:
-            mod = node.module if node.level == 0 else f"{PKG}.{node.module}"
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for a in node.names:
-                imported[a.asname or a.name] = mod
+                imported[a.asname or a.name] = node.module
+                modules[a.asname or a.name] = f"{node.module}.{a.name}"
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    modules[a.asname] = a.name
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.lineno == node.end_lineno):
+        if not (isinstance(node, ast.Call) and node.lineno == node.end_lineno):
             continue
-        mod = imported.get(node.func.id)
+        if isinstance(node.func, ast.Name):
+            mod, name = imported.get(node.func.id), node.func.id
+        elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            mod, name = modules.get(node.func.value.id), node.func.attr
+        else:
+            continue
         if not mod or (mod.replace(".", "/") + ".py") == rel:
             continue
-        if (mod, node.func.id) not in defs or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        if (mod, name) not in defs or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             continue
         row = text.splitlines()[node.lineno - 1]
         end = node.end_col_offset - 1
@@ -158,8 +203,15 @@ def gen_arity(rel, text, tree, rng, defs):
         insert = ", None" if node.args else "None"
         mutated = _replace_at(text, node.lineno, end, ")", insert + ")")
         if mutated:
-            yield Mutant("wrong_arity", rel, mutated, {node.lineno},
-                         f"extra argument to {node.func.id}() defined in {mod}")
+            yield Mutant("wrong_arity", rel, mutated, {node.lineno}, f"extra argument to {name}() defined in {mod}")
+        if node.args:
+            last = node.args[-1]
+            cut_from = node.args[-2].end_col_offset if len(node.args) > 1 else last.col_offset
+            old = row[cut_from : last.end_col_offset]
+            mutated = _replace_at(text, node.lineno, cut_from, old, "")
+            if mutated:
+                yield Mutant("wrong_arity", rel, mutated, {node.lineno},
+                             f"dropped the last argument to {name}() defined in {mod}")
 
 
 def gen_undeclared(rel, text, tree, rng):
@@ -252,8 +304,11 @@ def all_mutants(base: Path, rng: random.Random) -> dict[str, list[Mutant]]:
         out["syntax_error"] += gen_syntax(rel, text, tree, rng)
         out["off_by_one"] += gen_off_by_one(rel, text, tree, rng)
     out["wrong_cli_flag"] += gen_cli(base, rng)
+    # One shuffle stream per class, so a change to one class's generator leaves the
+    # other classes' samples as they were.
+    seeds = {c: rng.getrandbits(64) for c in CLASSES}
     for c in out:
-        rng.shuffle(out[c])
+        random.Random(seeds[c]).shuffle(out[c])
     return out
 
 
@@ -299,12 +354,15 @@ async def evaluate(base: Path, work: Path, backend, per_class: int, rng: random.
                 continue
             sandbox = [f for f in outcome.findings if f.severity == "error"]
             suspects = await s.localise(outcome) if not outcome.ok else []
+            # Ablation: the same spectra ranked without the tie-breaking prior.
+            sbfl_report = s.env_dir / "sbfl.json"
+            plain = rank_suspects(sbfl_report.read_text()) if suspects and sbfl_report.is_file() else []
 
             def hit(fs):
                 return any(f.file == m.file and f.line in m.expected for f in fs)
 
             kept.append((m, bool(static), hit(static), not outcome.ok, hit(sandbox) or hit(suspects),
-                         hit(suspects) and not hit(sandbox)))
+                         hit(suspects) and not hit(sandbox), hit(plain) and not hit(sandbox)))
             flag = "ok " if (hit(static) or hit(sandbox) or hit(suspects)) else "MISS"
             where = ", ".join(sorted({f.location for f in static + sandbox + suspects})[:4]) or "nothing"
             print(f"  [{flag}] {cls:22s} {m.file}:{min(m.expected)}  {m.what[:48]:48s} -> {where}")
@@ -318,13 +376,13 @@ def pct(a: int, n: int) -> str:
 
 def report(rows) -> None:
     print("\nclass                    n  | static det  loc | sandbox det  loc | any det   loc | discarded")
-    tot = [0] * 8
+    tot = [0] * 9
     for cls, kept, discarded in rows:
         n = len(kept)
         sd, sl, xd, xl = (sum(k[i] for k in kept) for i in (1, 2, 3, 4))
         ad = sum(k[1] or k[3] for k in kept)
         al = sum(k[2] or k[4] for k in kept)
-        for i, v in enumerate((n, sd, sl, xd, xl, ad, al, sum(k[5] for k in kept))):
+        for i, v in enumerate((n, sd, sl, xd, xl, ad, al, sum(k[5] for k in kept), sum(k[6] for k in kept))):
             tot[i] += v
         print(f"{cls:22s} {n:3d}  | {pct(sd, n)} {pct(sl, n)} | {pct(xd, n)} {pct(xl, n)} | "
               f"{pct(ad, n)} {pct(al, n)} | {discarded} (tests did not catch)" if cls in NEEDS_TEST else
@@ -335,7 +393,7 @@ def report(rows) -> None:
           f"{pct(tot[5], n)} {pct(tot[6], n)} |")
     det, loc = (tot[5] / n if n else 0), (tot[6] / n if n else 0)
     print(f"(sandbox 'loc' includes {tot[7]} bug(s) located only by the suspect-line ranking, which names up to "
-          "3 tied lines)")
+          f"3 tied lines; without its tie-breaking prior it would locate {tot[8]})")
     print(f"\ndetected {100 * det:.1f}% (target >= 95%: {'met' if det >= 0.95 else 'NOT met'}); "
           f"located {100 * loc:.1f}% (target >= 90%: {'met' if loc >= 0.90 else 'NOT met'})")
 

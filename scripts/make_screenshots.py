@@ -12,30 +12,27 @@ import asyncio
 import os
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from deepcode_tui.config.loader import load_settings  # noqa: E402
-from deepcode_tui.tui.app import DeepcodeApp  # noqa: E402
-from deepcode_tui.tui.clock import FrozenClock  # noqa: E402
-from tests.tui.scripted import PAPER_MD, REPORT_ENTRY, Script, scripted_driver  # noqa: E402
-from tests.tui.waiting import wait_for  # noqa: E402
+from deepcode_tui.config.loader import load_settings
+from deepcode_tui.tui.app import DeepcodeApp
+from tests.tui.scripted import CODE, PAPER_MD, REPORT_ENTRY, Script, scripted_driver
+from tests.tui.waiting import wait_for
 
 SIZE = (110, 32)
 
 
 def _app(tmp: Path, doc: Path | None, script: Script, **overrides) -> DeepcodeApp:
     loaded = load_settings({"runs_dir": str(tmp / "runs"), **overrides}, cwd=tmp)
-    clock = FrozenClock(datetime.now(UTC))
-    return DeepcodeApp(loaded, doc=doc, driver=scripted_driver(script), blink=False, clock=clock, cwd=tmp)
+    return DeepcodeApp(loaded, doc=doc, driver=scripted_driver(script), blink=False, cwd=tmp)
 
 
-async def _shoot(app: DeepcodeApp, pilot, out: Path, name: str) -> None:
-    await pilot.pause(0.3)
+async def _shoot(app: DeepcodeApp, pilot, out: Path, name: str, settle: float = 0.3) -> None:
+    await pilot.pause(settle)
     app.clear_notifications()
     await pilot.pause(0.1)
     path = app.save_screenshot(f"{name}.svg", path=str(out))
@@ -49,8 +46,20 @@ async def main(out: Path) -> None:
     doc.write_text(PAPER_MD, encoding="utf-8")
 
     hold_cli, hold_report = asyncio.Event(), asyncio.Event()
-    script = Script(iterations=2, token_delay_s=0.004, chunk_chars=6,
-                    hold_before={"ema/cli.py": hold_cli, "tests/test_detector.py": hold_report})  # fmt: skip
+    # A long ema/report.py, so the screenshot catches it streaming in.
+    report_py = CODE["ema/report.py"] + "".join(
+        f"\n\ndef window_{i}(flags: list[bool], size: int = {i + 2}) -> float:\n"
+        f'    """Share of anomalies in the last {i + 2} values."""\n'
+        f"    tail = flags[-size:]\n    return sum(tail) / max(1, len(tail))\n"
+        for i in range(40)
+    )
+    script = Script(
+        iterations=2,
+        token_delay_s=0.004,
+        chunk_chars=6,
+        hold_before={"ema/cli.py": hold_cli, "tests/test_detector.py": hold_report},
+        code={"ema/report.py": report_py},
+    )
     app = _app(tmp, doc, script, verify={"step": True})
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.state.gate is not None, what="the gate")
@@ -88,8 +97,8 @@ async def main(out: Path) -> None:
         await wait_for(pilot, lambda: app.state.files["ema/cli.py"].status == "done", what="cli.py")
         hold_report.set()
         await wait_for(pilot, lambda: app.state.current_file == "ema/report.py" and
-                       len(app.state.files["ema/report.py"].text) > 60, what="streaming")  # fmt: skip
-        await _shoot(app, pilot, out, "generation")
+                       len(app.state.files["ema/report.py"].text) > 1500, what="streaming")  # fmt: skip
+        await _shoot(app, pilot, out, "generation", settle=0.15)
         await wait_for(pilot, lambda: main_screen.sandbox.pending_iteration == 1, what="patch 1")
         await _shoot(app, pilot, out, "sandbox-step")
         await pilot.press("y")
@@ -103,6 +112,11 @@ async def main(out: Path) -> None:
         await pilot.press(*"theme")
         await _shoot(app, pilot, out, "palette")
         await pilot.press("escape")
+        await pilot.resize_terminal(160, 44)  # a large terminal: the generation pane splits wider
+        main_screen.show("generation")
+        main_screen.generation.select("ema/detector.py")
+        await _shoot(app, pilot, out, "generation-wide")
+        await pilot.resize_terminal(*SIZE)
         app.theme = "deepcode-light"
         main_screen.show("generation")
         main_screen.generation.select("ema/detector.py")

@@ -45,7 +45,11 @@ def codegen_emitter(ctx: RunContext) -> Emit:
             }
             await ctx.emit(ev.FileStarted(path=e.path, context_tokens=parts))
         elif kind == "codegen_file_written":
-            await ctx.emit(ev.FileWritten(path=e.path, diff=e.diff, bytes=len(e.diff.encode()), sha256=e.content_hash))
+            try:
+                size = (ctx.store.repo_dir / e.path).stat().st_size
+            except OSError:  # moved or deleted since: the event still records the write
+                size = 0
+            await ctx.emit(ev.FileWritten(path=e.path, diff=e.diff, bytes=size, sha256=e.content_hash))
         elif kind == "codegen_file_skipped":
             await ctx.log(f"kept {e.path} ({e.reason.replace('_', ' ')})", phase="codegen")
         elif kind == "codegen_file_failed":

@@ -65,6 +65,18 @@ class FutureGate(ApprovalGate):
         return True
 
 
+async def ask(ctx, req: GateRequest) -> GateDecision:
+    """Ask ``ctx.gate`` with the gate's events around it, so every view and the log see it."""
+    from deepcode_tui.events.models import GateOpened, GateResolved
+
+    await ctx.emit(GateOpened(gate=req.gate, prompt=req.prompt, artifact=req.artifact))
+    decision = await ctx.gate.request(req)
+    await ctx.emit(
+        GateResolved(gate=req.gate, decision=decision.decision, feedback=decision.feedback, artifact=req.artifact)
+    )
+    return decision
+
+
 class ConsoleGate(ApprovalGate):
     """Ask on the terminal; refuses (with the fix) when there is no terminal."""
 

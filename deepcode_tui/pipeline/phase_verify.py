@@ -10,7 +10,7 @@ from typing import Any
 
 from deepcode_tui.pipeline.bridge import verify_emitter
 from deepcode_tui.pipeline.context import RunContext
-from deepcode_tui.pipeline.gate import GateRequest
+from deepcode_tui.pipeline.gate import GateRequest, ask
 from deepcode_tui.pipeline.roles import ModelRepairer, ensure_gateway
 from deepcode_tui.store.atomic import write_json_atomic, write_text_atomic
 
@@ -146,13 +146,16 @@ class VerifyPhase:
         async def step(iteration: int, proposal) -> Decision:
             path = ctx.store.path("iterations", f"{iteration:03d}", "proposal.json")
             write_json_atomic(path, proposal)
-            answer = await ctx.gate.request(
-                GateRequest(gate="patch", prompt=f"apply the repair patch of iteration {iteration}?", artifact=str(path))
-            )
+            prompt = f"apply the repair patch of iteration {iteration}?"
+            answer = await ask(ctx, GateRequest(gate="patch", prompt=prompt, artifact=str(path)))
             if answer.decision == "reject":
                 return Decision(action="skip")
             if answer.decision == "edit" and answer.edited_text:
-                edited = type(proposal).model_validate_json(answer.edited_text)
+                try:
+                    edited = type(proposal).model_validate_json(answer.edited_text)
+                except ValueError as exc:
+                    await ctx.log(f"the edited patch is not valid ({exc}); skipping it", level="warning")
+                    return Decision(action="skip")
                 return Decision(action="edit", edited_proposal=edited)
             return Decision(action="apply")
 
@@ -163,7 +166,8 @@ class VerifyPhase:
         async def approve(text: str) -> bool:
             path = Path(ctx.store.path("blueprint", "proposed-amendment.yaml"))
             write_text_atomic(path, text)
-            answer = await ctx.gate.request(
+            answer = await ask(
+                ctx,
                 GateRequest(
                     gate="amendment",
                     prompt="repairs made no progress; the repairer proposes this blueprint amendment",

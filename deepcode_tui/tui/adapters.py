@@ -278,5 +278,7 @@ def resumable(run_dir: Path, status: str) -> bool:
 
     if status in ("running", "damaged", "passed"):
         return False
-    done = {ev.phase for ev in read_log(Path(run_dir) / "events.jsonl").events if ev.type == "phase_completed"}
+    done = {
+        ev.phase for ev in read_log(Path(run_dir) / "events.jsonl").events if ev.type == "phase_completed"
+    }
     return "report" not in done

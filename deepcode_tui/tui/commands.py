@@ -29,16 +29,21 @@ _SCREEN_COMMANDS: tuple[tuple[str, str, str, tuple[object, ...]], ...] = (
     ("blueprint: approve with edits", "Approve the blueprint as edited in the editor", "approve_edits", ()),
     ("blueprint: reject", "Reject the blueprint with feedback for the planner", "reject", ()),
     ("blueprint: amend", "Apply your edit to the files not yet written", "amend", ()),
-    ("sandbox: apply patch", "Apply the proposed repair patch", "patch", ('apply',)),
-    ("sandbox: skip patch", "Do not apply the proposed repair patch", "patch", ('skip',)),
+    ("sandbox: apply patch", "Apply the proposed repair patch", "patch", ("apply",)),
+    ("sandbox: skip patch", "Do not apply the proposed repair patch", "patch", ("skip",)),
     ("sandbox: edit patch", "Edit the proposed repair patch, then apply it", "edit_patch", ()),
     ("sandbox: previous iteration", "Show the previous repair iteration", "iteration", (-1,)),
     ("sandbox: next iteration", "Show the next repair iteration", "iteration", (1,)),
-    ("sandbox: toggle pause before applying", "Stop before each patch for apply / skip / edit", "toggle_step", ()),
-    ("view: paper", "The paper index", "show_pane", ('paper',)),
-    ("view: blueprint", "The blueprint editor", "show_pane", ('blueprint',)),
-    ("view: generation", "The files being generated", "show_pane", ('generation',)),
-    ("view: sandbox", "Sandbox runs, findings and patches", "show_pane", ('sandbox',)),
+    (
+        "sandbox: toggle pause before applying",
+        "Stop before each patch for apply / skip / edit",
+        "toggle_step",
+        (),
+    ),
+    ("view: paper", "The paper index", "show_pane", ("paper",)),
+    ("view: blueprint", "The blueprint editor", "show_pane", ("blueprint",)),
+    ("view: generation", "The files being generated", "show_pane", ("generation",)),
+    ("view: sandbox", "Sandbox runs, findings and patches", "show_pane", ("sandbox",)),
 )
 
 
@@ -59,10 +64,15 @@ def available_commands(app: DeepcodeApp) -> list[Command]:
     for theme_name in sorted(app.theme_specs):
         current = " (current)" if theme_name == app.theme else ""
         commands.append(
-            Command(f"theme: {theme_name}", f"Switch to the {theme_name} theme{current}",
-                    partial(setattr, app, "theme", theme_name))  # fmt: skip
+            Command(
+                f"theme: {theme_name}",
+                f"Switch to the {theme_name} theme{current}",
+                partial(setattr, app, "theme", theme_name),
+            )
         )
-    commands.append(Command("app: screenshot", "Save an SVG screenshot in the current directory", app.action_screenshot))
+    commands.append(
+        Command("app: screenshot", "Save an SVG screenshot in the current directory", app.action_screenshot)
+    )
     commands.append(Command("app: quit", "Quit (a running run is stopped and can be resumed)",
                             partial(app.call_later, app.action_quit)))  # fmt: skip
     return commands

@@ -22,6 +22,8 @@ APP_BINDINGS: list[Binding] = [
 START_BINDINGS: list[Binding] = [
     Binding("o", "focus_open", "Open document", id="start.open"),
     Binding("f5", "refresh", "Refresh", id="start.refresh"),
+    # From the path box, Down goes to the recent runs (the table keeps Down for its cursor).
+    Binding("down", "focus_runs", "Recent runs", id="start.runs", show=False),
 ]
 
 MAIN_BINDINGS: list[Binding] = [

@@ -42,6 +42,16 @@ class PatchAwaiting(Message):
         self.pending = pending
 
 
+class GateWaiting(Message):
+    """The pipeline asked a gate for a decision (with or without a GateOpened event)."""
+
+    def __init__(self, gate: str, prompt: str, artifact: str) -> None:
+        super().__init__()
+        self.gate = gate
+        self.prompt = prompt
+        self.artifact = artifact
+
+
 class RunEnded(Message):
     """The driver returned (passed, failed, stopped, planned, error ...)."""
 

@@ -52,7 +52,9 @@ def preview(repo_dir: Path | None, proposal: Any) -> str:
         elif edit.search in text:
             files[edit.path] = (files[edit.path][0], text.replace(edit.search, edit.replace, 1))
         else:
-            notes.append(f"# {edit.path}: the text to replace is not in the file as written; the loop may reject it\n")
+            notes.append(
+                f"# {edit.path}: the text to replace is not in the file as written; the loop may reject it\n"
+            )
     for rewrite in proposal.rewrites:
         current(rewrite.path)
         files[rewrite.path] = (files[rewrite.path][0], rewrite.content)
@@ -70,7 +72,9 @@ def to_text(proposal: Any) -> str:
     """The editable form of ``proposal`` (see the module docstring)."""
     out = [_HELP]
     for e in proposal.edits:
-        out.append(f"=== EDIT {e.path}\n<<<<<<< SEARCH\n{_nl(e.search)}=======\n{_nl(e.replace)}>>>>>>> REPLACE\n")
+        out.append(
+            f"=== EDIT {e.path}\n<<<<<<< SEARCH\n{_nl(e.search)}=======\n{_nl(e.replace)}>>>>>>> REPLACE\n"
+        )
     for r in proposal.rewrites:
         out.append(f"=== REWRITE {r.path}\n{_nl(r.content)}")
     for path, content in proposal.smoke_tests.items():
@@ -85,7 +89,7 @@ def _nl(text: str) -> str:
 
 def _text(lines: list[str]) -> str:
     joined = "".join(lines)
-    return joined[:-1] if joined.endswith("\n") else joined
+    return joined.removesuffix("\n")
 
 
 def from_text(text: str, original: Any) -> Any:
@@ -110,7 +114,9 @@ def from_text(text: str, original: Any) -> Any:
         kind, _, path = head[4:].partition(" ")
         path = path.strip()
         if kind not in ("EDIT", "REWRITE", "SMOKE") or not path:
-            raise ValueError(f"line {i + 1}: expected '=== EDIT path', '=== REWRITE path' or '=== SMOKE path'")
+            raise ValueError(
+                f"line {i + 1}: expected '=== EDIT path', '=== REWRITE path' or '=== SMOKE path'"
+            )
         start = i + 1
         end = start
         while end < len(lines) and not lines[end].startswith("=== "):
@@ -130,7 +136,11 @@ def from_text(text: str, original: Any) -> Any:
 
 
 def _edit_block(body: list[str], first: int) -> tuple[str, str]:
-    marks = [n for n, line in enumerate(body) if line.rstrip("\n") in ("<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE")]
+    marks = [
+        n
+        for n, line in enumerate(body)
+        if line.rstrip("\n") in ("<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE")
+    ]
     names = [body[n].rstrip("\n") for n in marks]
     if names != ["<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"]:
         raise ValueError(

@@ -8,13 +8,26 @@ from typing import Any
 
 from textual.worker import Worker
 
-from deepcode_tui.pipeline.gate import FutureGate
+from deepcode_tui.pipeline.gate import FutureGate, GateDecision, GateRequest
 from deepcode_tui.store.run import RunStore
 from deepcode_tui.tui.steering import Steering
 from deepcode_tui.tui.stepper import PatchStepper
 
 # The driver's signature: deepcode_tui.pipeline.driver.drive, or a test double with the same shape.
 Driver = Callable[..., Awaitable[Any]]
+
+
+class NotifyingGate(FutureGate):
+    """A FutureGate that tells the UI about every request, also those sent without a GateOpened event."""
+
+    def __init__(self, on_request: Callable[[GateRequest], None] | None = None) -> None:
+        super().__init__()
+        self._on_request = on_request
+
+    async def request(self, req: GateRequest) -> GateDecision:
+        if self._on_request is not None:
+            self._on_request(req)
+        return await super().request(req)
 
 
 class RunSession:
@@ -32,12 +45,15 @@ class RunSession:
         store: RunStore | None,
         steering: Steering,
         stepper: PatchStepper,
+        on_gate: Callable[[GateRequest], None] | None = None,
+        extra_services: dict[str, Any] | None = None,
     ) -> None:
         self.run_dir = run_dir
         self.repo_dir = repo_dir
         self.run_id = run_id
         self.store = store
-        self.gate = FutureGate()
+        self.gate = NotifyingGate(on_gate)
+        self.extra_services = dict(extra_services or {})
         self.steering = steering
         self.stepper = stepper
         self.worker: Worker[Any] | None = None
@@ -46,6 +62,7 @@ class RunSession:
     def services(self) -> dict[str, Any]:
         """The services handed to the pipeline (see steering.py and stepper.py)."""
         return {
+            **self.extra_services,
             "steering": self.steering,
             "amendment": self.steering.amendments,
             "step_hook": self.stepper,

@@ -18,8 +18,8 @@ from textual.theme import Theme
 
 from deepcode_tui.errors import ConfigError
 
-_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_DECL = re.compile(r"^[ \t]*\$([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:[ \t]*([^;\n]+);[ \t]*$", re.M)
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_DECL = re.compile(r"^[ \t]*\$([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:[ \t]*([^;\n]+);[ \t]*$", re.MULTILINE)
 _COLOR_FIELDS = (
     "primary", "secondary", "warning", "error", "success", "accent",
     "foreground", "background", "surface", "panel", "boost",
@@ -57,7 +57,9 @@ def parse_theme(name: str, text: str, origin: str = "") -> ThemeSpec:
             kwargs[field] = value
         elif field == "dark":
             if value.lower() not in ("true", "false"):
-                raise ConfigError(f"theme {where}: $dark must be true or false, not {value!r}", "fix the theme file")
+                raise ConfigError(
+                    f"theme {where}: $dark must be true or false, not {value!r}", "fix the theme file"
+                )
             kwargs["dark"] = value.lower() == "true"
         elif field in ("luminosity_spread", "text_alpha"):
             try:
@@ -92,7 +94,9 @@ def _check_colour(where: str, key: str, value: str) -> None:
     try:
         Color.parse(value)
     except ColorParseError:
-        raise ConfigError(f"theme {where}: ${key} is not a colour ({value!r})", "use a value like #4fb3d9") from None
+        raise ConfigError(
+            f"theme {where}: ${key} is not a colour ({value!r})", "use a value like #4fb3d9"
+        ) from None
 
 
 def builtin_themes() -> dict[str, ThemeSpec]:

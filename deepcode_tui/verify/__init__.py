@@ -22,10 +22,10 @@ from .static import RECHECKED_KINDS, run_static_checks
 from .traces import TraceContext, findings_from_result, parse_output
 
 __all__ = [
-    "CONSISTENCY_KINDS", "RECHECKED_KINDS", "check_repo_consistency", "CommandOutcome", "Decision", "Edit", "FileRewrite", "Finding", "IterationCursor", "IterationRecord",
-    "IterationResult", "IterationStore", "Kind", "Limits", "LoopConfig", "LoopResult", "PatchResult",
-    "RepairLoop", "RepairMode", "RepairProposal", "RepairRequest", "Repairer", "SandboxBackend",
-    "SandboxResult", "SandboxSession", "TraceContext", "VerifyCommand", "apply_edits", "apply_rewrites",
-    "choose_backend", "discover_commands", "failure_signature", "findings_from_result", "has_tests",
-    "parse_output", "run_repair_loop", "run_static_checks",
+    "CONSISTENCY_KINDS", "RECHECKED_KINDS", "CommandOutcome", "Decision", "Edit", "FileRewrite", "Finding",
+    "IterationCursor", "IterationRecord", "IterationResult", "IterationStore", "Kind", "Limits", "LoopConfig",
+    "LoopResult", "PatchResult", "RepairLoop", "RepairMode", "RepairProposal", "RepairRequest", "Repairer",
+    "SandboxBackend", "SandboxResult", "SandboxSession", "TraceContext", "VerifyCommand", "apply_edits",
+    "apply_rewrites", "check_repo_consistency", "choose_backend", "discover_commands", "failure_signature",
+    "findings_from_result", "has_tests", "parse_output", "run_repair_loop", "run_static_checks",
 ]

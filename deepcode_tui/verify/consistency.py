@@ -83,7 +83,7 @@ def check_repo_consistency(
     try:
         entries = repo_memory_entries(repo, files, project_files=expected)
         found = check_consistency(entries, project_files=[*(e.path for e in entries), *expected])
-    except Exception as exc:  # an extractor bug must not stop verification
+    except Exception as exc:  # noqa: BLE001 (an extractor bug must not stop verification)
         return [Finding(kind=Kind.CONSISTENCY, stage="static", severity="warning",
                         message=f"consistency check skipped: {type(exc).__name__}: {exc}")]
     known = {e.path for e in entries}

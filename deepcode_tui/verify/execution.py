@@ -264,20 +264,59 @@ class SandboxSession:
 
     async def localise(self, outcome: CommandOutcome) -> list[Finding]:
         """Suspect lines (spectrum-based) for pytest failures that only an assertion
-        in a test shows; [] when not applicable or when the re-run fails."""
+        in a test shows; [] when not applicable or when the re-run fails.
+
+        The spectra come from the tests the command selected (its test paths, or
+        pytest's own discovery): passing tests from other files are what tell the
+        faulty lines from the rest. If that traced run cannot finish in its budget,
+        only the failing test files are traced."""
         files = needs_localisation(outcome.findings)
         if not files or "pytest" not in " ".join(outcome.command.argv):
             return []
+        selection = pytest_paths(outcome.command.argv, self.repo)
+        # Tracing slows tests several-fold; the plain run's duration sizes the budget.
+        budget = outcome.command.timeout_s * 3
+        full_budget = min(budget, max(60.0, 10 * outcome.result.duration_s))
+        attempts = [(selection, full_budget)] if sorted(selection) != sorted(files) else []
+        attempts.append((files, budget))
+        for paths, timeout_s in attempts:
+            report = await self._trace_tests(paths, timeout_s, outcome.command.timeout_s)
+            if report is not None:
+                return suspects(report, repo=self.repo)
+        return []
+
+    async def _trace_tests(self, paths: Sequence[str], timeout_s: float, base_timeout_s: float) -> str | None:
+        """Run pytest on ``paths`` with the spectrum plugin; its report, or None."""
         report = self.env_dir / "sbfl.json"
         report.unlink(missing_ok=True)
-        argv = [self.python, "-m", "pytest", "-q", "--tb=no", "-p", "deepcode_sbfl", *files]
-        env = self._env(outcome.command.timeout_s * 3)
+        argv = [self.python, "-m", "pytest", "-q", "--tb=no", "-p", "deepcode_sbfl", *paths]
+        env = self._env(timeout_s)
         env.update(DEEPCODE_SBFL_OUT=f"{self._inside('/env')}/sbfl.json",
                    DEEPCODE_SBFL_ROOT=self.backend.repo_path(self.repo))
-        # Tracing slows the tests several-fold: a longer deadline than the plain run.
-        await self.backend.run(argv, repo=self.repo, timeout_s=outcome.command.timeout_s * 3,
-                               network=self.network, env=env, limits=self.limits, mounts=self.mounts)
+        result = await self.backend.run(argv, repo=self.repo, timeout_s=timeout_s, network=self.network,
+                                        env=env, limits=self.limits, mounts=self.mounts)
+        if result.timed_out:
+            return None
         try:
-            return suspects(report.read_text())
+            return report.read_text()
         except OSError:
-            return []
+            return None
+
+
+def pytest_paths(argv: Sequence[str], repo: Path) -> list[str]:
+    """The test paths a pytest command line selects (arguments naming files or
+    directories in ``repo``, node ids cut to their file); [] means pytest's own
+    discovery from the repo root."""
+    try:
+        start = next(i for i, a in enumerate(argv) if a == "pytest" or a.endswith("/pytest")
+                     or a.endswith("pytest.py")) + 1
+    except StopIteration:
+        return []
+    out: list[str] = []
+    for arg in argv[start:]:
+        if arg.startswith("-"):
+            continue
+        path = arg.split("::", 1)[0]
+        if path and not path.startswith("/") and ".." not in Path(path).parts and (repo / path).exists():
+            out.append(path)
+    return list(dict.fromkeys(out))

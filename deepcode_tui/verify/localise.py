@@ -7,14 +7,24 @@ the repo's own (non-test) code ran. Lines are ranked by the Ochiai score
 ``ef / sqrt(F * (ef + ep))`` (ef/ep: failing/passing tests that ran the line,
 F: failing tests). The top-ranked lines become ``suspect_line`` findings
 (warnings: they point at likely causes, they are not failures themselves).
+
+Lines of one basic block run in exactly the same tests, so their scores tie
+and the spectrum cannot tell them apart. Ties are broken by a prior over what
+a line computes: a failure that shows only as a wrong value asserted in a test
+comes from a line that computes a value where an edge can be off (a
+comparison, arithmetic, an index or slice, a numeric literal, a ``range``/
+``len``-style bound), rather than from plumbing (calls that pass values on,
+``with``, ``yield x``, plain returns). The prior only orders lines whose
+scores tie; it never lifts a line above a better-scored one.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import math
-from collections.abc import Mapping, Sequence
-from pathlib import PurePosixPath
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from .findings import Finding, Kind
 from .trace_context import is_test_file
@@ -82,9 +92,60 @@ def pytest_sessionfinish(session):
 '''
 
 
-def ochiai(spectra: Mapping[str, Sequence[Sequence]], outcomes: Mapping[str, str]) -> list[tuple[str, int, float]]:
+_BOUND_CALLS = {"range", "len", "enumerate", "min", "max", "abs", "round", "divmod", "slice"}
+_ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift)
+
+
+def value_lines(source: str) -> set[int]:
+    """Lines of ``source`` holding an expression whose edges can be off by one:
+    a comparison, arithmetic (also augmented and unary minus), a subscript or
+    slice, a numeric literal (not a bool), or a call of a bound-like builtin.
+    Empty when the source does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        if line is None:
+            continue
+        if (isinstance(node, ast.Compare | ast.Subscript | ast.Slice)
+                or (isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, _ARITH))
+                or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub))
+                or (isinstance(node, ast.Constant) and type(node.value) in (int, float))
+                or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in _BOUND_CALLS)):
+            out.add(line)
+    return out
+
+
+def repo_prior(repo: Path) -> Callable[[str, int], float]:
+    """A tie-breaking prior for :func:`ochiai`: 1 for the lines :func:`value_lines`
+    finds in the repo's current file, else 0 (files read once, lazily)."""
+    cache: dict[str, set[int]] = {}
+
+    def prior(file: str, line: int) -> float:
+        if file not in cache:
+            try:
+                path = (repo / file).resolve()
+                path.relative_to(repo.resolve())
+                cache[file] = value_lines(path.read_text(errors="replace")) if file.endswith(".py") else set()
+            except (OSError, ValueError):
+                cache[file] = set()
+        return 1.0 if line in cache[file] else 0.0
+
+    return prior
+
+
+def ochiai(
+    spectra: Mapping[str, Sequence[Sequence]],
+    outcomes: Mapping[str, str],
+    prior: Callable[[str, int], float] | None = None,
+) -> list[tuple[str, int, float]]:
     """(file, line, score) for every line run by a failing test, best first.
-    Ties keep the order in which the first failing test ran the lines' files."""
+    Equal scores: fewer passing tests first, then the higher ``prior`` (if
+    given), then file and line order."""
     failing = [t for t, o in outcomes.items() if o == "failed"]
     if not failing:
         return []
@@ -97,16 +158,22 @@ def ochiai(spectra: Mapping[str, Sequence[Sequence]], outcomes: Mapping[str, str
         for file, line in {(str(f), int(n)) for f, n in lines}:
             target[(file, line)] = target.get((file, line), 0) + 1
     scored = [(f, n, c / math.sqrt(len(failing) * (c + ep.get((f, n), 0)))) for (f, n), c in ef.items()]
-    scored.sort(key=lambda x: (-x[2], ep.get((x[0], x[1]), 0), x[0], x[1]))
+    # Scores are rounded so float noise cannot split a real tie before the prior decides.
+    scored.sort(key=lambda x: (-round(x[2], 9), ep.get((x[0], x[1]), 0),
+                               -(prior(x[0], x[1]) if prior else 0.0), x[0], x[1]))
     return scored
 
 
-def suspects(report_json: str, *, top: int = 3, min_score: float = 0.3) -> list[Finding]:
+def suspects(report_json: str, *, top: int = 3, min_score: float = 0.3, repo: Path | None = None) -> list[Finding]:
     """Findings for the best-ranked lines of a plugin report (at most ``top``; only
-    lines tied with, or close to, the best score)."""
+    lines tied with, or close to, the best score). With ``repo``, tied lines are
+    ordered by :func:`repo_prior` of the repo's current files."""
     try:
         data = json.loads(report_json)
-        ranked = ochiai(data.get("spectra", {}), data.get("outcomes", {}))
+        spectra, outcomes = data.get("spectra", {}), data.get("outcomes", {})
+        own = {t: [(f, n) for f, n in lines if not is_test_file(str(f)) and str(f).endswith(".py")]
+               for t, lines in spectra.items()}
+        ranked = ochiai(own, outcomes, repo_prior(repo) if repo is not None else None)
     except (ValueError, TypeError, AttributeError):
         return []
     if not ranked or ranked[0][2] < min_score:
@@ -114,7 +181,7 @@ def suspects(report_json: str, *, top: int = 3, min_score: float = 0.3) -> list[
     best = ranked[0][2]
     out = []
     for file, line, score in ranked[:top]:
-        if score < best * 0.999 or is_test_file(file) or PurePosixPath(file).suffix != ".py":
+        if score < best * 0.999:
             continue
         out.append(Finding(file=file, line=line, kind=SUSPECT_LINE, stage="sandbox", severity="warning",
                            message=f"ran in every failing test and in few passing ones (Ochiai {score:.2f}): "

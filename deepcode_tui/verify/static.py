@@ -13,6 +13,7 @@ the callee's signature), then any findings handed in.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -43,6 +44,7 @@ ALLOWED_EMPTY = {"__init__.py", "py.typed", ".gitkeep", ".keep", "__main__.py"}
 MODULE_ALIASES = {"np", "pd", "plt", "tf", "nn", "sns", "sp", "mpl", "F", "optim", "torch", "jnp", "sk"}
 _ERROR_CODES = ("F821", "F822", "F823", "F63", "F7", "F50", "F52", "F60")
 _INFO_IN_INIT = ("F401", "F403")
+_OPENED_ON = re.compile(r"opening parenthesis '.' on line (\d+)")
 # Tools the verification stage installs itself, so they need no declaration.
 RUNNER_PACKAGES = {"pytest", "_pytest"}
 # Kinds this pass recomputes from the files on disk (with ``consistency`` on): a
@@ -123,6 +125,13 @@ def check_syntax(repo: Path, files: Sequence[Path] | None = None) -> list[Findin
             except SyntaxError as exc:
                 out.append(Finding(file=rel, line=exc.lineno, kind=Kind.SYNTAX_ERROR, stage="static",
                                    message=f"{type(exc).__name__}: {exc.msg}"))
+                # A mismatched closer is seen where it stands; the bracket left open is
+                # usually the mistake, on the line the message names.
+                opener = _OPENED_ON.search(exc.msg or "")
+                if opener and int(opener.group(1)) != exc.lineno:
+                    out.append(Finding(file=rel, line=int(opener.group(1)), kind=Kind.SYNTAX_ERROR, stage="static",
+                                       message=f"{type(exc).__name__}: the bracket opened here is not closed "
+                                               f"before line {exc.lineno} ({exc.msg})"))
             except ValueError as exc:  # e.g. NUL bytes
                 out.append(Finding(file=rel, line=1, kind=Kind.SYNTAX_ERROR, stage="static", message=str(exc)))
                 continue
@@ -143,7 +152,7 @@ def check_lint(repo: Path, *, timeout_s: float = 120) -> list[Finding]:
             "--isolated", "--no-cache", "--exit-zero", "--target-version", "py311",
             "--extend-exclude", ".venv-sandbox", str(repo)]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, cwd=repo)
+        proc = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=timeout_s, cwd=repo)
         items = json.loads(proc.stdout or "[]")
     except subprocess.TimeoutExpired:
         return [Finding(kind=Kind.LINT, stage="static", severity="warning",

@@ -138,3 +138,32 @@ def parse_pytest(text: str, ctx: TraceContext) -> list[Finding]:
         ))
         seen_tests.add(key)
     return findings
+
+
+def enclosing_test_frame(text: str, offset: int, ctx: TraceContext) -> tuple[str, int] | None:
+    """For output at ``offset`` inside a pytest failure/error section (e.g. captured
+    stderr), the innermost frame of that section that lies in a test file: where
+    the failing test was when it failed. None outside sections or without one."""
+    lines = text[:offset].splitlines()
+    start = None
+    for i in range(len(lines) - 1, -1, -1):
+        if _SECTION_BAR.match(lines[i]):
+            return None
+        if _HEADER.match(lines[i]):
+            start = i
+            break
+    if start is None:
+        return None
+    end = text.find("\n", offset)
+    body = text[: end if end >= 0 else len(text)].splitlines()[start + 1 :]
+    found = None
+    for line in body:
+        if _SECTION_BAR.match(line) or _HEADER.match(line):
+            break
+        m = _FRAME.match(line) or _E_FILE.match(line)
+        if m:
+            rel = ctx.to_repo_rel(m.group("path"))
+            if rel and is_test_file(rel):
+                found = (rel, int(m.group("line")))
+    return found
+

@@ -1,6 +1,9 @@
 """Tool errors -> findings: pip resolution/installation errors (located at the
 manifest line that declares the package) and argparse usage errors (located
-where the offending flag is used and where the closest flag is declared)."""
+where the offending flag is used and where the closest flag is declared, and,
+when a test drove the CLI, at the test's invocation: the argv it passes is
+checked against the parser's declarations, since argparse names only the first
+problem it meets, e.g. a missing positional before an unknown option)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from rapidfuzz import fuzz
 
 from .findings import Finding, Kind
 from .trace_context import TraceContext
+from .trace_pytest import enclosing_test_frame
 
 MANIFESTS = ("requirements.txt", "requirements-dev.txt", "requirements_dev.txt", "pyproject.toml", "setup.cfg",
              "setup.py", "environment.yml")
@@ -128,6 +132,88 @@ def _bad_flags(msg: str) -> tuple[list[str], list[str]]:
     return [], []
 
 
+def _enclosing_function(tree: ast.AST, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    best = None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.lineno <= line <= (node.end_lineno or 0)
+                and (best is None or node.lineno >= best.lineno)):
+            best = node
+    return best
+
+
+def _argv_literal(call: ast.Call) -> ast.List | ast.Tuple | None:
+    """The argument of ``call`` that looks like an argv: a list or tuple literal
+    holding at least one string constant (an empty one is taken separately)."""
+    for arg in [*call.args, *(k.value for k in call.keywords)]:
+        if isinstance(arg, ast.List | ast.Tuple) and any(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in arg.elts):
+            return arg
+    return None
+
+
+def cli_invocations(ctx: TraceContext, rel: str, line: int) -> list[tuple[ast.Call, ast.List | ast.Tuple]]:
+    """Calls with an argv-like literal in the function enclosing ``rel:line`` (a
+    failing test), the one that ran last before that line first."""
+    try:
+        tree = ast.parse(ctx.read(rel))
+    except (SyntaxError, ValueError):
+        return []
+    func = _enclosing_function(tree, line)
+    if func is None:
+        return []
+    calls = []
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call):
+            argv = _argv_literal(node)
+            if argv is not None:
+                calls.append((node, argv))
+            else:  # ``main([])``: an empty argv
+                calls += [(node, a) for a in node.args if isinstance(a, ast.List | ast.Tuple) and not a.elts]
+    calls.sort(key=lambda c: c[0].lineno)
+    before = [c for c in calls if c[0].lineno <= line]
+    return [*reversed(before), *(c for c in calls if c[0].lineno > line)]
+
+
+def _is_declared(token: str, options: set[str]) -> bool:
+    """Whether argparse would accept option ``token`` given the declared option strings
+    (exact, ``--opt=value``, an unambiguous long prefix, ``-xVALUE`` / ``-xyz`` short forms)."""
+    bare = token.split("=", 1)[0]
+    if bare in options or bare in ("-h", "--help"):
+        return True
+    if bare.startswith("--"):
+        return len([o for o in options if o.startswith(bare)]) == 1
+    return len(bare) > 2 and bare[:2] in options
+
+
+def _option_like(value: object) -> bool:
+    return (isinstance(value, str) and value.startswith("-") and value != "--" and len(value) > 1
+            and not re.match(r"-\.?\d", value))
+
+
+def _invocation_findings(ctx: TraceContext, where: tuple[str, int], msg: str, prog: str,
+                         decls: list[tuple[str, int, list[str], str]]) -> list[Finding]:
+    """The test's CLI invocation: each option it passes that no ``add_argument``
+    declares, else the invocation itself."""
+    invocations = cli_invocations(ctx, *where)
+    if not invocations:
+        return []
+    _call, argv = invocations[0]
+    options = {o for _f, _ln, opts, _p in decls for o in opts}
+    out = []
+    if options:
+        for e in argv.elts:
+            if isinstance(e, ast.Constant) and _option_like(e.value) and not _is_declared(e.value, options):
+                out.append(Finding(file=where[0], line=e.lineno, kind=Kind.CLI_USAGE, stage="sandbox",
+                                   message=f"{prog}: {msg}; the test passes {e.value}, which no add_argument "
+                                           "declares (argparse reports only the first problem it meets)"))
+    if not out:
+        shown = ast.get_source_segment(ctx.read(where[0]), argv) or "an argv"
+        out.append(Finding(file=where[0], line=argv.lineno, kind=Kind.CLI_USAGE, stage="sandbox",
+                           message=f"{prog}: {msg}; the test invokes the CLI here with {shown[:120]}"))
+    return out
+
+
 def parse_argparse(text: str, ctx: TraceContext) -> list[Finding]:
     if "usage:" not in text:
         return []
@@ -172,6 +258,11 @@ def parse_argparse(text: str, ctx: TraceContext) -> list[Finding]:
                     out.append(Finding(file=f, line=ln, kind=Kind.CLI_USAGE, stage="sandbox",
                                        message=f"{prog}: {msg} (argument {name} is declared here)"))
                     located = True
+        where = enclosing_test_frame(text, m.start(), ctx)
+        if where is not None:
+            found = _invocation_findings(ctx, where, msg, prog, decls)
+            out += [f for f in found if (f.file, f.line) not in {(o.file, o.line) for o in out}]
+            located = located or bool(found)
         if not located:
             out.append(Finding(kind=Kind.CLI_USAGE, stage="sandbox", message=f"{prog}: {msg}"))
     return out

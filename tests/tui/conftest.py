@@ -34,7 +34,9 @@ def make_app(tmp_path: Path, make_loaded):
 
     def make(doc: Path | None = None, script: Script | None = None, **overrides):
         script = script or Script()
-        app = DeepcodeApp(make_loaded(**overrides), doc=doc, driver=scripted_driver(script), blink=False, cwd=tmp_path)
+        app = DeepcodeApp(
+            make_loaded(**overrides), doc=doc, driver=scripted_driver(script), blink=False, cwd=tmp_path
+        )
         return app, script
 
     return make

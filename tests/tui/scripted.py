@@ -101,7 +101,9 @@ def blueprint_v1() -> str:
 
 
 # A file entry a human adds while code is generated (tests insert it before tests/test_detector.py).
-REPORT_ENTRY = "  - path: ema/report.py\n    purpose: summaries of a detection run\n    stage: 1\n    kind: source\n"
+REPORT_ENTRY = (
+    "  - path: ema/report.py\n    purpose: summaries of a detection run\n    stage: 1\n    kind: source\n"
+)
 
 CODE = {
     "ema/__init__.py": '"""Streaming anomaly detection."""\n\nfrom ema.detector import EmaDetector\n\n__all__ = ["EmaDetector"]\n',
@@ -166,10 +168,16 @@ def build_index(source: str = "paper.md") -> DocumentIndex:
     body = {h.split(" ", 1)[0]: t.strip() for h, t in blocks.items()}
     sections = [
         sec("s1", "1", "Introduction", body["1"]),
-        sec("s2", "2", "Method", body["2"], children=[
-            sec("s2-1", "2.1", "Exponential moving average", body["2.1"], 2),
-            sec("s2-2", "2.2", "Anomaly score", body["2.2"], 2),
-        ]),  # fmt: skip
+        sec(
+            "s2",
+            "2",
+            "Method",
+            body["2"],
+            children=[
+                sec("s2-1", "2.1", "Exponential moving average", body["2.1"], 2),
+                sec("s2-2", "2.2", "Anomaly score", body["2.2"], 2),
+            ],
+        ),
         sec("s3", "3", "Experiments", body["3"]),
     ]
     index = DocumentIndex(
@@ -216,8 +224,12 @@ async def _ingest(ctx: RunContext, script: Script) -> dict[str, Any]:
     index = build_index(ctx.store.manifest.input_path)
     index.save(ctx.store.path("document", "index.json"))
     await ctx.emit(DocumentIndexed(sections=5, total_tokens=index.total_tokens, engine="markdown"))
-    for agent, sid, title in (("concept", "s1", "Introduction"), ("concept", "s2-1", "Exponential moving average"),
-                              ("algorithm", "s2-1", "Exponential moving average"), ("algorithm", "s2-2", "Anomaly score")):
+    for agent, sid, title in (
+        ("concept", "s1", "Introduction"),
+        ("concept", "s2-1", "Exponential moving average"),
+        ("algorithm", "s2-1", "Exponential moving average"),
+        ("algorithm", "s2-2", "Anomaly score"),
+    ):
         await ctx.emit(SectionRead(agent=agent, section_id=sid, title=title, tokens=40))  # fmt: skip
     return {"sections": 5}
 
@@ -231,10 +243,14 @@ async def _blueprint(ctx: RunContext, script: Script) -> dict[str, Any]:
     await ctx.emit(LLMCallStarted(call_id="plan-1", role="planner", model="scripted/planner"))
     for i in range(0, len(text), 16):
         await ctx.emit(TokenStreamed(call_id="plan-1", role="planner", text=text[i : i + 16]))
-    await ctx.emit(LLMCallFinished(call_id="plan-1", role="planner", model="scripted/planner", completion_tokens=300))
+    await ctx.emit(
+        LLMCallFinished(call_id="plan-1", role="planner", model="scripted/planner", completion_tokens=300)
+    )
     versions = BlueprintVersions(ctx.run_dir)
     version = versions.save(text)
-    report = coverage_report(DocumentIndex.load(ctx.store.path("document", "index.json")), load_blueprint_yaml(text))
+    report = coverage_report(
+        DocumentIndex.load(ctx.store.path("document", "index.json")), load_blueprint_yaml(text)
+    )
     write_text_atomic(ctx.store.path("blueprint", "coverage.json"),
                       json.dumps({"version": version, **report.model_dump(mode="json")}))  # fmt: skip
     await ctx.emit(BlueprintSaved(version=version, path=str(versions.path(version)), files=4))
@@ -301,7 +317,9 @@ async def _codegen(ctx: RunContext, script: Script) -> dict[str, Any]:
         write_text_atomic(target, code)
         new_entry = extract_entry(path, code, project_files=plan.paths(), purpose=f"scripted {path}")
         memory.append(new_entry)
-        names = [f.name for f in new_entry.interface.functions] + [c.name for c in new_entry.interface.classes]
+        names = [f.name for f in new_entry.interface.functions] + [
+            c.name for c in new_entry.interface.classes
+        ]
         await ctx.emit(FileWritten(path=path, bytes=len(code.encode()), sha256=content_hash(code)))
         await ctx.emit(MemoryEntryAdded(path=path, purpose=new_entry.purpose, symbols=names))
         tokens += sum(ctx_tokens.values()) + len(code) // 4
@@ -321,7 +339,11 @@ async def _stream(ctx: RunContext, script: Script, call_id: str, code: str) -> N
     loop = asyncio.get_running_loop()
     start, sent = loop.time(), 0
     while sent < len(chunks):
-        due = len(chunks) if script.token_delay_s <= 0 else int((loop.time() - start) / script.token_delay_s) + 1
+        due = (
+            len(chunks)
+            if script.token_delay_s <= 0
+            else int((loop.time() - start) / script.token_delay_s) + 1
+        )
         for chunk in chunks[sent : max(sent + 1, min(due, len(chunks)))]:
             await ctx.emit(TokenStreamed(call_id=call_id, role="coder", text=chunk))
             sent += 1
@@ -390,7 +412,11 @@ async def _report(ctx: RunContext, script: Script) -> dict[str, Any]:
 def scripted_pipeline(script: Script) -> Pipeline:
     phases: list[Any] = [_Phase("ingest", script, _ingest), _Phase("blueprint", script, _blueprint),
                          _approval_phase()]  # fmt: skip
-    phases += [_Phase("codegen", script, _codegen), _Phase("verify", script, _verify), _Phase("report", script, _report)]
+    phases += [
+        _Phase("codegen", script, _codegen),
+        _Phase("verify", script, _verify),
+        _Phase("report", script, _report),
+    ]
     return Pipeline(phases)
 
 

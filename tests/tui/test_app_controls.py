@@ -6,8 +6,8 @@ import asyncio
 
 from deepcode_tui.events.models import SandboxOutput
 from deepcode_tui.tui.commands import available_commands
-from tests.tui.scripted import Script
 from tests.tui.screen_text import screen_text
+from tests.tui.scripted import Script
 from tests.tui.waiting import wait_for
 
 SIZE = (100, 32)
@@ -42,7 +42,9 @@ async def test_palette_commands_are_namespaced_and_follow_the_run(make_app, pape
 
 
 async def test_config_picks_the_theme_and_remaps_keys(make_app, paper):
-    app, _ = make_app(doc=paper, ui={"theme": "deepcode-light", "keys": {"view.sandbox": "f4", "run.bogus": "x"}})
+    app, _ = make_app(
+        doc=paper, ui={"theme": "deepcode-light", "keys": {"view.sandbox": "f4", "run.bogus": "x"}}
+    )
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.state.gate is not None, what="the gate")
         assert app.theme == "deepcode-light"

@@ -10,8 +10,8 @@ from textual.widgets import DataTable, Input, TextArea
 from deepcode_tui.store.eventlog import read_log
 from deepcode_tui.tui.screens.dialogs import FeedbackDialog, PatchEditDialog
 from deepcode_tui.tui.screens.start import StartScreen
-from tests.tui.scripted import REPORT_ENTRY, Script
 from tests.tui.screen_text import screen_text
+from tests.tui.scripted import REPORT_ENTRY, Script
 from tests.tui.waiting import wait_for
 
 SIZE = (100, 32)
@@ -58,13 +58,18 @@ async def test_open_approve_amend_mid_run_and_step_two_iterations(make_app, pape
                        app.state.files["ema/report.py"].status == "done", what="the amended file")  # fmt: skip
         assert "ema/report.py" in script.amendments[0].paths()
         assert "ema/report.py" in (app.session.run_dir / "blueprint" / "v2.yaml").read_text()
-        assert json.loads((app.session.run_dir / "blueprint" / "approved.json").read_text())["version"] == "v2"
+        assert (
+            json.loads((app.session.run_dir / "blueprint" / "approved.json").read_text())["version"] == "v2"
+        )
         assert (app.session.repo_dir / "ema" / "report.py").is_file()
 
         # Repair iteration 1: edit the patch in the dialog, then iteration 2: skip it.
         await wait_for(pilot, lambda: main.sandbox.pending_iteration == 1, what="patch 1")
         assert main.active_pane == "sandbox"
-        assert "+        return abs(x - self.mean) / math.sqrt(self.var + 1e-8)" in main.sandbox.query_one("#sb-patch").diff
+        assert (
+            "+        return abs(x - self.mean) / math.sqrt(self.var + 1e-8)"
+            in main.sandbox.query_one("#sb-patch").diff
+        )
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, PatchEditDialog), what="the patch editor")
         area = app.screen.query_one(TextArea)
@@ -82,7 +87,10 @@ async def test_open_approve_amend_mid_run_and_step_two_iterations(make_app, pape
         assert [d.action for d in script.decisions] == ["edit", "skip"]
         assert script.decisions[0].edited_proposal.edits[0].replace == "1e-6)"
         assert "1e-6" in (app.session.repo_dir / "ema" / "detector.py").read_text()
-        assert [(e.iteration, e.decision) for e in _events(app, "patch_decision")] == [(1, "edit"), (2, "skip")]
+        assert [(e.iteration, e.decision) for e in _events(app, "patch_decision")] == [
+            (1, "edit"),
+            (2, "skip"),
+        ]
 
         # Browse back to iteration 1: its finding and its patch decision are shown.
         await pilot.press("left_square_bracket", "left_square_bracket")
@@ -95,7 +103,7 @@ async def test_open_approve_amend_mid_run_and_step_two_iterations(make_app, pape
 
 
 async def test_reject_with_feedback_then_approve_edits(make_app, paper):
-    app, script = make_app(doc=paper)
+    app, _ = make_app(doc=paper)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.state.gate is not None, what="the gate")
         await pilot.press("r")
@@ -104,7 +112,9 @@ async def test_reject_with_feedback_then_approve_edits(make_app, paper):
         assert isinstance(app.screen, FeedbackDialog)
         app.screen.query_one(Input).value = "use numpy for the maths"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "v2" in app.state.blueprint_versions and app.state.gate is not None, what="v2")
+        await wait_for(
+            pilot, lambda: "v2" in app.state.blueprint_versions and app.state.gate is not None, what="v2"
+        )
         assert _events(app, "gate_resolved")[0].feedback == "use numpy for the maths"
         main = app.main
         await wait_for(pilot, lambda: main.blueprint.base_version == "v2", what="v2 in the editor")
@@ -130,13 +140,15 @@ async def test_reject_with_feedback_then_approve_edits(make_app, paper):
         approved = (app.session.run_dir / "blueprint" / "approved.yaml").read_text()
         assert approved.startswith("# reviewed by a human")
         assert [e.decision for e in _events(app, "gate_resolved")] == ["reject", "edit"]
-        assert json.loads((app.session.run_dir / "blueprint" / "approved.json").read_text())["version"] == "v3"
+        assert (
+            json.loads((app.session.run_dir / "blueprint" / "approved.json").read_text())["version"] == "v3"
+        )
         await wait_for(pilot, lambda: app.state.status == "passed", what="the run to pass")
 
 
 async def test_stop_with_escape_then_resume_after_restart(make_app, paper, tmp_path):
     never = asyncio.Event()
-    app, script = make_app(doc=paper, script=Script(hold_before={"ema/cli.py": never}))
+    app, _ = make_app(doc=paper, script=Script(hold_before={"ema/cli.py": never}))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.state.gate is not None, what="the gate")
         await pilot.press("a")
@@ -148,7 +160,9 @@ async def test_stop_with_escape_then_resume_after_restart(make_app, paper, tmp_p
         run_id = app.state.run_id
         assert "stopped" in screen_text(app)
         assert app.main.check_action("resume_run", ()) is True
-    finished = [e for e in read_log(tmp_path / "runs" / run_id / "events.jsonl").events if e.type == "run_finished"]
+    finished = [
+        e for e in read_log(tmp_path / "runs" / run_id / "events.jsonl").events if e.type == "run_finished"
+    ]
     assert finished[-1].status == "stopped"
 
     # A new app (as after a restart): the start screen lists the run; Enter resumes it.
@@ -158,9 +172,12 @@ async def test_stop_with_escape_then_resume_after_restart(make_app, paper, tmp_p
         table = app2.screen.query_one("#start-runs", DataTable)
         await wait_for(pilot, lambda: table.row_count == 1, what="the run list")
         assert "stopped ↻" in screen_text(app2)
-        table.focus()
+        await pilot.press("down")  # from the path box to the recent runs, by keyboard
+        assert app2.focused is table
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app2.main is not None and app2.state.run_id == run_id, what="the resumed run")
+        await wait_for(
+            pilot, lambda: app2.main is not None and app2.state.run_id == run_id, what="the resumed run"
+        )
         # Replayed history shows at once: the two files written before the stop.
         assert app2.state.files["ema/detector.py"].status == "done"
         await wait_for(pilot, lambda: app2.state.status == "passed", what="the resumed run to pass")
@@ -199,7 +216,7 @@ async def test_internal_error_in_the_run_ends_the_run_not_the_app(tmp_path, make
 
 async def test_streamed_tokens_reach_the_code_view(make_app, paper):
     hold = asyncio.Event()
-    app, script = make_app(doc=paper, script=Script(hold_before={"ema/cli.py": hold}))
+    app, _ = make_app(doc=paper, script=Script(hold_before={"ema/cli.py": hold}))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.state.gate is not None, what="the gate")
         await pilot.press("a", "3")

@@ -124,7 +124,10 @@ def test_proposal_text_round_trips_exactly():
     from deepcode_tui.verify.repair import RepairProposal
 
     p = RepairProposal(
-        edits=[Edit(path="a.py", search="x = 1", replace="x = 2\n"), Edit(path="b.py", search="", replace="new")],
+        edits=[
+            Edit(path="a.py", search="x = 1", replace="x = 2\n"),
+            Edit(path="b.py", search="", replace="new"),
+        ],
         rewrites=[FileRewrite(path="c.py", content="print('c')\n\n")],
         smoke_tests={"tests/test_s.py": "def test_s():\n    pass"},
     )
@@ -209,7 +212,9 @@ def test_user_themes_are_read_and_bad_ones_reported(tmp_path):
     (tmp_path / "mine.tcss").write_text("$primary: #ff8800;\n$dark: false;\n$my-accent: #123456;\n")
     (tmp_path / "broken.tcss").write_text("$primary: nonsense;\n")
     specs, problems = discover_themes(tmp_path)
-    assert specs["mine"].theme.primary == "#ff8800" and specs["mine"].theme.variables["my-accent"] == "#123456"
+    assert (
+        specs["mine"].theme.primary == "#ff8800" and specs["mine"].theme.variables["my-accent"] == "#123456"
+    )
     assert "broken" not in specs and "not a colour" in problems[0]
     with pytest.raises(ConfigError, match="undefined variable"):
         parse_theme("x", "$primary: #fff;\nRunHeader { color: $nope; }")

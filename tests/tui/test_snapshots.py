@@ -32,10 +32,9 @@ def _app(root, **overrides) -> DeepcodeApp:
     return DeepcodeApp(loaded, blink=False, clock=FrozenClock(NOW), cwd=root)
 
 
-async def _settle(pilot) -> None:
-    for group in ("paper-load", "bp-validate", "gen-memory", "start-runs"):
-        await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group == group])
-    await pilot.pause(0.4)  # validation is debounced (0.25 s); timers flush streamed text
+async def _settle(pilot, delay: float = 0.15) -> None:
+    await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group != "run"])
+    await pilot.pause(delay)  # validation is debounced (0.25 s); the preview of a picked file 0.06 s
     await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group != "run"])
     await pilot.pause()
     pilot.app.clear_notifications()
@@ -46,7 +45,7 @@ def _open(pane: str, then=None):
     async def run_before(pilot) -> None:
         app = pilot.app
         assert await app.open_run(RUN_ID, resume=False)
-        await _settle(pilot)
+        await _settle(pilot, 0.4 if pane == "blueprint" else 0.15)
         app.main.show(pane)
         if then is not None:
             await then(pilot)

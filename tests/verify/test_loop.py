@@ -19,7 +19,7 @@ from deepcode_tui.verify import (
     RepairRequest,
     VerifyCommand,
 )
-from deepcode_tui.verify.findings import Kind
+from deepcode_tui.verify.findings import Finding, Kind
 from deepcode_tui.verify.sandbox import SubprocessBackend
 
 CALC = "def last_index(items):\n    return len(items)\n"
@@ -215,3 +215,24 @@ async def test_nothing_ran_is_not_a_pass(make_repo, tmp_path):
     result = await loop.run()
     assert not result.passed
     assert any(f.kind == "no_verification" for f in result.findings)
+
+
+async def test_static_pass_reruns_consistency_after_each_patch(make_repo, tmp_path):
+    # report.py is not exercised by the tests: only the consistency check sees that the
+    # first patch, which fixes the failing test, breaks its call of last_index().
+    report = "from calc import last_index\n\n\ndef describe(items):\n    return f'last={last_index(items)}'\n"
+    repo = make_repo({"calc.py": CALC, "report.py": report, "tests/__init__.py": "", "tests/test_calc.py": TEST})
+    breaking = RepairProposal(edits=[FIX, Edit(path="report.py", search="last_index(items)",
+                                               replace="last_index(items, 0)")])
+    mend = RepairProposal(edits=[Edit(path="report.py", search="last_index(items, 0)", replace="last_index(items)")])
+    repairer = Scripted(breaking, mend)
+    # A codegen-time snapshot of the same kind: stale, so it must not keep the loop failing.
+    stale = Finding(file="report.py", line=5, kind="arity_mismatch", stage="static", message="stale snapshot")
+    loop = make_loop(repo, tmp_path / "run", repairer, extra_findings=lambda: [stale])
+    result = await loop.run()
+    assert result.passed and result.iterations == 3
+    first, second = repairer.requests
+    assert not [f for f in first.findings if f.kind == "arity_mismatch"]
+    [arity] = [f for f in second.findings if f.severity == "error"]
+    assert (arity.file, arity.line, arity.kind, arity.stage) == ("report.py", 5, "arity_mismatch", "static")
+    assert "calc.py" in arity.related and "calc.py" in second.files

@@ -108,3 +108,11 @@ def test_import_helpers():
     assert dist_for_import("sklearn.svm") == "scikit-learn"
     assert dist_for_import("PIL.Image") == "Pillow"
     assert dist_for_import("some_pkg") == "some-pkg"
+
+
+def test_mismatched_bracket_also_located_where_it_was_opened(make_repo):
+    repo = make_repo({"a.py": "cs = [1]\nx = [len(str(c) if c else 0\n     for c in cs]\n"})
+    found = [f for f in run_static_checks(repo, expected_files=[], declared_packages=[])
+             if f.kind == Kind.SYNTAX_ERROR]
+    assert {f.line for f in found} >= {2, 3}
+    assert "opened here" in next(f.message for f in found if f.line == 2)

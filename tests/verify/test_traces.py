@@ -12,6 +12,7 @@ import pytest
 
 from deepcode_tui.verify.execution import WATCHDOG_SOURCE
 from deepcode_tui.verify.findings import Kind
+from deepcode_tui.verify.trace_tools import _is_declared
 from deepcode_tui.verify.traces import TraceContext, parse_output
 
 PKG = {
@@ -191,3 +192,48 @@ def test_vendored_frames_are_not_blamed(make_repo):
             '  File "/work/.venv-sandbox/lib/site.py", line 1, in f\n    y = 2\nValueError: boom\n')
     [f] = parse_output(text, TraceContext(repo=repo), exit_code=1)
     assert (f.file, f.line) == ("a.py", 1)
+
+
+CLI_TESTS = """import pytest
+
+from cli import main
+
+
+def test_help():
+    with pytest.raises(SystemExit) as exc:
+        main(["--hlep"])
+    assert exc.value.code == 0
+
+
+def test_defaults():
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 0
+
+
+def test_count():
+    main(["--count", "many", "bob"])
+"""
+
+
+def test_argparse_error_in_a_test_located_at_the_tests_invocation(make_repo):
+    repo = make_repo({"cli.py": CLI, "tests/test_cli.py": CLI_TESTS})
+    out, code = run(repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "tests")
+    assert code == 1 and "3 failed" in out
+    found = parse_output(out, ctx_for(repo), exit_code=code)
+    by = {(f.file, f.line): f for f in found if f.kind == Kind.CLI_USAGE}
+    # argparse names the missing positional first; the undeclared --hlep is what the test got wrong.
+    assert "--hlep" in by[("tests/test_cli.py", 8)].message
+    assert ("cli.py", 7) in by  # the positional's declaration
+    # No option is wrong in main([]): the invocation itself is named.
+    assert "invokes the CLI here" in by[("tests/test_cli.py", 14)].message
+    # A bad value: its declaration and its use.
+    assert ("cli.py", 6) in by and ("tests/test_cli.py", 19) in by
+
+
+def test_argparse_option_acceptance_rules():
+    declared = {"--count", "-c", "--verbose", "--version"}
+    assert _is_declared("--count=3", declared) and _is_declared("--cou", declared)  # unambiguous prefix
+    assert _is_declared("-c3", declared) and _is_declared("--help", declared)
+    assert not _is_declared("--ver", declared)  # ambiguous: --verbose / --version
+    assert not _is_declared("--hlep", declared) and not _is_declared("-x", declared)

@@ -40,7 +40,9 @@ class FeedbackDialog(ModalScreen[str | None]):
     def _send(self) -> None:
         text = self.query_one("#feedback", Input).value.strip()
         if not text:
-            self.query_one("#feedback-error", Label).update("Say what to change, so the planner can act on it.")
+            self.query_one("#feedback-error", Label).update(
+                "Say what to change, so the planner can act on it."
+            )
             return
         self.dismiss(text)
 
@@ -67,7 +69,9 @@ class PatchEditDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog dialog-large"):
             yield Label(f"Edit the repair of iteration {self.iteration} (ctrl+s applies it, Esc cancels)",
                         classes="dialog-title")  # fmt: skip
-            yield TextArea(self.text, id="patch-text", soft_wrap=False, show_line_numbers=True, tab_behavior="indent")
+            yield TextArea(
+                self.text, id="patch-text", soft_wrap=False, show_line_numbers=True, tab_behavior="indent"
+            )
             yield Label("", id="patch-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply this", id="save", variant="primary")

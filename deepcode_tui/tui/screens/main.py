@@ -112,7 +112,14 @@ class MainScreen(Screen):
             self.header.refresh()
         if t in ("document_indexed", "section_read"):
             self.paper.on_run_event(ev)
-        if t in ("blueprint_saved", "gate_opened", "gate_resolved", "phase_started", "phase_completed", "run_finished"):
+        if t in (
+            "blueprint_saved",
+            "gate_opened",
+            "gate_resolved",
+            "phase_started",
+            "phase_completed",
+            "run_finished",
+        ):
             self.blueprint.on_run_event(ev)
         if t in (
             "file_started", "file_written", "file_failed", "human_edit", "memory_entry_added",

@@ -51,12 +51,16 @@ class StartScreen(Screen):
         with Vertical(id="start-body"):
             yield Static(
                 Content.assemble(
-                    ("deepcode-tui", "bold $primary"), "  turn a paper or a requirement into a working repository"
+                    ("deepcode-tui", "bold $primary"),
+                    "  turn a paper or a requirement into a working repository",
                 ),
                 id="start-banner",
             )
             with Vertical(id="start-open"):
-                yield Label("Open a document (PDF, Markdown, LaTeX or text); Tab completes the path", classes="section")
+                yield Label(
+                    "Open a document (PDF, Markdown, LaTeX or text); Tab completes the path",
+                    classes="section",
+                )
                 with Horizontal(id="start-open-row"):
                     yield PathInput(placeholder="path/to/paper.pdf", id="start-path", cwd=self.cwd)
                     yield Button("Open", id="start-open-button", variant="primary", compact=True)
@@ -92,9 +96,11 @@ class StartScreen(Screen):
             note = r.problem or (r.source.split(":", 1)[0] if r.source else "")
             lines.append(
                 Content.assemble(
-                    (f"{mark} ", style), (f"{r.role:<10}", "bold"), f" {r.model}",
+                    (f"{mark} ", style),
+                    (f"{r.role:<10}", "bold"),
+                    f" {r.model}",
                     (f"  ({note})" if note else "", "$error" if r.problem else "$text-muted"),
-                )  # fmt: skip
+                )
             )
         if rows and not any(r.real for r in rows):
             lines.append(Content.styled(EMBEDDED_HELP, "$warning"))
@@ -107,6 +113,9 @@ class StartScreen(Screen):
 
     def action_focus_open(self) -> None:
         self.query_one("#start-path", PathInput).focus()
+
+    def action_focus_runs(self) -> None:
+        self.query_one("#start-runs", DataTable).focus()
 
     @work(thread=True, exclusive=True, group="start-runs")
     def _list_runs(self, runs_dir: Path) -> None:

@@ -29,7 +29,9 @@ class BlueprintPane(Vertical):
     class GateAnswer(Message):
         """Approve (``text`` None), approve with edits (``text``), or reject (``feedback``)."""
 
-        def __init__(self, decision: Literal["approve", "edit", "reject"], text: str | None, feedback: str = "") -> None:
+        def __init__(
+            self, decision: Literal["approve", "edit", "reject"], text: str | None, feedback: str = ""
+        ) -> None:
             super().__init__()
             self.decision = decision
             self.text = text
@@ -74,10 +76,9 @@ class BlueprintPane(Vertical):
                     yield Button("Revert", id="bp-revert", compact=True)
             with TabPane("Coverage", id="bp-coverage-tab"):
                 yield Static("No coverage report yet.", id="bp-coverage", markup=False)
-            with TabPane("History", id="bp-history-tab"):
-                with Horizontal():
-                    yield OptionList(id="bp-versions")
-                    yield DiffView("Select a version to see what changed.", id="bp-diff")
+            with TabPane("History", id="bp-history-tab"), Horizontal():
+                yield OptionList(id="bp-versions")
+                yield DiffView("Select a version to see what changed.", id="bp-diff")
 
     def on_mount(self) -> None:
         editor = self.query_one(YamlEditor)
@@ -126,6 +127,17 @@ class BlueprintPane(Vertical):
         else:
             self.base_version, self.base_text = newest.name, text
             self.editor.load_text(text)
+        self.refresh_gate()
+
+    def show_artifact(self, path: Path, label: str) -> None:
+        """Show a file the pipeline asks about (e.g. the repairer's proposed amendment) in the editor."""
+        try:
+            text = adapters.read_text(path)
+        except DeepcodeError as exc:
+            self.app.notify(exc.one_line(), severity="error")
+            return
+        self.base_version, self.base_text = label, text
+        self.editor.load_text(text)
         self.refresh_gate()
 
     def _fill_versions(self) -> None:
@@ -181,8 +193,10 @@ class BlueprintPane(Vertical):
         shown = (self.problems + self.warnings)[:6]
         box.update(
             Content("\n").join(
-                Content.styled(f"line {p.line}:{p.column}  {p.message}", "$error" if p.severity == "error" else
-                               "$warning")  # fmt: skip
+                Content.styled(
+                    f"line {p.line}:{p.column}  {p.message}",
+                    "$error" if p.severity == "error" else "$warning",
+                )
                 for p in shown
             )
         )
@@ -193,7 +207,7 @@ class BlueprintPane(Vertical):
 
     def refresh_gate(self) -> None:
         gate = self.state.gate
-        waiting = gate is not None and gate.gate in ("blueprint", "approval")
+        waiting = gate is not None and gate.gate in ("blueprint", "approval", "amendment")
         coding = self.state.phase == "codegen" and self.state.is_live
         valid = not self.problems and bool(self.editor.text.strip())
         dirty = self.dirty and bool(self.base_text)
@@ -223,7 +237,9 @@ class BlueprintPane(Vertical):
 
     def approve(self) -> bool:
         if self.dirty:
-            self.app.notify("Your edits are not part of a plain approve; use Approve edits.", severity="warning")
+            self.app.notify(
+                "Your edits are not part of a plain approve; use Approve edits.", severity="warning"
+            )
             return False
         self.post_message(self.GateAnswer("approve", None))
         return True
@@ -240,7 +256,9 @@ class BlueprintPane(Vertical):
 
     def amend(self) -> bool:
         if self.problems or not self.dirty:
-            self.app.notify("Nothing valid to amend: edit the blueprint and fix its problems.", severity="error")
+            self.app.notify(
+                "Nothing valid to amend: edit the blueprint and fix its problems.", severity="error"
+            )
             return False
         text = self.editor.text
         self.post_message(self.AmendmentApproved(text, self.base_version))

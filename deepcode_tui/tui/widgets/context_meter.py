@@ -12,10 +12,10 @@ def meter_content(context: dict[str, int], budget: int, retrieval_note: str = ""
     """One bar per part, scaled to ``budget``, plus the total; parts beyond the three are summed as other."""
     if not context:
         return Content.styled("Context meter: shown when a file starts.", "$text-muted")
-    budget = max(budget, 1)
+    budget = max(int(context.get("budget") or budget), 1)  # the step's own budget when it reports one
     rows: list[Content] = [Content.styled("context per step", "bold")]
-    known = {name for name, _ in PARTS}
-    other = sum(v for k, v in context.items() if k not in known and k != "total")
+    known = {name for name, _ in PARTS} | {"total", "budget"}
+    other = sum(v for k, v in context.items() if k not in known)
     parts = [*PARTS, ("other", "$secondary")] if other else list(PARTS)
     total = 0
     for name, style in parts:
@@ -24,7 +24,10 @@ def meter_content(context: dict[str, int], budget: int, retrieval_note: str = ""
         filled = min(BAR_WIDTH, round(BAR_WIDTH * tokens / budget)) if tokens else 0
         rows.append(
             Content.assemble(
-                f"{name:<9} ", ("█" * filled, style), ("░" * (BAR_WIDTH - filled), "$text-disabled"), f" {tokens:>6,}"
+                f"{name:<9} ",
+                ("█" * filled, style),
+                ("░" * (BAR_WIDTH - filled), "$text-disabled"),
+                f" {tokens:>6,}",
             )
         )
     share = 100 * total / budget

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from deepcode_tui.tui import adapters
 from deepcode_tui.tui.state import FileState, RunState
@@ -20,7 +20,7 @@ from deepcode_tui.tui.widgets.context_meter import meter_content
 from deepcode_tui.tui.widgets.fixed_text_area import FixedTextArea
 
 FLUSH_INTERVAL_S = 1 / 10  # streamed text reaches the screen at most 10 times a second
-PREVIEW_DELAY_S = 0.06  # moving through the list shows a file once the highlight rests this long
+PREVIEW_DELAY_S = 0.15  # moving through the list shows a file once the keys rest this long
 # While a file streams in, the view holds only its last lines: highlighting and
 # layout then cost the same for a 50-line file and a 5,000-line one.
 TAIL_LINES = 120
@@ -32,7 +32,13 @@ STATUS_MARK = {
     "failed": ("✗", "bold $error"),
     "edited": ("✋", "bold $warning"),
 }
-STATUS_WORD = {"pending": "pending", "writing": "writing", "done": "done", "failed": "failed", "edited": "edited by you"}
+STATUS_WORD = {
+    "pending": "pending",
+    "writing": "writing",
+    "done": "done",
+    "failed": "failed",
+    "edited": "edited by you",
+}
 
 _LANGUAGES = {
     ".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
@@ -103,7 +109,7 @@ class GenerationPane(Vertical):
             return
         try:
             files.replace_option_prompt(path, file_prompt(f))
-        except Exception:  # not listed yet (OptionDoesNotExist): add it in order
+        except OptionDoesNotExist:  # not listed yet: add it in order
             self.rebuild_list()
 
     @on(OptionList.OptionHighlighted, "#gen-files")
@@ -120,7 +126,14 @@ class GenerationPane(Vertical):
         # so holding an arrow key does not load every file on the way.
         if self._preview_timer is not None:
             self._preview_timer.stop()
-        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self._show_selected)
+        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self._preview_when_quiet)
+
+    def _preview_when_quiet(self) -> None:
+        input_recent = getattr(self.app, "input_recent", None)
+        if input_recent is not None and input_recent(PREVIEW_DELAY_S):
+            self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self._preview_when_quiet)
+            return
+        self._show_selected()
 
     def select(self, path: str) -> None:
         """Show ``path`` (also moves the list's highlight)."""
@@ -235,7 +248,9 @@ class GenerationPane(Vertical):
         code.language = None
         self._shown_source = ("live", self.state.live_role)
         self._load_tail(self.state.live_text)
-        self.query_one("#gen-title", Label).update(f"{self.state.live_role or 'model'} is writing…", layout=False)
+        self.query_one("#gen-title", Label).update(
+            f"{self.state.live_role or 'model'} is writing…", layout=False
+        )
 
     def _update_title(self) -> None:
         title = self.query_one("#gen-title", Label)
@@ -245,18 +260,29 @@ class GenerationPane(Vertical):
             title.update(f"{done}/{len(self.state.files)} files written" if self.state.files else "No file yet.",
                          layout=False)  # fmt: skip
             return
-        detail = f"{self._shown_len:,} chars" if f.status == "writing" else (f"{f.bytes:,} bytes" if f.bytes else "")
+        detail = (
+            f"{self._shown_len:,} chars"
+            if f.status == "writing"
+            else (f"{f.bytes:,} bytes" if f.bytes else "")
+        )
         writing = self.state.current_file
-        follow = "" if self.follow or writing is None or writing == f.path else f"  (the coder is on {writing})"
+        follow = (
+            "" if self.follow or writing is None or writing == f.path else f"  (the coder is on {writing})"
+        )
         reason = f": {f.reason}" if f.reason else ""
         # layout=False: a one-line title never changes size, and streaming updates it often.
-        title.update(f"{f.path} — {STATUS_WORD.get(f.status, f.status)}{reason} {detail}{follow}".rstrip(), layout=False)
+        title.update(
+            f"{f.path} — {STATUS_WORD.get(f.status, f.status)}{reason} {detail}{follow}".rstrip(),
+            layout=False,
+        )
 
     # -- memory and context -------------------------------------------------------
 
     def _show_context(self, f: FileState) -> None:
         retrieval = self.state.retrieval.get(f.path, "")
-        self.query_one("#gen-meter", Static).update(meter_content(f.context, self.budget_tokens, retrieval), layout=False)
+        self.query_one("#gen-meter", Static).update(
+            meter_content(f.context, self.budget_tokens, retrieval), layout=False
+        )
 
     def _load_memory(self, path: str) -> None:
         if self.run_dir is not None:

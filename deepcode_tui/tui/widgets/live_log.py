@@ -20,7 +20,9 @@ class LiveLog(RichLog):
     """
 
     def __init__(self, max_lines: int, *, id: str | None = None) -> None:
-        super().__init__(max_lines=max_lines, wrap=False, highlight=False, markup=False, auto_scroll=True, id=id)
+        super().__init__(
+            max_lines=max_lines, wrap=False, highlight=False, markup=False, auto_scroll=True, id=id
+        )
         self._pending: deque[tuple[str, str]] = deque(maxlen=max(1, max_lines))
         self.total_lines = 0  # every line ever pushed, drawn or dropped
 

@@ -16,7 +16,7 @@ from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.tui import adapters
 from deepcode_tui.tui.state import RunState
 
-_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$([^$\n]+?)\$")
 
 
@@ -78,9 +78,8 @@ class PaperPane(Vertical):
                         yield Markdown("*No document indexed yet.*", id="paper-text")
                 with TabPane("Hyperparameters", id="paper-params-tab"):
                     yield DataTable(id="paper-params", cursor_type="row", zebra_stripes=True)
-                with TabPane("Algorithms", id="paper-algos-tab"):
-                    with VerticalScroll():
-                        yield Static("No algorithms detected yet.", id="paper-algos", markup=False)
+                with TabPane("Algorithms", id="paper-algos-tab"), VerticalScroll():
+                    yield Static("No algorithms detected yet.", id="paper-algos", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#paper-params", DataTable).add_columns("name", "value", "section")
@@ -103,13 +102,17 @@ class PaperPane(Vertical):
             self.app.call_from_thread(self.show_index, index)
 
     def _show_problem(self, message: str) -> None:
-        self.query_one("#paper-text", Markdown).update(f"**The document index could not be read.**\n\n{message}")
+        self.query_one("#paper-text", Markdown).update(
+            f"**The document index could not be read.**\n\n{message}"
+        )
 
     def show_index(self, index: Any) -> None:
         """Fill the tree and the detected-items tabs from ``index``."""
         self.index = index
         tree = self.query_one("#paper-tree", Tree)
-        keep = tree.cursor_node.data if tree.cursor_node is not None else None  # a reload keeps the reader's place
+        keep = (
+            tree.cursor_node.data if tree.cursor_node is not None else None
+        )  # a reload keeps the reader's place
         tree.clear()
         self._tree_nodes.clear()
         self._sections = {s.id: s for s in index.all_sections()}
@@ -158,7 +161,9 @@ class PaperPane(Vertical):
         parts = []
         for algo in index.algorithms:
             where = self._section_heading(algo.section_id)
-            parts.append(f"■ {algo.title}" + (f"   (section {where})" if where else "") + "\n" + algo.text.strip())
+            parts.append(
+                f"■ {algo.title}" + (f"   (section {where})" if where else "") + "\n" + algo.text.strip()
+            )
         self.query_one("#paper-algos", Static).update("\n\n".join(parts))
 
     def _section_heading(self, section_id: str) -> str:

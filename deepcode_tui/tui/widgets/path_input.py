@@ -32,7 +32,9 @@ def complete_path(value: str, cwd: Path | None = None) -> str | None:
             for i, entry in enumerate(it):
                 if i >= MAX_ENTRIES:
                     break
-                if entry.name.startswith(prefix) and (prefix.startswith(".") or not entry.name.startswith(".")):
+                if entry.name.startswith(prefix) and (
+                    prefix.startswith(".") or not entry.name.startswith(".")
+                ):
                     names.append((entry.name, entry.is_dir()))
     except OSError:
         return None

@@ -33,7 +33,9 @@ class SandboxPane(Vertical):
             super().__init__()
             self.enabled = enabled
 
-    def __init__(self, state: RunState, *, log_lines: int = 5000, step: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self, state: RunState, *, log_lines: int = 5000, step: bool = False, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.state = state
         self.log_lines = log_lines
@@ -113,9 +115,19 @@ class SandboxPane(Vertical):
         self._show_patch(shown)
 
     def _refresh_info(self) -> None:
-        runs = [r for it in self.state.iterations.values() for r in it.runs]
+        shown = self.shown_iteration()
+        viewed = self.state.iterations.get(shown) if shown is not None else None
+        runs = (
+            viewed.runs
+            if viewed is not None and viewed.runs
+            else [r for it in self.state.iterations.values() for r in it.runs]
+        )
         if not runs:
-            text = f"backend {self.state.sandbox_backend}" if self.state.sandbox_backend else "No sandbox run yet."
+            text = (
+                f"backend {self.state.sandbox_backend}"
+                if self.state.sandbox_backend
+                else "No sandbox run yet."
+            )
         else:
             last = runs[-1]
             outcome = "timed out" if last.timed_out else f"exit {last.exit_code}"

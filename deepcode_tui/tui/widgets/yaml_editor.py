@@ -67,4 +67,3 @@ class YamlEditor(FixedTextArea):
         number = str(line_index + self.line_number_start)
         marker = Strip([Segment(f"!{number:>{gutter - 3}}  "[:gutter], style)], gutter)
         return Strip.join([marker, strip.crop(gutter, strip.cell_length)])
-
