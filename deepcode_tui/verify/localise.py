@@ -1,9 +1,10 @@
 """Spectrum-based fault localisation for failures only a test assertion shows.
 
 When a test fails on an assertion in the test itself (an off-by-one returns
-a wrong value; no frame points into the code), the failing test files are
-run again with a small pytest plugin that records, per test, which lines of
-the repo's own (non-test) code ran. Lines are ranked by the Ochiai score
+a wrong value; no frame points into the code), the tests are run again with
+a small pytest plugin that records, per test, which lines of the repo's own
+(non-test) code ran (see ``SandboxSession.localise``: the command's whole
+test selection, so passing tests elsewhere clear innocent lines). Lines are ranked by the Ochiai score
 ``ef / sqrt(F * (ef + ep))`` (ef/ep: failing/passing tests that ran the line,
 F: failing tests). The top-ranked lines become ``suspect_line`` findings
 (warnings: they point at likely causes, they are not failures themselves).
@@ -11,11 +12,12 @@ F: failing tests). The top-ranked lines become ``suspect_line`` findings
 Lines of one basic block run in exactly the same tests, so their scores tie
 and the spectrum cannot tell them apart. Ties are broken by a prior over what
 a line computes: a failure that shows only as a wrong value asserted in a test
-comes from a line that computes a value where an edge can be off (a
-comparison, arithmetic, an index or slice, a numeric literal, a ``range``/
-``len``-style bound), rather than from plumbing (calls that pass values on,
-``with``, ``yield x``, plain returns). The prior only orders lines whose
-scores tie; it never lifts a line above a better-scored one.
+comes from a line that computes a value where an edge can be off, rather than
+from plumbing (calls that pass values on, ``with``, ``yield x``, plain
+returns); lines holding more kinds of such expressions (comparison,
+arithmetic, index or slice, numeric literal, ``range``/``len``-style bound)
+come first. The prior only orders lines whose scores tie; it never lifts a
+line above a better-scored one.
 """
 
 from __future__ import annotations
@@ -96,44 +98,57 @@ _BOUND_CALLS = {"range", "len", "enumerate", "min", "max", "abs", "round", "divm
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift)
 
 
-def value_lines(source: str) -> set[int]:
-    """Lines of ``source`` holding an expression whose edges can be off by one:
-    a comparison, arithmetic (also augmented and unary minus), a subscript or
-    slice, a numeric literal (not a bool), or a call of a bound-like builtin.
-    Empty when the source does not parse."""
+def value_kinds(source: str) -> dict[int, int]:
+    """For each line of ``source``, how many kinds of expression whose edges can be
+    off by one it holds: comparison, arithmetic (also augmented and unary minus),
+    subscript or slice, numeric literal (not a bool), call of a bound-like builtin
+    (``range``, ``len``, ``min``...). Lines with none are absent; {} when the
+    source does not parse."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return set()
-    out: set[int] = set()
+        return {}
+    kinds: dict[int, set[str]] = {}
     for node in ast.walk(tree):
         line = getattr(node, "lineno", None)
         if line is None:
             continue
-        if (isinstance(node, ast.Compare | ast.Subscript | ast.Slice)
-                or (isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, _ARITH))
-                or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub))
-                or (isinstance(node, ast.Constant) and type(node.value) in (int, float))
-                or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in _BOUND_CALLS)):
-            out.add(line)
-    return out
+        if isinstance(node, ast.Compare):
+            kind = "compare"
+        elif (isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, _ARITH)) or (
+                isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)):
+            kind = "arithmetic"
+        elif isinstance(node, ast.Subscript | ast.Slice):
+            kind = "index"
+        elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            kind = "number"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _BOUND_CALLS:
+            kind = "bound"
+        else:
+            continue
+        kinds.setdefault(line, set()).add(kind)
+    return {line: len(k) for line, k in kinds.items()}
+
+
+def value_lines(source: str) -> set[int]:
+    """The lines :func:`value_kinds` counts."""
+    return set(value_kinds(source))
 
 
 def repo_prior(repo: Path) -> Callable[[str, int], float]:
-    """A tie-breaking prior for :func:`ochiai`: 1 for the lines :func:`value_lines`
-    finds in the repo's current file, else 0 (files read once, lazily)."""
-    cache: dict[str, set[int]] = {}
+    """A tie-breaking prior for :func:`ochiai`: :func:`value_kinds` of the line in
+    the repo's current file (0 for other lines; files read once, lazily)."""
+    cache: dict[str, dict[int, int]] = {}
 
     def prior(file: str, line: int) -> float:
         if file not in cache:
             try:
                 path = (repo / file).resolve()
                 path.relative_to(repo.resolve())
-                cache[file] = value_lines(path.read_text(errors="replace")) if file.endswith(".py") else set()
+                cache[file] = value_kinds(path.read_text(errors="replace")) if file.endswith(".py") else {}
             except (OSError, ValueError):
-                cache[file] = set()
-        return 1.0 if line in cache[file] else 0.0
+                cache[file] = {}
+        return float(cache[file].get(line, 0))
 
     return prior
 

@@ -21,6 +21,7 @@ from deepcode_tui.verify.localise import (
     ochiai,
     repo_prior,
     suspects,
+    value_kinds,
     value_lines,
 )
 from deepcode_tui.verify.sandbox import SandboxResult, SubprocessBackend
@@ -89,6 +90,7 @@ def test_ochiai_scores_and_applicability():
 def test_ties_are_broken_towards_lines_that_compute_values(tmp_path):
     src = "def f(items, n):\n    log(items)\n    k = n + 1\n    return items[:k]\n"
     assert value_lines(src) == {3, 4}
+    assert value_kinds("k = a[i + 1] < n\nb = a\n") == {1: 4}
     assert value_lines("def broken(:\n") == set()
     (tmp_path / "m.py").write_text(src)
     # One failing test ran lines 2-4, one passing test ran none of them: a three-way tie.
