@@ -20,7 +20,7 @@ from typing import Self
 from deepcode_tui.codegen.events import HumanEditDetected, MemoryEntryAdded
 from deepcode_tui.codegen.memory import MemoryEntry, MemoryStore, content_hash, extract_entry
 from deepcode_tui.codegen.plan import CodegenPlan
-from deepcode_tui.codegen.writer import TMP_PREFIX, unified_diff
+from deepcode_tui.codegen.writer import unified_diff
 from deepcode_tui.treesitter import language_for_path
 
 Emit = Callable[[object], Awaitable[None]]
@@ -86,7 +86,8 @@ def relevant(rel: str) -> bool:
     if any(p in _IGNORED_DIRS or p.startswith(".") for p in parts[:-1]):
         return False
     name = parts[-1]
-    return not name.startswith((TMP_PREFIX, ".")) and language_for_path(name) is not None
+    # Dot-files include the temp files of atomic writes (store.atomic names them so).
+    return not name.startswith(".") and language_for_path(name) is not None
 
 
 def read_text(full: Path) -> str | None:

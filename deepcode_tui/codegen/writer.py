@@ -20,16 +20,15 @@ import json
 import os
 import posixpath
 import re
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from deepcode_tui.codegen.findings import Finding
 from deepcode_tui.errors import DeepcodeError
+from deepcode_tui.store.atomic import write_text_atomic
 from deepcode_tui.treesitter import get_parser, language_for_path
 
-TMP_PREFIX = ".dc-tmp-"  # temp files of atomic writes (the watcher ignores them)
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _PATHLIKE = re.compile(
@@ -348,23 +347,8 @@ def confine_path(repo: Path, proposed: str) -> str:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` via a temp file in the same directory and ``os.replace``: all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write ``text`` all or nothing (temp file + ``os.replace``), keeping the file's mode."""
+    write_text_atomic(path, text)
 
 
 def unified_diff(old: str, new: str, path: str) -> str:

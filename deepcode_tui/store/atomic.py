@@ -28,14 +28,16 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
     """Write ``data`` to ``path`` through a temp file in the same directory and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None and path.exists():
+        mode = path.stat().st_mode & 0o7777  # replacing a file keeps its permissions
+    # A hidden temp name: directory watchers (codegen's) skip dot-files.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode if mode is not None else 0o644)
         os.replace(tmp, path)
     except BaseException:
         try:
