@@ -30,7 +30,7 @@ py="${PYTHON:-python3}"
 if [[ ! -x .venv/bin/python ]]; then
   log "creating .venv"
   "$py" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || log "could not upgrade pip; continuing with the bundled one"
 fi
 
 extras="${DEEPCODE_EXTRAS:-dev,local}"
