@@ -307,8 +307,8 @@ def all_mutants(base: Path, rng: random.Random) -> dict[str, list[Mutant]]:
     # One shuffle stream per class, so a change to one class's generator leaves the
     # other classes' samples as they were.
     seeds = {c: rng.getrandbits(64) for c in CLASSES}
-    for c in out:
-        random.Random(seeds[c]).shuffle(out[c])
+    for c, items in out.items():
+        random.Random(seeds[c]).shuffle(items)
     return out
 
 

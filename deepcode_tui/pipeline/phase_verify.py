@@ -81,8 +81,6 @@ class VerifyPhase:
         await ctx.log(notice, level="warning" if notice.startswith("WARNING") else "info", phase=self.name)
         bp = _load_blueprint(ctx)
         gateway = await ensure_gateway(ctx)
-        codegen = ctx.services.get("codegen_result")
-        extra = list(codegen.findings) if codegen is not None else []
         config = LoopConfig(
             max_iterations=ctx.settings.verify.max_iterations,
             network=s.network,
@@ -100,7 +98,6 @@ class VerifyPhase:
             commands=_commands(bp, s.timeout_s),
             config=config,
             memory=_memory(ctx),
-            extra_findings=(lambda: extra) if extra else None,
             step_hook=ctx.services.get("step_hook") or (self._gate_step(ctx) if ctx.settings.verify.step else None),
             emit=verify_emitter(ctx),
             approve_amendment=self._approve_amendment(ctx),

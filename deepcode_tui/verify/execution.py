@@ -308,8 +308,7 @@ def pytest_paths(argv: Sequence[str], repo: Path) -> list[str]:
     directories in ``repo``, node ids cut to their file); [] means pytest's own
     discovery from the repo root."""
     try:
-        start = next(i for i, a in enumerate(argv) if a == "pytest" or a.endswith("/pytest")
-                     or a.endswith("pytest.py")) + 1
+        start = next(i for i, a in enumerate(argv) if a == "pytest" or a.endswith(("/pytest", "pytest.py"))) + 1
     except StopIteration:
         return []
     out: list[str] = []
