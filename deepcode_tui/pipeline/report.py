@@ -141,7 +141,8 @@ def render_markdown(r: RunReport) -> str:
         out.append("Nothing the index detected was dropped by the plan.")
     out += ["", "## Static findings left", ""]
     if r.findings_left:
-        rows = [[f.get("file", ""), f.get("line", ""), f.get("kind", ""), f.get("message", "")] for f in r.findings_left]
+        rows = [[f.get("file") or "", f.get("line") or "", f.get("kind", ""), f.get("message", "")]
+                for f in r.findings_left]
         out.append(_table(["file", "line", "kind", "message"], rows))
     else:
         out.append("None.")
