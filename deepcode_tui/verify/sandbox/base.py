@@ -19,6 +19,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deepcode_tui.errors import SandboxError
+
 Isolation = Literal["strong", "partial", "weak"]
 
 # What every sandboxed command sees unless the caller overrides it: no user
@@ -117,7 +119,9 @@ class SandboxBackend(abc.ABC):
     def available(self) -> tuple[bool, str]:
         """Whether this backend can run here, and a one-line reason either way."""
 
-    @abc.abstractmethod
+    # The fix named when this backend is asked to run but is not available here.
+    unavailable_fix: ClassVar[str] = "choose another backend with --sandbox auto"
+
     async def run(
         self,
         cmd: Sequence[str],
@@ -130,7 +134,31 @@ class SandboxBackend(abc.ABC):
         mounts: Sequence[Mount] = (),
         workdir: str | None = None,
     ) -> SandboxResult:
-        """Run ``cmd`` with the repo mounted; ``workdir`` defaults to the repo."""
+        """Run ``cmd`` with the repo mounted; ``workdir`` defaults to the repo.
+        Raises SandboxError when the backend is not available here."""
+        ok, reason = self.available()
+        if not ok:
+            raise SandboxError(f"{self.name} sandbox unavailable: {reason}", self.unavailable_fix)
+        return await self._run(
+            cmd, repo=Path(repo).resolve(), timeout_s=timeout_s, network=network, env=env,
+            limits=limits or Limits(), mounts=mounts, workdir=workdir,
+        )
+
+    @abc.abstractmethod
+    async def _run(
+        self,
+        cmd: Sequence[str],
+        *,
+        repo: Path,
+        timeout_s: float,
+        network: bool,
+        env: Mapping[str, str] | None,
+        limits: Limits,
+        mounts: Sequence[Mount],
+        workdir: str | None,
+    ) -> SandboxResult:
+        """The backend's own run, called with the backend available, ``repo`` resolved
+        and ``limits`` filled in."""
 
     def repo_path(self, repo: Path) -> str:
         """Where ``repo`` appears inside the sandbox."""

@@ -24,7 +24,6 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from deepcode_tui.errors import SandboxError
 
 from . import cgroups
 from .base import BASE_ENV, Limits, Mount, SandboxBackend, SandboxResult, kill_reason
@@ -41,6 +40,8 @@ _HOST_ETC = (
 
 class BwrapBackend(SandboxBackend):
     """Runs commands under bubblewrap with rlimits (and cgroups where allowed)."""
+
+    unavailable_fix = "use --sandbox podman or install bubblewrap"
 
     name = "bwrap"
     isolation = "partial"
@@ -144,23 +145,18 @@ class BwrapBackend(SandboxBackend):
         joins = "; ".join(f"echo $$ > {shlex.quote(str(f))}" for f in cgroup.procs_files)
         return ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh", *limited]
 
-    async def run(
+    async def _run(
         self,
         cmd: Sequence[str],
         *,
         repo: Path,
         timeout_s: float,
-        network: bool = False,
-        env: Mapping[str, str] | None = None,
-        limits: Limits | None = None,
-        mounts: Sequence[Mount] = (),
-        workdir: str | None = None,
+        network: bool,
+        env: Mapping[str, str] | None,
+        limits: Limits,
+        mounts: Sequence[Mount],
+        workdir: str | None,
     ) -> SandboxResult:
-        ok, reason = self.available()
-        if not ok:
-            raise SandboxError(f"bubblewrap sandbox unavailable: {reason}", "use --sandbox podman or install bubblewrap")
-        limits = limits or Limits()
-        repo = Path(repo).resolve()
         cg = cgroups.create(limits)
         self.last_limits_note = self.limits_note() if cg else "no cgroup limits: rlimits only"
         argv = self.build_argv(

@@ -15,7 +15,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from deepcode_tui.errors import SandboxError
 
 from .base import BASE_ENV, Limits, Mount, SandboxBackend, SandboxResult, kill_reason
 from .process import run_process
@@ -23,6 +22,8 @@ from .process import run_process
 
 class SubprocessBackend(SandboxBackend):
     """Runs commands directly on the host (weak isolation)."""
+
+    unavailable_fix = "install podman or bubblewrap, or pass --allow-weak-sandbox"
 
     name = "subprocess"
     isolation = "weak"
@@ -41,23 +42,18 @@ class SubprocessBackend(SandboxBackend):
     def inside_path(self, mount: Mount) -> str:
         return str(mount.source)
 
-    async def run(
+    async def _run(
         self,
         cmd: Sequence[str],
         *,
         repo: Path,
         timeout_s: float,
-        network: bool = False,
-        env: Mapping[str, str] | None = None,
-        limits: Limits | None = None,
-        mounts: Sequence[Mount] = (),
-        workdir: str | None = None,
+        network: bool,
+        env: Mapping[str, str] | None,
+        limits: Limits,
+        mounts: Sequence[Mount],
+        workdir: str | None,
     ) -> SandboxResult:
-        ok, reason = self.available()
-        if not ok:
-            raise SandboxError(reason, "install podman or bubblewrap, or pass --allow-weak-sandbox")
-        limits = limits or Limits()
-        repo = Path(repo).resolve()
         full_env = {**BASE_ENV, **(env or {})}
         # The sandboxes' /tmp is private; here the best we can do is a per-repo HOME.
         full_env["HOME"] = full_env.get("HOME") if full_env.get("HOME") != "/tmp" else str(repo)

@@ -62,6 +62,8 @@ def _id_maps(owner: int, flag: str) -> list[str]:
 class PodmanBackend(SandboxBackend):
     """Runs commands in podman containers (runc, rootfs directory or image)."""
 
+    unavailable_fix = "use --sandbox bwrap or fix podman"
+
     name = "podman"
     isolation = "strong"
 
@@ -195,24 +197,19 @@ class PodmanBackend(SandboxBackend):
         argv += ["-w", workdir, *self._root_args(), *cmd]
         return argv
 
-    async def run(
+    async def _run(
         self,
         cmd: Sequence[str],
         *,
         repo: Path,
         timeout_s: float,
-        network: bool = False,
-        env: Mapping[str, str] | None = None,
-        limits: Limits | None = None,
-        mounts: Sequence[Mount] = (),
-        workdir: str | None = None,
+        network: bool,
+        env: Mapping[str, str] | None,
+        limits: Limits,
+        mounts: Sequence[Mount],
+        workdir: str | None,
     ) -> SandboxResult:
-        ok, reason = self.available()
-        if not ok:
-            raise SandboxError(f"podman sandbox unavailable: {reason}", "use --sandbox bwrap or fix podman")
         await self.prepare()
-        limits = limits or Limits()
-        repo = Path(repo).resolve()
         name = f"deepcode-{uuid.uuid4().hex[:12]}"
         full_env = {**BASE_ENV, **(env or {})}
         argv = self.build_argv(
