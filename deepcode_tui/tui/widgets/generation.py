@@ -152,7 +152,9 @@ class GenerationPane(Vertical):
         if f is None:
             return
         language = _LANGUAGES.get(Path(f.path).suffix.lower())
-        code.language = language if language in code.available_languages else None
+        language = language if language in code.available_languages else None
+        if code.language != language:  # assigning rebuilds the highlight query, even to the same value
+            code.language = language
         if f.status == "writing":
             self._shown_source = ("file", f.path)
             self._load_tail(f.text)
@@ -245,7 +247,8 @@ class GenerationPane(Vertical):
 
     def _show_live(self) -> None:
         code = self.query_one("#gen-code", TextArea)
-        code.language = None
+        if code.language is not None:
+            code.language = None
         self._shown_source = ("live", self.state.live_role)
         self._load_tail(self.state.live_text)
         self.query_one("#gen-title", Label).update(
