@@ -204,7 +204,7 @@ class _Run:
         await self.emit(
             FileWritten(
                 path=rel,
-                diff=unified_diff(old or "", code, rel),
+                diff=unified_diff(rel, old or "", code),
                 created=not old,
                 attempts=attempts,
                 content_hash=h,

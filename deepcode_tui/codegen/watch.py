@@ -194,7 +194,7 @@ class RepoWatcher:
                 return None
             self.store.remove(rel)
             event = HumanEditDetected(
-                path=rel, change="deleted", diff=unified_diff(self.ledger.last_text(rel) or "", "", rel)
+                path=rel, change="deleted", diff=unified_diff(rel, self.ledger.last_text(rel) or "", "")
             )
             await self._note(rel, event)
             return event
@@ -209,7 +209,7 @@ class RepoWatcher:
         event = HumanEditDetected(
             path=rel,
             change="added" if entry is None else "modified",
-            diff=unified_diff(before, text, rel) if before is not None else "",
+            diff=unified_diff(rel, before, text) if before is not None else "",
         )
         await self._note(rel, event)
         if self.emit is not None:

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import posixpath
@@ -25,10 +24,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from deepcode_tui.codegen.findings import Finding
+from deepcode_tui.diffs import unified_diff  # noqa: F401  (re-exported for codegen callers)
 from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.store.atomic import write_text_atomic
 from deepcode_tui.treesitter import get_parser, language_for_path
-
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _PATHLIKE = re.compile(
@@ -351,10 +350,3 @@ def atomic_write_text(path: Path, text: str) -> None:
     write_text_atomic(path, text)
 
 
-def unified_diff(old: str, new: str, path: str) -> str:
-    """A unified diff from ``old`` to ``new`` (``/dev/null`` for a new file)."""
-    a = f"a/{path}" if old else "/dev/null"
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), a, f"b/{path}")
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    )

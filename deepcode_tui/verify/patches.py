@@ -12,15 +12,15 @@ unified diff of everything applied is returned.
 
 from __future__ import annotations
 
-import difflib
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
+
+from deepcode_tui.diffs import unified_diff
+from deepcode_tui.store.atomic import write_text_atomic
 
 
 class Edit(BaseModel):
@@ -87,35 +87,9 @@ def resolve_in_repo(repo: Path, rel: str) -> Path:
     return root / pure
 
 
-def unified_diff(rel: str, before: str, after: str) -> str:
-    """A ``git diff``-style unified diff of one file (empty when unchanged)."""
-    if before == after:
-        return ""
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True),
-        fromfile=f"a/{rel}" if before else "/dev/null", tofile=f"b/{rel}",
-    )
-    out = []
-    for line in lines:
-        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(out)
-
-
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same directory and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``text`` to ``path`` all or nothing, keeping the file's mode."""
+    write_text_atomic(path, text)
 
 
 def _indent(line: str) -> str:

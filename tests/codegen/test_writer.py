@@ -139,10 +139,10 @@ def test_atomic_write_leaves_no_temp_files_and_keeps_mode(tmp_path):
 
 
 def test_unified_diff():
-    d = unified_diff("a = 1\n", "a = 2\n", "x.py")
+    d = unified_diff("x.py", "a = 1\n", "a = 2\n")
     assert d.startswith("--- a/x.py\n+++ b/x.py\n") and "-a = 1\n+a = 2\n" in d
-    assert unified_diff("", "new\n", "y.py").startswith("--- /dev/null\n+++ b/y.py")
-    assert "\\ No newline at end of file" in unified_diff("", "x", "z.py")
+    assert unified_diff("y.py", "", "new\n").startswith("--- /dev/null\n+++ b/y.py")
+    assert "\\ No newline at end of file" in unified_diff("z.py", "", "x")
 
 
 def test_parse_blocks_reports_labels_and_closure():
