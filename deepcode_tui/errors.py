@@ -33,12 +33,6 @@ class RunStoreError(DeepcodeError):
     """A run directory is missing, locked or damaged."""
 
 
-class PhaseNotBuilt(DeepcodeError):
-    """A pipeline phase exists in the plan but not yet in this version."""
-
-    exit_code = 3
-
-
 class BudgetExceeded(DeepcodeError):
     """A cost or token budget was reached; the run stops at a checkpoint and can resume."""
 

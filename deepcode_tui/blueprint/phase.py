@@ -21,8 +21,8 @@ from deepcode_tui.blueprint.models import Blueprint
 from deepcode_tui.blueprint.versions import BlueprintVersions
 from deepcode_tui.blueprint.yaml_io import YamlError, load_blueprint_yaml, validate_yaml
 from deepcode_tui.errors import DeepcodeError, RunStoreError
-from deepcode_tui.events.models import BlueprintSaved, GateOpened, GateResolved, LogMessage
-from deepcode_tui.pipeline.gate import GateRequest
+from deepcode_tui.events.models import BlueprintSaved, LogMessage
+from deepcode_tui.pipeline.gate import GateRequest, ask
 from deepcode_tui.store.atomic import write_json_atomic, write_text_atomic
 
 GATE = "blueprint"
@@ -151,13 +151,7 @@ class ApprovalPhase:
             problems = validate_yaml(text)
             errors = [e for e in problems if e.severity == "error"]
             prompt = self._prompt(latest, text, problems, index, versions.dir, notice)
-            await ctx.emit(GateOpened(gate=GATE, prompt=prompt, artifact=str(draft)))
-            decision = await ctx.gate.request(GateRequest(gate=GATE, prompt=prompt, artifact=str(draft)))
-            await ctx.emit(
-                GateResolved(
-                    gate=GATE, decision=decision.decision, feedback=decision.feedback, artifact=str(draft)
-                )
-            )
+            decision = await ask(ctx, GateRequest(gate=GATE, prompt=prompt, artifact=str(draft)))
             notice = ""
             if decision.decision == "approve":
                 if not errors:

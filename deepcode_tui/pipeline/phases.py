@@ -9,7 +9,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from deepcode_tui.errors import PhaseNotBuilt
 from deepcode_tui.events.models import DocumentIndexed
 from deepcode_tui.pipeline.context import RunContext
 from deepcode_tui.pipeline.runner import Pipeline
@@ -36,17 +35,6 @@ class IngestPhase:
             DocumentIndexed(sections=sections, total_tokens=index.total_tokens, pages=pages, engine=index.engine)
         )
         return {"sections": sections, "tokens": index.total_tokens, "format": index.format}
-
-
-class _NotBuilt:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    async def run(self, ctx: RunContext) -> dict[str, Any]:
-        raise PhaseNotBuilt(
-            f"the {self.name} phase is not built yet in this version",
-            "use `deepcode-tui index DOC` for what exists today; later versions add the rest",
-        )
 
 
 def build_pipeline() -> Pipeline:
