@@ -20,8 +20,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from . import mutation
 from .findings import Finding, Kind
-from .localise import PLUGIN_SOURCE, needs_localisation, suspects
+from .localise import PLUGIN_SOURCE, needs_localisation, rank, suspects
 from .manifest import declared_from_manifests, python_files
 from .patches import write_atomic
 from .sandbox.base import Limits, Mount, SandboxBackend, SandboxResult
@@ -146,6 +147,8 @@ class SandboxSession:
         setup_timeout_s: float = 900,
         wheelhouse_dir: Path | None = None,
         wheelhouse_from_installed: bool = False,
+        confirm_by_mutation: bool = True,
+        mutation_budget_s: float = 90,
     ) -> None:
         self.backend = backend
         self.repo = Path(repo).resolve()
@@ -163,6 +166,9 @@ class SandboxSession:
             Mount(source=self.helpers, target="/opt/deepcode", read_only=True),
         ]
         self.wheelhouse_from_installed = wheelhouse_from_installed
+        # Mutation analysis confirms a suspect line when the spectrum ties (see .mutation).
+        self.confirm_by_mutation = confirm_by_mutation
+        self.mutation_budget_s = mutation_budget_s
         self._prepared_key: str | None = None
 
     # -- paths inside the sandbox ------------------------------------------------------------
@@ -203,7 +209,9 @@ class SandboxSession:
         """Create the venv and install dependencies (once per requirement set).
         Returns the setup outcome when work was done, None when already prepared."""
         self.helpers.mkdir(parents=True, exist_ok=True)
-        for name, source in (("sitecustomize.py", WATCHDOG_SOURCE), ("deepcode_sbfl.py", PLUGIN_SOURCE)):
+        for name, source in (("sitecustomize.py", WATCHDOG_SOURCE), ("deepcode_sbfl.py", PLUGIN_SOURCE),
+                             ("deepcode_mutate.py", mutation.PLUGIN_SOURCE),
+                             ("deepcode_mutants.py", mutation.DRIVER_SOURCE)):
             target = self.helpers / name
             if not target.exists() or target.read_text() != source:
                 write_atomic(target, source)
@@ -282,8 +290,43 @@ class SandboxSession:
         for paths, timeout_s in attempts:
             report = await self._trace_tests(paths, timeout_s, outcome.command.timeout_s)
             if report is not None:
-                return suspects(report, repo=self.repo)
+                ranked, failing = rank(report, self.repo)
+                confirmed = await self._confirm_by_mutation(ranked, failing, outcome) if self.confirm_by_mutation else []
+                return confirmed or suspects(report, repo=self.repo)
         return []
+
+    async def _confirm_by_mutation(self, ranked, failing: Sequence[str], outcome: CommandOutcome) -> list[Finding]:
+        """Lines whose boundary mutant makes the failing tests pass (see
+        :mod:`.mutation`); [] when none does or the run cannot be made."""
+
+        def read(file: str) -> str | None:
+            try:
+                path = (self.repo / file).resolve()
+                path.relative_to(self.repo)
+                return path.read_text(errors="replace")
+            except (OSError, ValueError):
+                return None
+
+        mutants = mutation.plan_mutants(ranked, read)
+        if not mutants or not failing:
+            return []
+        results = self.env_dir / "mutants.jsonl"
+        results.unlink(missing_ok=True)
+        budget = min(self.mutation_budget_s, outcome.command.timeout_s * 2)
+        per_mutant = min(outcome.command.timeout_s, max(10.0, 2 * outcome.result.duration_s))
+        env_in = self._inside("/env")
+        write_atomic(self.env_dir / "mutants.json", mutation.driver_spec(
+            mutants, failing, python=self.python, root=self.backend.repo_path(self.repo),
+            per_mutant_timeout_s=per_mutant, budget_s=budget, out=f"{env_in}/mutants.jsonl"))
+        argv = [self.python, f"{self._inside('/opt/deepcode')}/deepcode_mutants.py", f"{env_in}/mutants.json"]
+        # The driver keeps its own deadline; the sandbox's is a backstop a little later.
+        await self.backend.run(argv, repo=self.repo, timeout_s=budget + 15, network=self.network,
+                               env=self._env(budget + 15), limits=self.limits, mounts=self.mounts)
+        try:
+            lines = results.read_text(errors="replace")
+        except OSError:
+            return []
+        return mutation.confirmed(mutants, lines, len(failing))
 
     async def _trace_tests(self, paths: Sequence[str], timeout_s: float, base_timeout_s: float) -> str | None:
         """Run pytest on ``paths`` with the spectrum plugin; its report, or None."""

@@ -179,18 +179,27 @@ def ochiai(
     return scored
 
 
-def suspects(report_json: str, *, top: int = 3, min_score: float = 0.3, repo: Path | None = None) -> list[Finding]:
-    """Findings for the best-ranked lines of a plugin report (at most ``top``; only
-    lines tied with, or close to, the best score). With ``repo``, tied lines are
-    ordered by :func:`repo_prior` of the repo's current files."""
+def rank(report_json: str, repo: Path | None = None) -> tuple[list[tuple[str, int, float]], list[str]]:
+    """The Ochiai ranking of a plugin report's own (non-test) Python lines, and
+    the failing test ids; ([], []) for a report that does not parse. With
+    ``repo``, tied lines are ordered by :func:`repo_prior`."""
     try:
         data = json.loads(report_json)
         spectra, outcomes = data.get("spectra", {}), data.get("outcomes", {})
         own = {t: [(f, n) for f, n in lines if not is_test_file(str(f)) and str(f).endswith(".py")]
                for t, lines in spectra.items()}
         ranked = ochiai(own, outcomes, repo_prior(repo) if repo is not None else None)
+        failing = [str(t) for t, o in outcomes.items() if o == "failed"]
     except (ValueError, TypeError, AttributeError):
-        return []
+        return [], []
+    return ranked, failing
+
+
+def suspects(report_json: str, *, top: int = 3, min_score: float = 0.3, repo: Path | None = None) -> list[Finding]:
+    """Findings for the best-ranked lines of a plugin report (at most ``top``; only
+    lines tied with, or close to, the best score). With ``repo``, tied lines are
+    ordered by :func:`repo_prior` of the repo's current files."""
+    ranked, _ = rank(report_json, repo)
     if not ranked or ranked[0][2] < min_score:
         return []
     best = ranked[0][2]

@@ -135,7 +135,8 @@ async def test_session_traces_the_commands_whole_selection(make_repo, tmp_path):
         "tests/test_clamp.py": "from lib import clamp\n\n\ndef test_high():\n    assert clamp(11, 10) == 10\n",
         "tests/test_helper.py": "from lib import helper\n\n\ndef test_helper():\n    assert helper(3) == 3\n",
     })
-    session = SandboxSession(SubprocessBackend(allow_weak=True), repo, tmp_path / "sb")
+    # The spectrum alone (mutation analysis is tested in test_mutation.py).
+    session = SandboxSession(SubprocessBackend(allow_weak=True), repo, tmp_path / "sb", confirm_by_mutation=False)
     session.helpers.mkdir(parents=True)
     (session.helpers / "deepcode_sbfl.py").write_text(PLUGIN_SOURCE)
     bindir = session.env_dir / "venv" / "bin"

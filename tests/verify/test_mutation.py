@@ -1,0 +1,135 @@
+"""Mutation-based confirmation of suspect lines: mutants, the import-time plugin,
+the in-sandbox driver and the session's use of them."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from deepcode_tui.verify import mutation
+from deepcode_tui.verify.execution import PYTEST_ARGV, CommandOutcome, SandboxSession, VerifyCommand
+from deepcode_tui.verify.findings import Finding, Kind
+from deepcode_tui.verify.localise import PLUGIN_SOURCE as SBFL_PLUGIN
+from deepcode_tui.verify.mutation import LineMutant, confirmed, line_mutants, plan_mutants
+from deepcode_tui.verify.sandbox import SandboxResult, SubprocessBackend
+
+LIB = """def window(items, n):
+    \"\"\"The last n items (the bug: one too many).\"\"\"
+    start = len(items) - n - 1
+    return items[start:]
+
+
+def count_small(xs, limit):
+    return sum(1 for x in xs if x <= limit)
+"""
+TESTS = """from lib import count_small, window
+
+
+def test_window():
+    assert window([1, 2, 3, 4], 2) == [3, 4]
+
+
+def test_window_one():
+    assert window([5, 6], 1) == [6]
+
+
+def test_small():
+    assert count_small([1, 2, 3], 2) == 2
+"""
+
+
+def edits(source: str, line: int) -> set[str]:
+    return {m.edit for m in line_mutants("m.py", source, line)}
+
+
+def test_boundary_mutants_of_a_line():
+    assert edits("if a < b <= c:\n    pass\n", 1) == {"`<` -> `<=`", "`<=` -> `<`"}
+    assert edits("x = y[i:n + 1]\n", 1) == {"`1` -> `2`", "`1` -> `0`", "`i` -> `(i) + 1`", "`i` -> `(i) - 1`",
+                                             "`n + 1` -> `(n + 1) + 1`", "`n + 1` -> `(n + 1) - 1`"}
+    assert edits("for k in range(len(s)):\n    pass\n", 1) == {"`len(s)` -> `(len(s)) + 1`",
+                                                             "`len(s)` -> `(len(s)) - 1`"}
+    assert edits("ok = a >= 0\n", 1) == {"`>=` -> `>`", "`0` -> `1`"}
+    # Offsets are characters, not UTF-8 bytes.
+    [m] = [m for m in line_mutants("m.py", 'msg = "é" if n > 3 else ""\n', 1) if m.old == ">"]
+    assert m.apply('msg = "é" if n > 3 else ""\n') == 'msg = "é" if n >= 3 else ""\n'
+    # Booleans, multi-line expressions, bad lines and broken sources give nothing.
+    assert edits("flag = True\n", 1) == set()
+    assert edits("x = (a <\n     b)\n", 1) == set()
+    assert edits("x = 1\n", 5) == set()
+    assert line_mutants("m.py", "def broken(:\n", 1) == []
+
+
+def test_plan_takes_the_best_lines_and_caps_the_count():
+    src = "a = 1\nb = c\nd = e < f\ng = 5\n"
+    # Line 4 never ran in a failing test (score 0); gone.py cannot be read.
+    ranked = [("m.py", 2, 1.0), ("m.py", 3, 1.0), ("gone.py", 1, 0.9), ("m.py", 1, 0.1), ("m.py", 4, 0.0)]
+    planned = plan_mutants(ranked, lambda f: src if f == "m.py" else None)
+    assert [(m.line, m.edit) for m in planned] == [(3, "`<` -> `<=`"), (1, "`1` -> `2`"), (1, "`1` -> `0`")]
+    many = "\n".join(f"x{i} = y[{i}:{i} + 1] < {i}" for i in range(40)) + "\n"
+    planned = plan_mutants([("m.py", i, 1.0) for i in range(1, 41)], lambda f: many)
+    assert len(planned) == mutation.MAX_MUTANTS
+    assert len({m.line for m in planned}) <= mutation.MAX_LINES
+    assert plan_mutants([], lambda f: src) == []
+
+
+def test_confirmed_reads_the_driver_results_and_skips_a_torn_line():
+    ms = [LineMutant("lib.py", 3, 0, 1, "1", "0"), LineMutant("lib.py", 3, 0, 1, "1", "2"),
+          LineMutant("lib.py", 8, 4, 6, "<=", "<")]
+    lines = '{"id": 0, "fixed": false}\n{"id": 1, "fixed": true}\n{"id": 2, "fixed": true}\n{"id": 2, "fi'
+    found = confirmed(ms, lines, 2)
+    assert [(f.file, f.line, f.kind) for f in found] == [("lib.py", 3, Kind.SUSPECT_LINE), ("lib.py", 8, Kind.SUSPECT_LINE)]
+    assert "`1` -> `2`" in found[0].message and "the 2 failing tests pass" in found[0].message
+    assert "the 5 failing tests re-run (of 31) pass" in confirmed(ms, lines, 31)[0].message
+    assert confirmed(ms, "garbage\n", 1) == []
+
+
+def test_driver_and_plugin_find_the_fixing_mutant_without_touching_the_repo(make_repo, tmp_path):
+    repo = make_repo({"lib.py": LIB, "tests/test_lib.py": TESTS})
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "deepcode_mutate.py").write_text(mutation.PLUGIN_SOURCE)
+    (helpers / "deepcode_mutants.py").write_text(mutation.DRIVER_SOURCE)
+    # Warm bytecode of the original module must not leak into a mutant's run.
+    import subprocess
+
+    env = {"PYTHONPATH": f"{helpers}:{repo}", "PATH": "/usr/bin:/bin", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    subprocess.run([sys.executable, "-c", "import lib"], cwd=repo, env=env, check=True)
+    mutants = line_mutants("lib.py", LIB, 3)
+    out = tmp_path / "out.jsonl"
+    spec = tmp_path / "spec.json"
+    spec.write_text(mutation.driver_spec(mutants, ["tests/test_lib.py::test_window", "tests/test_lib.py::test_window_one"],
+                                         python=sys.executable, root=str(repo), per_mutant_timeout_s=60,
+                                         budget_s=120, out=str(out)))
+    subprocess.run([sys.executable, str(helpers / "deepcode_mutants.py"), str(spec)], env=env, check=True,
+                   timeout=180)
+    results = [json.loads(r) for r in out.read_text().splitlines()]
+    fixing = [mutants[r["id"]] for r in results if r["fixed"]]
+    # "- n - 1" -> "- n - 0" fixes both tests; the driver stops at the first fix.
+    assert [m.edit for m in fixing] == ["`1` -> `0`"] and results[-1]["fixed"]
+    assert all(not r["fixed"] for r in results[:-1])
+    assert (repo / "lib.py").read_text() == LIB
+
+
+async def test_session_reports_the_confirmed_line_only(make_repo, tmp_path):
+    repo = make_repo({"lib.py": LIB, "tests/test_lib.py": TESTS})
+    session = SandboxSession(SubprocessBackend(allow_weak=True), repo, tmp_path / "sb")
+    session.helpers.mkdir(parents=True)
+    for name, source in (("deepcode_sbfl.py", SBFL_PLUGIN), ("deepcode_mutate.py", mutation.PLUGIN_SOURCE),
+                         ("deepcode_mutants.py", mutation.DRIVER_SOURCE)):
+        (session.helpers / name).write_text(source)
+    bindir = session.env_dir / "venv" / "bin"
+    bindir.mkdir(parents=True)
+    (bindir / "python").write_text(f"#!/bin/sh\nPYTEST_DISABLE_PLUGIN_AUTOLOAD=1 exec {sys.executable} \"$@\"\n")
+    (bindir / "python").chmod(0o755)
+    failure = Finding(file="tests/test_lib.py", line=5, kind=Kind.TEST_FAILURE, stage="sandbox", message="assert")
+    cmd = VerifyCommand(name="tests", argv=[*PYTEST_ARGV, "tests"], timeout_s=60)
+    outcome = CommandOutcome(command=cmd, result=SandboxResult(exit_code=1, backend="subprocess", duration_s=1),
+                             findings=[failure])
+    found = await session.localise(outcome)
+    assert [(f.file, f.line) for f in found] == [("lib.py", 3)]
+    assert "`1` -> `0`" in found[0].message
+    assert (repo / "lib.py").read_text() == LIB
+    # Without mutation analysis the tied lines of window() are all suspects.
+    session.confirm_by_mutation = False
+    plain = await session.localise(outcome)
+    assert {(f.file, f.line) for f in plain} == {("lib.py", 3), ("lib.py", 4)}
