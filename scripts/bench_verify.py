@@ -15,8 +15,10 @@ argument, or the last one dropped, in a call of another module's function), unde
 dependency, wrong CLI flag (declaration side and use side), syntax error,
 off-by-one caught by a test. The static stage includes CodeMem's consistency
 check run on the mutated repository; the sandbox stage includes the
-suspect-line ranking (spectrum-based, whole test selection traced), and the
-share it locates without its tie-breaking prior is printed alongside.
+suspect-line stage (spectrum-based ranking of the whole test selection, then
+mutation analysis re-running the failing tests against boundary mutants of
+the best-ranked lines); what the spectrum alone locates, with and without its
+tie-breaking prior, is printed alongside.
 Mutants of the classes that only a test can
 reveal (arity, CLI flag, off-by-one) are kept only if the project's own
 tests fail on them; the others are kept whatever the tests do. The number of
@@ -354,15 +356,18 @@ async def evaluate(base: Path, work: Path, backend, per_class: int, rng: random.
                 continue
             sandbox = [f for f in outcome.findings if f.severity == "error"]
             suspects = await s.localise(outcome) if not outcome.ok else []
-            # Ablation: the same spectra ranked without the tie-breaking prior.
+            # Ablations: the same spectra without mutation analysis, and also without the prior.
             sbfl_report = s.env_dir / "sbfl.json"
-            plain = rank_suspects(sbfl_report.read_text()) if suspects and sbfl_report.is_file() else []
+            traced = suspects and sbfl_report.is_file()
+            spectrum = rank_suspects(sbfl_report.read_text(), repo=repo) if traced else []
+            plain = rank_suspects(sbfl_report.read_text()) if traced else []
 
             def hit(fs):
                 return any(f.file == m.file and f.line in m.expected for f in fs)
 
             kept.append((m, bool(static), hit(static), not outcome.ok, hit(sandbox) or hit(suspects),
-                         hit(suspects) and not hit(sandbox), hit(plain) and not hit(sandbox)))
+                         hit(suspects) and not hit(sandbox), hit(plain) and not hit(sandbox),
+                         hit(spectrum) and not hit(sandbox)))
             flag = "ok " if (hit(static) or hit(sandbox) or hit(suspects)) else "MISS"
             where = ", ".join(sorted({f.location for f in static + sandbox + suspects})[:4]) or "nothing"
             print(f"  [{flag}] {cls:22s} {m.file}:{min(m.expected)}  {m.what[:48]:48s} -> {where}")
@@ -376,13 +381,14 @@ def pct(a: int, n: int) -> str:
 
 def report(rows) -> None:
     print("\nclass                    n  | static det  loc | sandbox det  loc | any det   loc | discarded")
-    tot = [0] * 9
+    tot = [0] * 10
     for cls, kept, discarded in rows:
         n = len(kept)
         sd, sl, xd, xl = (sum(k[i] for k in kept) for i in (1, 2, 3, 4))
         ad = sum(k[1] or k[3] for k in kept)
         al = sum(k[2] or k[4] for k in kept)
-        for i, v in enumerate((n, sd, sl, xd, xl, ad, al, sum(k[5] for k in kept), sum(k[6] for k in kept))):
+        for i, v in enumerate((n, sd, sl, xd, xl, ad, al, sum(k[5] for k in kept), sum(k[6] for k in kept),
+                               sum(k[7] for k in kept))):
             tot[i] += v
         print(f"{cls:22s} {n:3d}  | {pct(sd, n)} {pct(sl, n)} | {pct(xd, n)} {pct(xl, n)} | "
               f"{pct(ad, n)} {pct(al, n)} | {discarded} (tests did not catch)" if cls in NEEDS_TEST else
@@ -392,8 +398,9 @@ def report(rows) -> None:
     print(f"{'TOTAL':22s} {n:3d}  | {pct(tot[1], n)} {pct(tot[2], n)} | {pct(tot[3], n)} {pct(tot[4], n)} | "
           f"{pct(tot[5], n)} {pct(tot[6], n)} |")
     det, loc = (tot[5] / n if n else 0), (tot[6] / n if n else 0)
-    print(f"(sandbox 'loc' includes {tot[7]} bug(s) located only by the suspect-line ranking, which names up to "
-          f"3 tied lines; without its tie-breaking prior it would locate {tot[8]})")
+    print(f"(sandbox 'loc' includes {tot[7]} bug(s) located only by the suspect-line stage: a line confirmed by "
+          f"mutation analysis, else up to 3 tied spectrum lines; the spectrum alone would locate {tot[9]}, "
+          f"and {tot[8]} without its tie-breaking prior)")
     print(f"\ndetected {100 * det:.1f}% (target >= 95%: {'met' if det >= 0.95 else 'NOT met'}); "
           f"located {100 * loc:.1f}% (target >= 90%: {'met' if loc >= 0.90 else 'NOT met'})")
 

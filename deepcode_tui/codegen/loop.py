@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,7 +31,7 @@ from deepcode_tui.codegen.events import (
 )
 from deepcode_tui.codegen.findings import Finding
 from deepcode_tui.codegen.memory import MemoryEntry, MemoryStore, content_hash, extract_entry
-from deepcode_tui.codegen.plan import CodegenPlan, PlannedFile
+from deepcode_tui.codegen.plan import CodegenPlan, PlannedFile, normalise_plan_path
 from deepcode_tui.codegen.watch import RepoWatcher, WriteLedger, read_text
 from deepcode_tui.codegen.writer import (
     PathRejected,
@@ -100,8 +100,10 @@ class _Run:
         confirm_overwrite,
         max_attempts,
         step_timeout,
+        regenerate=(),
     ) -> None:
         self.plan: CodegenPlan = plan
+        self.regenerate = {normalise_plan_path(p) for p in regenerate}
         self.repo = Path(repo)
         self.generate = generate
         self.summarize = summarize
@@ -140,9 +142,14 @@ class _Run:
             processed: set[str] = set()
             while True:
                 if self.should_pause is not None:
-                    new_plan = await self.should_pause()
-                    if new_plan is not None:
+                    amended = await self.should_pause()
+                    if amended is not None:
+                        # A bare plan, or an amendment: its plan plus written files to write again.
+                        new_plan = getattr(amended, "plan", amended)
+                        again = {normalise_plan_path(p) for p in getattr(amended, "regenerate", None) or ()}
                         self.plan = self.watcher.plan = self.result.plan = new_plan
+                        self.regenerate |= again
+                        processed -= again
                 if not self.watcher.running:  # no live events (not asked for, or the watcher died): poll
                     await self.watcher.scan()
                 order = self.plan.order()
@@ -227,7 +234,10 @@ class _Run:
         text = read_text(full) or ""
         h = content_hash(text)
         entry = self.store.get(rel)
-        if entry is not None and entry.content_hash == h == entry.written_hash:
+        unchanged = entry is not None and entry.content_hash == h == entry.written_hash
+        if unchanged and rel in self.regenerate:
+            return h  # an amendment changed what this file must be; no one has edited it since
+        if unchanged:
             self.ledger.remember(rel, text, full)
             self.result.skipped.append(rel)
             await self.emit(FileSkipped(path=rel, reason="resumed"))
@@ -370,6 +380,7 @@ async def generate_repository(
     max_attempts: int = 3,
     step_timeout: float | None = None,
     watch: bool = True,
+    regenerate: Collection[str] = (),
 ) -> CodegenResult:
     """Write ``plan``'s files into ``repo`` one at a time; memory lives in ``run_dir/memory``.
 
@@ -380,7 +391,10 @@ async def generate_repository(
     ``confirm_overwrite(path)`` is asked before replacing a file someone else changed
     (default: never replace it). Files already written with a matching memory entry
     are skipped, so calling this again resumes; files already handled in this call
-    are not regenerated when ``should_pause`` amends the plan. Provider errors, budget stops and
+    are not regenerated when ``should_pause`` returns a bare plan; when it returns an
+    amendment (``plan`` and ``regenerate``), the files it names are written again. Files in ``regenerate`` (an
+    approved amendment's list) are written again unless someone edited them since they were
+    generated (those are kept, as above). Provider errors, budget stops and
     cancellation propagate after the last complete file is persisted.
     """
     if budget_tokens < 500:
@@ -401,5 +415,6 @@ async def generate_repository(
         confirm_overwrite,
         max_attempts,
         step_timeout,
+        regenerate,
     )
     return await run.run(watch)

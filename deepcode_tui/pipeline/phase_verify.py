@@ -12,6 +12,7 @@ from deepcode_tui.pipeline.bridge import verify_emitter
 from deepcode_tui.pipeline.context import RunContext
 from deepcode_tui.pipeline.gate import GateRequest, ask
 from deepcode_tui.pipeline.roles import ModelRepairer, ensure_gateway
+from deepcode_tui.pipeline.verify_amendment import amendment_problem, apply_amendment
 from deepcode_tui.store.atomic import write_json_atomic, write_text_atomic
 
 _PYTEST_COUNTS = re.compile(r"(\d+) (passed|failed|error|errors)\b")
@@ -25,6 +26,14 @@ def _load_blueprint(ctx: RunContext):
 
     path = ctx.store.path("blueprint", "approved.yaml")
     return load_blueprint_yaml(path.read_text(encoding="utf-8"), check=False) if path.is_file() else None
+
+
+def _approved_text(ctx: RunContext) -> str:
+    path = ctx.store.path("blueprint", "approved.yaml")
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def _commands(bp, timeout_s: float):
@@ -81,35 +90,54 @@ class VerifyPhase:
         await ctx.log(notice, level="warning" if notice.startswith("WARNING") else "info", phase=self.name)
         bp = _load_blueprint(ctx)
         gateway = await ensure_gateway(ctx)
-        config = LoopConfig(
-            max_iterations=ctx.settings.verify.max_iterations,
-            network=s.network,
-            limits=Limits(memory_mb=s.memory_mb, cpus=s.cpus, pids=s.pids),
-            command_timeout_s=s.timeout_s,
-            wheelhouse_from_installed=True,
-        )
-        loop = RepairLoop(
-            ctx.store.repo_dir,
-            ctx.run_dir,
-            repairer=ModelRepairer(gateway),
-            backend=backend,
-            expected_files=bp.paths() if bp is not None else [],
-            declared_packages=[p.name for p in bp.environment.packages] if bp is not None else None,
-            commands=_commands(bp, s.timeout_s),
-            config=config,
-            memory=_memory(ctx),
-            step_hook=ctx.services.get("step_hook") or (self._gate_step(ctx) if ctx.settings.verify.step else None),
-            emit=verify_emitter(ctx),
-            approve_amendment=self._approve_amendment(ctx),
-        )
-        result = await loop.run()
+        proposed: dict[str, str] = {}
+        amended: list[str] = []  # versions approved from the repairer's proposals in this phase
+        cap = ctx.settings.verify.max_iterations
+        while True:
+            config = LoopConfig(
+                max_iterations=cap,
+                network=s.network,
+                limits=Limits(memory_mb=s.memory_mb, cpus=s.cpus, pids=s.pids),
+                command_timeout_s=s.timeout_s,
+                wheelhouse_from_installed=True,
+            )
+            loop = RepairLoop(
+                ctx.store.repo_dir,
+                ctx.run_dir,
+                repairer=ModelRepairer(gateway, blueprint_yaml=_approved_text(ctx)),
+                backend=backend,
+                expected_files=bp.paths() if bp is not None else [],
+                declared_packages=[p.name for p in bp.environment.packages] if bp is not None else None,
+                commands=_commands(bp, s.timeout_s),
+                config=config,
+                memory=_memory(ctx),
+                step_hook=ctx.services.get("step_hook")
+                or (self._gate_step(ctx) if ctx.settings.verify.step else None),
+                emit=verify_emitter(ctx),
+                # One amendment per phase: a second proposal waits for the human's review.
+                approve_amendment=self._approve_amendment(ctx, proposed) if not amended else None,
+            )
+            result = await loop.run()
+            if result.stopped != "amendment_approved" or "text" not in proposed:
+                break
+            amendment = await apply_amendment(ctx, proposed.pop("text"), gateway)
+            amended.append(amendment.version)
+            bp = _load_blueprint(ctx)
+            cap = result.iterations + ctx.settings.verify.max_iterations  # a fresh repair budget
         history = IterationStore(ctx.run_dir)
         records = history.list()
         last_trace = history.load(records[-1].iteration).trace if records else ""
         passed_tests, failed_tests = _test_counts(last_trace)
         errors = [f for f in result.findings if f.severity == "error"]
+        after = f" (blueprint amended to {', '.join(amended)})" if amended else ""
         if result.passed:
-            message = f"verification passed after {result.iterations} iteration(s)"
+            message = f"verification passed after {result.iterations} iteration(s){after}"
+        elif "problem" in proposed:
+            message = (
+                f"verification did not pass after {result.iterations} iteration(s): repairs made no progress and "
+                f"the repairer's blueprint amendment is not a valid blueprint ({proposed['problem']}); it is saved "
+                f"at {ctx.store.path('blueprint', 'proposed-amendment.yaml')} for review"
+            )
         elif result.stopped.startswith("amendment"):
             message = (
                 f"verification did not pass after {result.iterations} iteration(s): repairs made no progress and "
@@ -119,7 +147,7 @@ class VerifyPhase:
         else:
             message = (
                 f"verification did not pass ({result.stopped.replace('_', ' ')}): {len(errors)} error(s) left "
-                f"after {result.iterations} iteration(s)"
+                f"after {result.iterations} iteration(s){after}"
             )
         verdict = {
             "passed": result.passed,
@@ -130,6 +158,7 @@ class VerifyPhase:
             "findings_left": [f.model_dump(include={"file", "line", "kind", "message"}) for f in errors],
             "tests_passed": passed_tests,
             "tests_failed": failed_tests,
+            "amended": amended,
         }
         write_json_atomic(ctx.store.path("verdict.json"), verdict)
         ctx.services["verdict"] = verdict
@@ -159,18 +188,33 @@ class VerifyPhase:
         return step
 
     @staticmethod
-    def _approve_amendment(ctx: RunContext):
+    def _approve_amendment(ctx: RunContext, proposed: dict[str, str]):
+        """The loop's approval callback: a valid proposal goes to the gate; the text to
+        apply (as proposed, or as the human edited it) is left in ``proposed["text"]``."""
+
         async def approve(text: str) -> bool:
             path = Path(ctx.store.path("blueprint", "proposed-amendment.yaml"))
             write_text_atomic(path, text)
-            answer = await ask(
-                ctx,
-                GateRequest(
-                    gate="amendment",
-                    prompt="repairs made no progress; the repairer proposes this blueprint amendment",
-                    artifact=str(path),
+            problem = amendment_problem(text)
+            if problem is None:
+                answer = await ask(
+                    ctx,
+                    GateRequest(
+                        gate="amendment",
+                        prompt="repairs made no progress; the repairer proposes this revised blueprint",
+                        artifact=str(path),
+                    ),
                 )
-            )
-            return answer.decision != "reject"
+                if answer.decision == "reject":
+                    return False
+                if answer.decision == "edit" and answer.edited_text:
+                    text = answer.edited_text
+                    problem = amendment_problem(text)
+            if problem is not None:
+                proposed["problem"] = problem
+                await ctx.log(f"the blueprint amendment is not valid: {problem}", level="warning", phase="verify")
+                return False
+            proposed["text"] = text
+            return True
 
         return approve

@@ -64,7 +64,8 @@ compact memory entries describing the project's modules. Reply with targeted edi
 - mode "rewrite": `rewrites`, each {path, content}, for the target files only.
 - mode "smoke_tests": `smoke_tests`, a mapping of new test file paths (under tests/) to their content:
   small pytest tests that import the modules and exercise their entry points on tiny synthetic data.
-- mode "amendment": `blueprint_amendment`, the change to the plan (YAML text) that would unblock the work.
+- mode "amendment": `blueprint_amendment`, the complete revised blueprint (YAML, in the schema of the
+  current blueprint you are given), changed only where that unblocks the work.
 Paths are relative to the repository root. Explain the cause briefly in `rationale`."""
 
 
@@ -86,8 +87,10 @@ def _repair_reply_model() -> type[BaseModel]:
 class ModelRepairer:
     """The verify loop's ``Repairer`` backed by the ``repairer`` role."""
 
-    def __init__(self, gateway) -> None:
+    def __init__(self, gateway, *, blueprint_yaml: str = "") -> None:
         self.gateway = gateway
+        # Sent only with amendment requests: the repairer revises the whole approved plan.
+        self.blueprint_yaml = blueprint_yaml
 
     async def propose(self, request):
         from deepcode_tui.verify.repair import RepairProposal
@@ -109,6 +112,8 @@ class ModelRepairer:
             parts.append(f"Memory entries of related modules:\n{memory}")
         if request.blueprint_excerpt:
             parts.append(f"Blueprint excerpt:\n{request.blueprint_excerpt}")
+        if request.mode == "amendment" and self.blueprint_yaml:
+            parts.append(f"Current approved blueprint:\n```yaml\n{self.blueprint_yaml}\n```")
         messages = [{"role": "system", "content": _REPAIR_SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
         from deepcode_tui.llm.errors import StructuredOutputError
 

@@ -69,6 +69,6 @@ class Steering:
         return latest
 
     async def should_pause(self) -> Any | None:
-        """``codegen.loop.ShouldPause``: the amended CodegenPlan to follow from here on, or None."""
-        amendment = await self.at_file_boundary()
-        return getattr(amendment, "plan", None) if amendment is not None else None
+        """``codegen.loop.ShouldPause``: the approved amendment to follow from here on (its
+        plan, and the written files it says to regenerate), or None."""
+        return await self.at_file_boundary()

@@ -364,6 +364,37 @@ async def test_should_pause_can_amend_the_plan(tmp_path):
     assert "## pkg/model.py" in ctx and "class Model" in ctx and "## pkg/config.py" not in ctx
 
 
+async def test_an_amendment_regenerates_the_written_files_it_names_but_keeps_human_edits(tmp_path):
+    """should_pause may return an amendment (plan + regenerate): named written files are
+    written again with the new spec; one a human edited since is kept."""
+    from types import SimpleNamespace
+
+    calls = 0
+    amended = three_file_plan(extra=False)
+    amended.files[0].spec = "dataclass Config(dim, layers, heads)"
+    repo = tmp_path / "repo"
+
+    async def should_pause():
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # config.py and layers.py are written; a human edits layers.py
+            (repo / "pkg" / "layers.py").write_text("# mine\n")
+            return SimpleNamespace(plan=amended, regenerate={"pkg/config.py": "spec changed",
+                                                             "pkg/layers.py": "spec changed"})
+        return None
+
+    config_v2 = CONFIG.replace("layers: int", "layers: int\n    heads: int = 8")
+    assert config_v2 != CONFIG
+    coder = coder_for_three(**{"pkg/config.py": [fenced("pkg/config.py", CONFIG), fenced("pkg/config.py", config_v2)]})
+    result = await generate_repository(
+        three_file_plan(extra=False), repo, tmp_path / "run", coder, should_pause=should_pause, watch=False
+    )
+    assert coder.count("pkg/config.py") == 2 and "heads" in coder.user_message("pkg/config.py", 1)
+    assert (repo / "pkg" / "config.py").read_text().rstrip() == config_v2.rstrip()
+    assert (repo / "pkg" / "layers.py").read_text() == "# mine\n" and coder.count("pkg/layers.py") == 1
+    assert result.written.count("pkg/config.py") == 2 and "pkg/layers.py" in result.skipped
+
+
 async def test_summarize_and_retrieval_hooks(tmp_path, recorder):
     async def summarize(path: str, code: str) -> str:
         return f"Summary of {path}. Second sentence. Third sentence is dropped."

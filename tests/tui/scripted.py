@@ -291,10 +291,10 @@ async def _codegen(ctx: RunContext, script: Script) -> dict[str, Any]:
         if steering is not None:
             if steering.pause_requested and pending:
                 script.paused_at.append(pending[0])
-            new_plan = await steering.should_pause()
-            if new_plan is not None:
-                script.amendments.append(new_plan)
-                plan = new_plan
+            amendment = await steering.should_pause()
+            if amendment is not None:
+                script.amendments.append(amendment.plan)
+                plan = amendment.plan
         pending = [f.path for f in plan.order() if f.path not in processed]
         if not pending:
             break

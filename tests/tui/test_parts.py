@@ -95,7 +95,7 @@ async def test_steering_holds_the_coder_at_a_boundary_until_an_amendment():
     await asyncio.sleep(0.01)
     assert not waiter.done()  # an amendment alone does not resume a paused coder
     steering.resume()
-    assert await asyncio.wait_for(waiter, 1) == "the amended plan"
+    assert (await asyncio.wait_for(waiter, 1)).plan == "the amended plan"
     assert not steering.holding and steering.amendments.empty()
 
 
