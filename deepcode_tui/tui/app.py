@@ -46,7 +46,7 @@ from deepcode_tui.tui.themes import discover_themes
 DEFAULT_THEME = "deepcode-dark"
 THEME_RULES_KEY = ("deepcode-theme-rules", "")
 QUIT_STOP_TIMEOUT_S = 10.0
-INPUT_QUIET_S = 0.15  # after a key, streamed text and log lines wait this long before redrawing
+INPUT_QUIET_S = 0.15  # "a key was pressed just now": the file preview and full GC collections wait
 
 
 class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
@@ -59,6 +59,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         "widgets/generation.tcss",
         "widgets/sandbox.tcss",
         "widgets/diff_view.tcss",
+        "widgets/reference_sources.tcss",
         "screens/start.tcss",
         "screens/main.tcss",
         "screens/dialogs.tcss",
@@ -108,7 +109,9 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         await super().on_event(event)
 
     def input_recent(self, window_s: float = INPUT_QUIET_S) -> bool:
-        """True shortly after a key or click: background redraws (streams, logs) wait, keys come first."""
+        """True shortly after a key or click. Work that can wait (loading a file preview,
+        a full garbage collection) checks this; streamed text and logs do not: they stay live
+        and cheap instead, so the screen keeps producing frames while keys are pressed."""
         return time.monotonic() - self.last_input < window_s
 
     # -- start-up -----------------------------------------------------------------

@@ -26,6 +26,11 @@ START_BINDINGS: list[Binding] = [
     Binding("down", "focus_runs", "Recent runs", id="start.runs", show=False),
 ]
 
+# On the start screen's list of reference sources.
+REF_LIST_BINDINGS: list[Binding] = [
+    Binding("delete", "remove", "Remove source", id="start.remove_ref"),
+]
+
 MAIN_BINDINGS: list[Binding] = [
     Binding("1", "show_pane('paper')", "Paper", id="view.paper", show=False),
     Binding("2", "show_pane('blueprint')", "Blueprint", id="view.blueprint", show=False),
@@ -47,7 +52,7 @@ MAIN_BINDINGS: list[Binding] = [
 ]
 
 BINDING_IDS: tuple[str, ...] = tuple(
-    b.id for b in (*APP_BINDINGS, *START_BINDINGS, *MAIN_BINDINGS) if b.id is not None
+    b.id for b in (*APP_BINDINGS, *START_BINDINGS, *REF_LIST_BINDINGS, *MAIN_BINDINGS) if b.id is not None
 )
 
 

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from deepcode_tui.tui.frame_timer import PacedScreen
 from deepcode_tui.tui.keys import MAIN_BINDINGS
 from deepcode_tui.tui.screens.dialogs import FeedbackDialog, PatchEditDialog
 from deepcode_tui.tui.widgets.blueprint import BlueprintPane
@@ -24,7 +24,7 @@ PANES = ("paper", "blueprint", "generation", "sandbox")
 WIDE_COLUMNS = 140
 
 
-class MainScreen(Screen):
+class MainScreen(PacedScreen):
     """Shows one run; actions are routed to the app, which owns the run."""
 
     BINDINGS = MAIN_BINDINGS

@@ -1,4 +1,4 @@
-"""The start screen: open a document, resume a recent run, check which models are configured."""
+"""The start screen: open a document (with reference code for CodeRAG), resume a recent run, check models."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.tui import adapters
 from deepcode_tui.tui.keys import START_BINDINGS
 from deepcode_tui.tui.widgets.path_input import PathInput
+from deepcode_tui.tui.widgets.reference_sources import ReferenceSources
 
 EMBEDDED_HELP = (
     "Only the embedded tiny model (SmolLM2-135M) is configured: fine for a trial, but it writes poor code.\n"
@@ -65,6 +66,7 @@ class StartScreen(Screen):
                     yield PathInput(placeholder="path/to/paper.pdf", id="start-path", cwd=self.cwd)
                     yield Button("Open", id="start-open-button", variant="primary", compact=True)
                 yield Label("", id="start-error")
+            yield ReferenceSources(self.loaded, cwd=self.cwd, id="start-refs")
             with Horizontal(id="start-lower"):
                 with Vertical(id="start-runs-box"):
                     yield Label("Recent runs (Enter resumes or views)", classes="section")

@@ -39,11 +39,10 @@ class LiveLog(RichLog):
 
     def flush(self) -> None:
         """Draw the queued lines (once the widget has a size)."""
+        # Not held back while keys are pressed: that froze the log (and left the screen
+        # without frames) for as long as a key was held; a batch costs one redraw.
         if not self._pending or not self._size_known:
             return
-        input_recent = getattr(self.app, "input_recent", None)
-        if input_recent is not None and input_recent():
-            return  # keys first; the lines wait (bounded) for the next tick
         batch = Text()
         last = len(self._pending) - 1
         for i, (line, style) in enumerate(self._pending):
