@@ -75,7 +75,7 @@ async def test_run_pause_holds_the_coder_and_p_again_continues(make_app, paper):
         assert app.session.steering.pause_requested
         hold.set()
         await wait_for(pilot, lambda: app.session.steering.holding, what="the pause")
-        assert "paused at file boundary" in screen_text(app)
+        await wait_for(pilot, lambda: "paused at file boundary" in screen_text(app), what="paused at file boundary")
         assert app.state.files["ema/__init__.py"].status == "pending"
         await pilot.press("p")
         await wait_for(pilot, lambda: app.state.status == "passed", what="the run")
@@ -108,4 +108,5 @@ async def test_the_sandbox_log_is_bounded_by_ui_log_lines(make_app, paper):
         await wait_for(pilot, lambda: log.pending_count == 0 and log.total_lines >= 6000, what="the drawing")
         assert len(log.lines) == 200
         await pilot.pause(0.2)  # the log scrolls to its end after the refresh
-        assert "shown 2999" in screen_text(app) and "hidden" not in screen_text(app)
+        await wait_for(pilot, lambda: "shown 2999" in screen_text(app), what="shown 2999")
+        assert "hidden" not in screen_text(app)

@@ -29,7 +29,7 @@ async def test_open_approve_amend_mid_run_and_step_two_iterations(make_app, pape
         await wait_for(pilot, lambda: app.state.gate is not None, what="the blueprint gate")
         main = app.main
         assert main.active_pane == "blueprint"  # the app brings the waiting gate forward
-        assert "waiting for you" in screen_text(app)
+        await wait_for(pilot, lambda: "waiting for you" in screen_text(app), what="waiting for you")
         assert any("Approve blueprint v1" in n.message for n in app._notifications)
         assert "ema/detector.py" in main.blueprint.editor.text
         assert "Coverage (blueprint v1)" in str(main.blueprint.query_one("#bp-coverage").render())
@@ -51,7 +51,7 @@ async def test_open_approve_amend_mid_run_and_step_two_iterations(make_app, pape
         assert script.paused_at == ["ema/cli.py"]
         assert app.state.files["ema/cli.py"].status == "pending"
         await wait_for(pilot, lambda: not main.blueprint.query_one("#bp-amend").disabled, what="valid edit")
-        assert "paused at file boundary" in screen_text(app)
+        await wait_for(pilot, lambda: "paused at file boundary" in screen_text(app), what="paused at file boundary")
 
         await pilot.click("#bp-amend")
         await wait_for(pilot, lambda: app.state.files.get("ema/report.py") and
@@ -97,7 +97,7 @@ async def test_open_approve_amend_mid_run_and_step_two_iterations(make_app, pape
         assert main.sandbox.shown_iteration() == 1
         table = main.sandbox.query_one("#sb-findings", DataTable)
         assert table.row_count == 1 and "iteration 1" in str(table.get_row_at(0)[2])
-        assert "Patch (edited, applied)" in screen_text(app)
+        await wait_for(pilot, lambda: "Patch (edited, applied)" in screen_text(app), what="Patch (edited, applied)")
         await pilot.press("right_square_bracket")
         assert main.sandbox.shown_iteration() == 2
 
@@ -129,7 +129,8 @@ async def test_reject_with_feedback_then_approve_edits(make_app, paper):
         assert editor.error_lines == {row + 2}  # 1-based: the line just inserted
         assert "colour" in main.blueprint.problems[0].message
         assert main.blueprint.query_one("#bp-approve-edits").disabled
-        assert f"line {row + 2}:" in screen_text(app) and "1 error(s) to fix" in screen_text(app)
+        await wait_for(pilot, lambda: f"line {row + 2}:" in screen_text(app), what="the error line")
+        assert "1 error(s) to fix" in screen_text(app)
 
         editor.load_text("# reviewed by a human\n" + editor.text.replace("    colour: blue\n", ""))
         await wait_for(pilot, lambda: not main.blueprint.problems and
@@ -158,7 +159,7 @@ async def test_stop_with_escape_then_resume_after_restart(make_app, paper, tmp_p
         await wait_for(pilot, lambda: app.state.status == "stopped", what="the stop")
         await wait_for(pilot, lambda: app.session.store is None, what="the run lock to be released")
         run_id = app.state.run_id
-        assert "stopped" in screen_text(app)
+        await wait_for(pilot, lambda: "stopped" in screen_text(app), what="stopped")
         assert app.main.check_action("resume_run", ()) is True
     finished = [
         e for e in read_log(tmp_path / "runs" / run_id / "events.jsonl").events if e.type == "run_finished"
@@ -171,7 +172,8 @@ async def test_stop_with_escape_then_resume_after_restart(make_app, paper, tmp_p
         assert isinstance(app2.screen, StartScreen)
         table = app2.screen.query_one("#start-runs", DataTable)
         await wait_for(pilot, lambda: table.row_count == 1, what="the run list")
-        assert "stopped ↻" in screen_text(app2)
+        # The row is in the table before it is on screen: wait for the frame that shows it.
+        await wait_for(pilot, lambda: "stopped ↻" in screen_text(app2), what="the run on screen")
         await pilot.press("down")  # from the path box to the recent runs, by keyboard
         assert app2.focused is table
         await pilot.press("enter")
@@ -198,7 +200,7 @@ async def test_open_error_is_one_line_and_the_app_stays(make_app, tmp_path):
         field = app.screen.query_one("#start-path")
         field.value = str(tmp_path)
         await pilot.click("#start-open-button")
-        assert "is a directory" in screen_text(app)
+        await wait_for(pilot, lambda: "is a directory" in screen_text(app), what="is a directory")
 
 
 async def test_internal_error_in_the_run_ends_the_run_not_the_app(tmp_path, make_loaded, paper):

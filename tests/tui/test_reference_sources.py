@@ -28,7 +28,7 @@ async def test_reference_sources_are_added_removed_saved_and_used_by_the_next_ru
         assert isinstance(screen, StartScreen)
         refs = screen.query_one("#refs-list", OptionList)
         box = screen.query_one("#refs-path")
-        assert "None: code is generated from the paper alone." in screen_text(app)
+        await wait_for(pilot, lambda: "None: code is generated from the paper alone." in screen_text(app), what="None: code is generated from the paper alone.")
 
         async def add(spec: str) -> None:
             box.value = spec
@@ -38,9 +38,9 @@ async def test_reference_sources_are_added_removed_saved_and_used_by_the_next_ru
 
         # Mistakes are named and nothing is written.
         await add("pkg:")
-        assert "does not name a package" in screen_text(app)
+        await wait_for(pilot, lambda: "does not name a package" in screen_text(app), what="does not name a package")
         await add("refs/missing")
-        assert "no such directory or file" in screen_text(app)
+        await wait_for(pilot, lambda: "no such directory or file" in screen_text(app), what="no such directory or file")
         assert "rag" not in config.read_text(encoding="utf-8")
 
         # A relative directory is stored absolute; a package spec as typed (the Add button works too).
@@ -55,7 +55,8 @@ async def test_reference_sources_are_added_removed_saved_and_used_by_the_next_ru
         saved = load_settings({"runs_dir": str(tmp_path / "runs")}, cwd=tmp_path).settings.rag.sources
         assert saved == [library, "pkg:numpy"]  # as `deepcode-tui config set rag.sources` would leave it
         await add("pkg:numpy")
-        assert "listed already" in screen_text(app) and refs.option_count == 2
+        await wait_for(pilot, lambda: "listed already" in screen_text(app), what="listed already")
+        assert refs.option_count == 2
 
         # Delete in the list removes the highlighted source, from the screen and the file.
         refs.focus()
@@ -64,7 +65,7 @@ async def test_reference_sources_are_added_removed_saved_and_used_by_the_next_ru
         await pilot.pause()
         assert refs.option_count == 1 and app.settings.rag.sources == ["pkg:numpy"]
         assert load_settings({}, cwd=tmp_path).settings.rag.sources == ["pkg:numpy"]
-        assert f"Removed {library}" in screen_text(app)
+        await wait_for(pilot, lambda: f"Removed {library}" in screen_text(app), what=f"Removed {library}")
 
         # The run started next records (and drives with) the listed sources.
         screen.query_one("#start-path").value = str(paper)

@@ -50,7 +50,7 @@ async def test_a_cassette_run_approved_and_stepped_through_in_the_app(make_loade
         await pilot.press("y")
         await wait_for(pilot, lambda: app.state.status in ("passed", "failed"), timeout=90, what="the end")
         assert app.state.status == "passed", app.state.final
-        assert "passed" in screen_text(app)
+        await wait_for(pilot, lambda: "passed" in screen_text(app), what="passed")
         events = read_log(app.session.run_dir / "events.jsonl").events
     assert [(e.iteration, e.passed) for e in events if e.type == "iteration_finished"] == [(1, False), (2, False),
                                                                                           (3, True)]  # fmt: skip
