@@ -66,8 +66,10 @@ class PathInput(Input):
 
     BINDINGS = [Binding("tab", "complete", "Complete", show=False, id="input.complete")]
 
-    def __init__(self, *, cwd: Path | None = None, placeholder: str = "", id: str | None = None) -> None:
-        super().__init__(placeholder=placeholder, suggester=PathSuggester(cwd), id=id)
+    def __init__(
+        self, *, cwd: Path | None = None, placeholder: str = "", id: str | None = None, compact: bool = False
+    ) -> None:
+        super().__init__(placeholder=placeholder, suggester=PathSuggester(cwd), id=id, compact=compact)
 
     def action_complete(self) -> None:
         if self._suggestion and self._suggestion != self.value:

@@ -70,8 +70,9 @@ class ReferenceSources(Vertical):
         yield Label("Reference code for CodeRAG (directory, git URL or pkg:NAME)", classes="section")
         yield RefList(id="refs-list")
         with Horizontal(id="refs-row"):
+            # One line, not three: the start screen must leave the recent runs room at 80x24.
             yield PathInput(placeholder="path/to/repo, https://github.com/o/r or pkg:numpy", id="refs-path",
-                            cwd=self.cwd)  # fmt: skip
+                            cwd=self.cwd, compact=True)  # fmt: skip
             yield Button("Add", id="refs-add", compact=True)
         yield Label("", id="refs-note")
 
