@@ -89,6 +89,11 @@ class SandboxConfig(_Section):
 class VerifyConfig(_Section):
     max_iterations: int = 5
     step: bool = Field(False, description="pause before applying each patch")
+    mutation_budget_s: float = Field(
+        90,
+        ge=0,
+        description="seconds to spend confirming a suspect line with boundary mutants; 0 turns it off",
+    )
 
 
 class RagConfig(_Section):

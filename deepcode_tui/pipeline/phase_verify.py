@@ -100,6 +100,7 @@ class VerifyPhase:
                 limits=Limits(memory_mb=s.memory_mb, cpus=s.cpus, pids=s.pids),
                 command_timeout_s=s.timeout_s,
                 wheelhouse_from_installed=True,
+                mutation_budget_s=ctx.settings.verify.mutation_budget_s,
             )
             loop = RepairLoop(
                 ctx.store.repo_dir,

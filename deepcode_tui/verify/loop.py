@@ -57,6 +57,8 @@ class LoopConfig(BaseModel):
     write_smoke_tests: bool = True
     # Rank suspect lines (spectrum-based) when tests fail only on assertions.
     localise: bool = True
+    # Then confirm one by re-running the failing tests against boundary mutants (0: off).
+    mutation_budget_s: float = Field(90, ge=0)
     # How tests are run when the repo has tests but no test command was given.
     test_argv: list[str] = Field(default_factory=lambda: list(PYTEST_ARGV))
     # Syntax errors and missing files make every run fail the same way: skip the sandbox then.
@@ -129,7 +131,9 @@ class RepairLoop:
         self.session = (
             SandboxSession(backend, self.repo, self.run_dir / "sandbox", limits=self.config.limits,
                            network=self.config.network, setup_timeout_s=self.config.setup_timeout_s,
-                           wheelhouse_from_installed=self.config.wheelhouse_from_installed)
+                           wheelhouse_from_installed=self.config.wheelhouse_from_installed,
+                           confirm_by_mutation=self.config.mutation_budget_s > 0,
+                           mutation_budget_s=self.config.mutation_budget_s)
             if backend is not None else None
         )
         self.history: list[str] = []

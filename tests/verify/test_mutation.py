@@ -133,3 +133,15 @@ async def test_session_reports_the_confirmed_line_only(make_repo, tmp_path):
     session.confirm_by_mutation = False
     plain = await session.localise(outcome)
     assert {(f.file, f.line) for f in plain} == {("lib.py", 3), ("lib.py", 4)}
+
+
+def test_the_mutation_budget_comes_from_the_configuration(tmp_path):
+    from deepcode_tui.config.settings import Settings
+    from deepcode_tui.verify.loop import LoopConfig, RepairLoop
+
+    assert Settings().verify.mutation_budget_s == 90
+    backend = SubprocessBackend(allow_weak=True)
+    off = RepairLoop(tmp_path, tmp_path / "run", repairer=None, backend=backend, config=LoopConfig(mutation_budget_s=0))
+    assert off.session.confirm_by_mutation is False
+    on = RepairLoop(tmp_path, tmp_path / "run", repairer=None, backend=backend, config=LoopConfig(mutation_budget_s=30))
+    assert on.session.confirm_by_mutation and on.session.mutation_budget_s == 30
