@@ -16,6 +16,7 @@ import asyncio
 from deepcode_tui.blueprint.amend import Amendment, approve_amendment
 from deepcode_tui.blueprint.yaml_io import load_blueprint_yaml
 from deepcode_tui.errors import DeepcodeError
+from deepcode_tui.events.models import BlueprintSaved
 from deepcode_tui.pipeline.bridge import codegen_emitter
 from deepcode_tui.pipeline.context import RunContext
 from deepcode_tui.pipeline.roles import coder, summarizer
@@ -54,6 +55,9 @@ async def apply_amendment(ctx: RunContext, text: str, gateway) -> Amendment:
     write_json_atomic(versions.dir / "plan.json", plan)
     ctx.services["blueprint"] = bp
     ctx.services["codegen_plan"] = plan
+    # The app reloads the blueprint pane and the file list on this event.
+    await ctx.emit(BlueprintSaved(version=amendment.version, path=str(versions.path(amendment.version)),
+                                  files=len(bp.file_hierarchy)))
     await ctx.log(amendment.render(), phase="verify")
     if amendment.regenerate or amendment.apply_to_pending:
         cfg = ctx.settings.codegen

@@ -20,6 +20,7 @@ from deepcode_tui.config.settings import Settings
 from deepcode_tui.llm.scripted import register_script
 from deepcode_tui.pipeline.driver import drive
 from deepcode_tui.pipeline.gate import AutoApproveGate
+from deepcode_tui.store.eventlog import read_log
 from deepcode_tui.store.run import RunStore
 from tests.e2e.scripted_run import EMA, first_draft, register_models
 from tests.e2e.test_replay_run import _sandbox_or_skip
@@ -80,6 +81,8 @@ async def test_an_approved_amendment_regenerates_the_affected_file_and_verifies_
     assert NEW_PURPOSE in json.dumps(plan)
     verdict = json.loads((store.root / "verdict.json").read_text())
     assert verdict["passed"] and verdict["amended"] and "blueprint amended" in verdict["message"]
+    saved = [e.version for e in read_log(store.root / "events.jsonl").events if e.type == "blueprint_saved"]
+    assert saved[-1] == verdict["amended"][0] == "v2"
     assert (store.repo_dir / "emaz" / "detector.py").read_text() == EMA.files()["emaz/detector.py"]
     entry = MemoryStore(store.root).get("emaz/detector.py")
     assert entry is not None and "import math" in (store.repo_dir / "emaz" / "detector.py").read_text()
