@@ -61,17 +61,48 @@ def _char_col(row: str, byte_col: int) -> int:
     return len(row.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
 
 
-def line_mutants(file: str, source: str, line: int) -> list[LineMutant]:
+@dataclass(frozen=True)
+class SourceIndex:
+    """A parsed file, indexed for :func:`line_mutants`: the nodes that start and end
+    on one line (by line, in walk order), and the ids of the expressions that are a
+    slice bound or one of ``range()``'s first two arguments (whatever their parent spans)."""
+
+    by_line: dict[int, list[ast.AST]]
+    bounds: frozenset[int]
+
+    @classmethod
+    def of(cls, source: str) -> SourceIndex | None:
+        """None when ``source`` does not parse."""
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            return None
+        by_line: dict[int, list[ast.AST]] = {}
+        bounds: set[int] = set()
+        for node in ast.walk(tree):
+            line = getattr(node, "lineno", None)
+            if line is not None and getattr(node, "end_lineno", None) == line:
+                by_line.setdefault(line, []).append(node)
+            if isinstance(node, ast.Slice):
+                bounds.update(id(b) for b in (node.lower, node.upper) if b is not None)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
+                bounds.update(id(b) for b in node.args[:2])
+        return cls(by_line, frozenset(bounds))
+
+
+def line_mutants(file: str, source: str, line: int, index: SourceIndex | None = None) -> list[LineMutant]:
     """Boundary mutants of one line (expressions that start and end on it),
-    de-duplicated, at most :data:`MAX_PER_LINE`; [] when the source does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
+    de-duplicated, at most :data:`MAX_PER_LINE`; [] when the source does not parse.
+    ``index``: the file's :class:`SourceIndex`, when the caller has one already."""
     rows = source.splitlines()
     if not 0 < line <= len(rows):
         return []
+    index = index or SourceIndex.of(source)
+    if index is None:
+        return []
+    nodes = index.by_line.get(line, [])
     row = rows[line - 1]
+    on_line = {id(n) for n in nodes}
     out: list[LineMutant] = []
 
     def add(start_b: int, end_b: int, new: str) -> None:
@@ -80,14 +111,14 @@ def line_mutants(file: str, source: str, line: int) -> list[LineMutant]:
         if old != new:
             out.append(LineMutant(file, line, start, end, old, new))
 
-    def on_line(node: ast.AST) -> bool:
-        return getattr(node, "lineno", None) == line and getattr(node, "end_lineno", None) == line
+    def text_of(node: ast.AST) -> str:
+        return row.encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and on_line(node):
+    for node in nodes:
+        if isinstance(node, ast.Compare):
             prev = node.left
             for op, right in zip(node.ops, node.comparators, strict=True):
-                if type(op) in _SWAPS and on_line(prev) and on_line(right):
+                if type(op) in _SWAPS and id(prev) in on_line and id(right) in on_line:
                     old, new = _SWAPS[type(op)]
                     gap = row.encode("utf-8")[prev.end_col_offset : right.col_offset].decode("utf-8", "replace")
                     at = gap.find(old)
@@ -96,22 +127,14 @@ def line_mutants(file: str, source: str, line: int) -> list[LineMutant]:
                         pos = prev.end_col_offset + len(gap[:at].encode("utf-8"))
                         add(pos, pos + len(old), new)
                 prev = right
-        elif isinstance(node, ast.Constant) and type(node.value) is int and on_line(node):
-            text = row.encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
-            if text.isdigit():
-                add(node.col_offset, node.end_col_offset, str(node.value + 1))
-                if node.value > 0:
-                    add(node.col_offset, node.end_col_offset, str(node.value - 1))
-        bounds: list[ast.expr] = []
-        if isinstance(node, ast.Slice):
-            bounds = [b for b in (node.lower, node.upper) if b is not None]
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
-            bounds = list(node.args[:2])
-        for b in bounds:
-            if on_line(b) and not isinstance(b, ast.Constant):
-                seg = row.encode("utf-8")[b.col_offset : b.end_col_offset].decode("utf-8", "replace")
-                add(b.col_offset, b.end_col_offset, f"({seg}) + 1")
-                add(b.col_offset, b.end_col_offset, f"({seg}) - 1")
+        elif isinstance(node, ast.Constant) and type(node.value) is int and text_of(node).isdigit():
+            add(node.col_offset, node.end_col_offset, str(node.value + 1))
+            if node.value > 0:
+                add(node.col_offset, node.end_col_offset, str(node.value - 1))
+        if id(node) in index.bounds and not isinstance(node, ast.Constant):
+            seg = text_of(node)
+            add(node.col_offset, node.end_col_offset, f"({seg}) + 1")
+            add(node.col_offset, node.end_col_offset, f"({seg}) - 1")
     unique = list(dict.fromkeys(out))
     return unique[:MAX_PER_LINE]
 
@@ -124,18 +147,21 @@ def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str],
     There is no score cut-off: a wrong boundary in a line that also runs in
     passing tests (it misbehaves only on some inputs) scores below lines that
     run only in failing tests, so it is often a few places down the ranking."""
-    sources: dict[str, str | None] = {}
+    # Each file is read and parsed once, however many of its lines are ranked.
+    indexed: dict[str, tuple[str, SourceIndex] | None] = {}
     out: list[LineMutant] = []
     lines = 0
     for file, line, score in ranked:
         if score <= 0 or lines >= MAX_LINES or len(out) >= MAX_MUTANTS:
             break
-        if file not in sources:
-            sources[file] = read(file)
-        source = sources[file]
-        if not source:
+        if file not in indexed:
+            source = read(file)
+            index = SourceIndex.of(source) if source else None
+            indexed[file] = (source, index) if index is not None else None
+        if indexed[file] is None:
             continue
-        found = line_mutants(file, source, line)
+        source, index = indexed[file]
+        found = line_mutants(file, source, line, index)
         if found:
             lines += 1
             out += found[: MAX_MUTANTS - len(out)]
@@ -156,6 +182,9 @@ def driver_spec(mutants: Sequence[LineMutant], tests: Sequence[str], *, python: 
 def confirmed(mutants: Sequence[LineMutant], results_jsonl: str, failing: int) -> list[Finding]:
     """Findings for lines with a mutant that made every failing test pass (the
     driver's ``fixed``), in mutant order, one per line."""
+    rerun = min(failing, MAX_TESTS)
+    tests = (f"the {failing} failing test{'s' if failing != 1 else ''}" if rerun == failing
+             else f"the {rerun} failing tests re-run (of {failing})")
     out: list[Finding] = []
     seen: set[tuple[str, int]] = set()
     for raw in results_jsonl.splitlines():
@@ -167,9 +196,6 @@ def confirmed(mutants: Sequence[LineMutant], results_jsonl: str, failing: int) -
         if not rec.get("fixed") or (m.file, m.line) in seen:
             continue
         seen.add((m.file, m.line))
-        rerun = min(failing, MAX_TESTS)
-        tests = (f"the {failing} failing test{'s' if failing != 1 else ''}" if rerun == failing
-                 else f"the {rerun} failing tests re-run (of {failing})")
         out.append(Finding(file=m.file, line=m.line, kind=Kind.SUSPECT_LINE, stage="sandbox", severity="warning",
                            message=f"changing {m.edit} on this line makes {tests} pass "
                                    "(mutation analysis; other tests not re-run): the likely cause"))

@@ -49,6 +49,8 @@ def test_boundary_mutants_of_a_line():
     assert edits("for k in range(len(s)):\n    pass\n", 1) == {"`len(s)` -> `(len(s)) + 1`",
                                                              "`len(s)` -> `(len(s)) - 1`"}
     assert edits("ok = a >= 0\n", 1) == {"`>=` -> `>`", "`0` -> `1`"}
+    # A bound on its own line inside a call that spans lines is still a bound.
+    assert edits("for k in range(\n    n,\n):\n    pass\n", 2) == {"`n` -> `(n) + 1`", "`n` -> `(n) - 1`"}
     # Offsets are characters, not UTF-8 bytes.
     [m] = [m for m in line_mutants("m.py", 'msg = "é" if n > 3 else ""\n', 1) if m.old == ">"]
     assert m.apply('msg = "é" if n > 3 else ""\n') == 'msg = "é" if n >= 3 else ""\n'
