@@ -359,8 +359,9 @@ async def evaluate(base: Path, work: Path, backend, per_class: int, rng: random.
             # Ablations: the same spectra without mutation analysis, and also without the prior.
             sbfl_report = s.env_dir / "sbfl.json"
             traced = suspects and sbfl_report.is_file()
-            spectrum = rank_suspects(sbfl_report.read_text(), repo=repo) if traced else []
-            plain = rank_suspects(sbfl_report.read_text()) if traced else []
+            report_text = sbfl_report.read_text() if traced else ""
+            spectrum = rank_suspects(report_text, repo=repo) if traced else []
+            plain = rank_suspects(report_text) if traced else []
 
             def hit(fs):
                 return any(f.file == m.file and f.line in m.expected for f in fs)

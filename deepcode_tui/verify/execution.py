@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from . import mutation
 from .findings import Finding, Kind
-from .localise import PLUGIN_SOURCE, needs_localisation, rank, suspects
+from .localise import PLUGIN_SOURCE, needs_localisation, rank, ranked_suspects, read_repo_file
 from .manifest import declared_from_manifests, python_files
 from .patches import write_atomic
 from .sandbox.base import Limits, Mount, SandboxBackend, SandboxResult
@@ -292,23 +292,16 @@ class SandboxSession:
             if report is not None:
                 ranked, failing = rank(report, self.repo)
                 confirmed = await self._confirm_by_mutation(ranked, failing, outcome) if self.confirm_by_mutation else []
-                return confirmed or suspects(report, repo=self.repo)
+                return confirmed or ranked_suspects(ranked)
         return []
 
     async def _confirm_by_mutation(self, ranked, failing: Sequence[str], outcome: CommandOutcome) -> list[Finding]:
         """Lines whose boundary mutant makes the failing tests pass (see
         :mod:`.mutation`); [] when none does or the run cannot be made."""
-
-        def read(file: str) -> str | None:
-            try:
-                path = (self.repo / file).resolve()
-                path.relative_to(self.repo)
-                return path.read_text(errors="replace")
-            except (OSError, ValueError):
-                return None
-
-        mutants = mutation.plan_mutants(ranked, read)
-        if not mutants or not failing:
+        if not failing:
+            return []
+        mutants = mutation.plan_mutants(ranked, lambda file: read_repo_file(self.repo, file))
+        if not mutants:
             return []
         results = self.env_dir / "mutants.jsonl"
         results.unlink(missing_ok=True)

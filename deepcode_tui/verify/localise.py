@@ -135,6 +135,17 @@ def value_lines(source: str) -> set[int]:
     return set(value_kinds(source))
 
 
+def read_repo_file(repo: Path, rel: str) -> str | None:
+    """The text of ``rel`` when it is a readable file inside ``repo``, else None
+    (report paths come from code that ran in the sandbox: never trusted to stay inside)."""
+    try:
+        path = (repo / rel).resolve()
+        path.relative_to(repo.resolve())
+        return path.read_text(errors="replace")
+    except (OSError, ValueError):
+        return None
+
+
 def repo_prior(repo: Path) -> Callable[[str, int], float]:
     """A tie-breaking prior for :func:`ochiai`: :func:`value_kinds` of the line in
     the repo's current file (0 for other lines; files read once, lazily)."""
@@ -142,12 +153,8 @@ def repo_prior(repo: Path) -> Callable[[str, int], float]:
 
     def prior(file: str, line: int) -> float:
         if file not in cache:
-            try:
-                path = (repo / file).resolve()
-                path.relative_to(repo.resolve())
-                cache[file] = value_kinds(path.read_text(errors="replace")) if file.endswith(".py") else {}
-            except (OSError, ValueError):
-                cache[file] = {}
+            text = read_repo_file(repo, file) if file.endswith(".py") else None
+            cache[file] = value_kinds(text) if text is not None else {}
         return float(cache[file].get(line, 0))
 
     return prior
@@ -199,7 +206,12 @@ def suspects(report_json: str, *, top: int = 3, min_score: float = 0.3, repo: Pa
     """Findings for the best-ranked lines of a plugin report (at most ``top``; only
     lines tied with, or close to, the best score). With ``repo``, tied lines are
     ordered by :func:`repo_prior` of the repo's current files."""
-    ranked, _ = rank(report_json, repo)
+    return ranked_suspects(rank(report_json, repo)[0], top=top, min_score=min_score)
+
+
+def ranked_suspects(ranked: Sequence[tuple[str, int, float]], *, top: int = 3,
+                    min_score: float = 0.3) -> list[Finding]:
+    """:func:`suspects` from a ranking :func:`rank` already made."""
     if not ranked or ranked[0][2] < min_score:
         return []
     best = ranked[0][2]
