@@ -263,8 +263,7 @@ class ApprovalPhase:
         self, ctx: Any, versions: BlueprintVersions, version: str, revisions: int
     ) -> dict[str, Any]:
         bp: Blueprint = versions.load("approved")
-        plan = blueprint_to_codegen_plan(bp)
-        write_json_atomic(versions.dir / "plan.json", plan)
+        plan = blueprint_to_codegen_plan(bp)  # versions.approve wrote it to plan.json
         ctx.services["blueprint"] = bp
         ctx.services["codegen_plan"] = plan
         return {"approved": version, "files": len(bp.file_hierarchy), "revisions": revisions}

@@ -3,6 +3,7 @@
     <run>/blueprint/v1.yaml, v2.yaml, ...   every version, never overwritten
     <run>/blueprint/approved.yaml           a copy of the approved version's text
     <run>/blueprint/approved.json           which version was approved
+    <run>/blueprint/plan.json               the CodegenPlan of the approved version
 
 Every write is atomic. Versions are YAML text, so a human's comments in an
 edited version are stored as they were written.
@@ -15,6 +16,7 @@ import json
 import re
 from pathlib import Path
 
+from deepcode_tui.blueprint.adapt import blueprint_to_codegen_plan
 from deepcode_tui.blueprint.models import Blueprint
 from deepcode_tui.blueprint.yaml_io import dump_blueprint_yaml, load_blueprint_yaml
 from deepcode_tui.errors import RunStoreError
@@ -79,10 +81,15 @@ class BlueprintVersions:
         return load_blueprint_yaml(self.text(version))
 
     def approve(self, version: str) -> Path:
-        """Mark ``version`` approved: its text becomes approved.yaml. Returns that path."""
+        """Mark ``version`` approved: its text becomes approved.yaml and its plan
+        plan.json, which the codegen phase reads (every approval, the first or an
+        amendment, keeps the two in step). Returns the approved.yaml path.
+        Raises BlueprintValidationError, writing nothing, when the version does not parse."""
         text = self.text(version)
+        plan = blueprint_to_codegen_plan(load_blueprint_yaml(text, check=False))
         target = self.path(APPROVED)
         write_text_atomic(target, text)
+        write_json_atomic(self.dir / "plan.json", plan)
         write_json_atomic(self.dir / "approved.json", {"version": version})
         return target
 

@@ -20,7 +20,6 @@ from deepcode_tui.events.models import BlueprintSaved
 from deepcode_tui.pipeline.bridge import codegen_emitter
 from deepcode_tui.pipeline.context import RunContext
 from deepcode_tui.pipeline.roles import coder, summarizer
-from deepcode_tui.store.atomic import write_json_atomic
 
 
 def amendment_problem(text: str) -> str | None:
@@ -43,16 +42,14 @@ def written_files(ctx: RunContext) -> list[str]:
 async def apply_amendment(ctx: RunContext, text: str, gateway) -> Amendment:
     """Save and approve ``text`` as the new blueprint version, then regenerate what it
     affects. Raises BlueprintValidationError (nothing saved) when ``text`` is invalid."""
-    from deepcode_tui.blueprint.adapt import blueprint_to_codegen_plan
     from deepcode_tui.blueprint.versions import BlueprintVersions
     from deepcode_tui.codegen.loop import generate_repository
 
+    # Saves vN, approved.yaml and plan.json (what a resumed codegen phase reads).
     amendment = await asyncio.to_thread(approve_amendment, ctx.run_dir, text, written_files(ctx))
     versions = BlueprintVersions(ctx.run_dir)
     bp = versions.load("approved")
-    plan = blueprint_to_codegen_plan(bp)
-    # plan.json is what a resumed codegen phase reads: it must follow the approved version.
-    write_json_atomic(versions.dir / "plan.json", plan)
+    plan = amendment.plan
     ctx.services["blueprint"] = bp
     ctx.services["codegen_plan"] = plan
     # The app reloads the blueprint pane and the file list on this event.

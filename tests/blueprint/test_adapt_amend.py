@@ -92,3 +92,6 @@ def test_approve_amendment_saves_a_version_or_rejects_with_line(tmp_path) -> Non
     assert am.version == "v2" and versions.approved_version() == "v2"
     assert am.changed == {"src/train.py": ["purpose"]}
     assert am.regenerate == {"src/train.py": "its purpose changed"}
+    # A resumed run's codegen reads plan.json: it follows the amendment (also when the app approved it).
+    plan = (tmp_path / "blueprint" / "plan.json").read_text()
+    assert "training loop with early stopping" in plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deepcode_tui.blueprint import Blueprint, BlueprintVersions, dump_blueprint_yaml
+from deepcode_tui.codegen.plan import CodegenPlan
 from deepcode_tui.errors import RunStoreError
 from tests.blueprint.helpers import blueprint_dict, make_blueprint
 
@@ -31,6 +32,8 @@ def test_save_list_load_approve_diff(tmp_path) -> None:
     assert path == tmp_path / "blueprint" / "approved.yaml"
     assert path.read_text() == edited_text and versions.approved_version() == "v2"
     assert versions.load("approved").summary == "A revised summary."
+    plan = CodegenPlan.model_validate_json((tmp_path / "blueprint" / "plan.json").read_text())
+    assert sorted(plan.paths()) == sorted(versions.load("v2").paths())  # what codegen reads follows approval
     assert not list((tmp_path / "blueprint").glob(".*.tmp"))  # atomic writes leave no temp files
 
 
