@@ -14,6 +14,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,7 +47,9 @@ Generate = Callable[..., Awaitable[str]]  # async (messages, *, file_path) -> re
 Summarize = Callable[[str, str], Awaitable[str]]
 Emit = Callable[[object], Awaitable[None]]
 RetrievalFor = Callable[[PlannedFile], Awaitable[str | None]]
-ShouldPause = Callable[[], Awaitable[CodegenPlan | None]]
+# At a file boundary: None to go on, else the plan to follow from here, bare or as an
+# amendment (an object with ``plan`` and ``regenerate``: written files to write again).
+ShouldPause = Callable[[], Awaitable[Any | None]]
 ConfirmOverwrite = Callable[[str], Awaitable[bool]]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
