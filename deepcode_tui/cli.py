@@ -199,7 +199,7 @@ def plan_cmd(doc: Path, **opts: Any) -> int:
 def resume_cmd(run_id: str, **opts: Any) -> int:
     """Continue RUN from its last completed step."""
     from deepcode_tui.store.catalog import summarize_run
-    from deepcode_tui.store.run import RunStore, find_run
+    from deepcode_tui.store.run import RunStore, find_run, lock_holder
 
     loaded = _settings(**_overrides(**_pick(opts)))
     root = find_run(loaded.settings.runs_dir, run_id)
@@ -208,6 +208,13 @@ def resume_cmd(run_id: str, **opts: Any) -> int:
         raise DeepcodeError(
             f"run {summary.run_id} has a damaged event log and cannot be resumed safely",
             f"inspect {root / 'events.jsonl'}; nothing was changed",
+        )
+    if summary.status == "running":
+        holder = lock_holder(root)
+        raise DeepcodeError(
+            f"run {summary.run_id} is being driven by another deepcode-tui process"
+            f"{f' (pid {holder})' if holder else ''}",
+            "wait for it to finish, or stop that process (Esc in the app, Ctrl-C headless), then resume",
         )
     if not summary.resumable:
         raise DeepcodeError(

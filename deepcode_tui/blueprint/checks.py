@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from deepcode_tui.blueprint.models import Blueprint
+from deepcode_tui.repo_paths import FIX, path_problem
 
 # Files that carry code and therefore need a component spec to be generated well.
 SPEC_KINDS = ("source", "test", "script")
@@ -87,7 +88,20 @@ def check_blueprint(bp: Blueprint) -> list[Issue]:
         )
 
     for i, f in enumerate(bp.file_hierarchy):
-        if not _plausible_path(f.path):
+        refused = path_problem(f.path)
+        if refused:
+            # The same rule the coder's writer applies: a plan path it would refuse
+            # (too long, a newline in it, outside the repo) is an error here, at the gate.
+            issues.append(
+                Issue(
+                    severity="error",
+                    code="refused_path",
+                    loc=("file_hierarchy", i, "path"),
+                    message=f"{refused}; {FIX}",
+                    files=[f.path],
+                )
+            )
+        elif not _plausible_path(f.path):
             issues.append(
                 Issue(
                     severity="warning",

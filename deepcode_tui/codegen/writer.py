@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from deepcode_tui.codegen.findings import Finding
 from deepcode_tui.diffs import unified_diff  # noqa: F401  (re-exported for codegen callers)
 from deepcode_tui.errors import DeepcodeError
+from deepcode_tui.repo_paths import PathRefused, confine
 from deepcode_tui.store.atomic import write_text_atomic
 from deepcode_tui.treesitter import get_parser, language_for_path
 
@@ -85,8 +86,8 @@ _CODE_START = {
 _PROSE = re.compile(r"^[A-Z][a-z']+(\s+\S+){2,}[.!:]?$")
 
 
-class PathRejected(DeepcodeError):
-    """A proposed path would write outside the repository."""
+class PathRejected(PathRefused):
+    """A proposed path breaks the confinement rules (see :mod:`deepcode_tui.repo_paths`)."""
 
 
 class CodeBlock(BaseModel):
@@ -314,35 +315,14 @@ def _last_error(root) -> tuple[int, int]:
 
 
 def confine_path(repo: Path, proposed: str) -> str:
-    """``proposed`` as a normalised repo-relative POSIX path, or :class:`PathRejected`."""
-    fix = "use a relative path inside the repository"
+    """``proposed`` as a normalised repo-relative POSIX path, or :class:`PathRejected`
+    (the rules are :mod:`deepcode_tui.repo_paths`'s, shared by every writer). Quotes
+    and backticks a model wraps a label in are dropped first."""
     raw = (proposed or "").strip().strip("`\"'")
-    if "\x00" in raw:
-        raise PathRejected(f"path {proposed!r} contains a NUL byte", fix)
-    s = raw.replace("\\", "/")
-    if not s:
-        raise PathRejected("empty path", fix)
-    if s.startswith(("/", "~")) or re.match(r"^[A-Za-z]:/", s):
-        raise PathRejected(f"{proposed!r} is an absolute path", fix)
-    norm = posixpath.normpath(s)
-    if norm in (".", "") or norm == ".." or norm.startswith("../"):
-        raise PathRejected(f"{proposed!r} leaves the repository", fix)
-    if norm.split("/")[0] == ".git":
-        raise PathRejected(f"{proposed!r} is inside .git", fix)
-    real_repo = os.path.realpath(repo)
-    cur = real_repo
-    for part in norm.split("/"):
-        cur = os.path.join(cur, part)
-        if os.path.islink(cur):
-            dest = os.path.realpath(cur)
-            if os.path.commonpath([dest, real_repo]) != real_repo:
-                raise PathRejected(
-                    f"{proposed!r} goes through a symlink pointing outside the repository", fix
-                )
-    final = os.path.realpath(os.path.join(real_repo, norm))
-    if os.path.commonpath([final, real_repo]) != real_repo:
-        raise PathRejected(f"{proposed!r} resolves outside the repository", fix)
-    return norm
+    try:
+        return confine(repo, raw)
+    except PathRefused as exc:
+        raise PathRejected(exc.message, exc.fix) from None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -13,9 +13,9 @@ from pydantic import SecretStr, ValidationError
 
 from deepcode_tui.config.settings import PROJECT_FILE, Settings, _paths, user_config_path
 from deepcode_tui.errors import ConfigError
+from deepcode_tui.redaction import is_secret_name
 from deepcode_tui.store.atomic import write_text_atomic
 
-SECRET_WORDS = ("key", "token", "secret", "password")
 REDACTED = "********"
 
 
@@ -79,8 +79,9 @@ class LoadedSettings:
 
 
 def is_secret_key(key: str) -> bool:
-    leaf = key.rsplit(".", 1)[-1].lower()
-    return any(word in leaf for word in SECRET_WORDS) and leaf != "keys"
+    """Whole-word match on the last part (``models.api_key`` yes; ``rag.budget_tokens`` and
+    ``ui.keys`` no): a substring match masked token budgets as secrets."""
+    return is_secret_name(key)
 
 
 def display_value(key: str, value: Any) -> str:
@@ -135,14 +136,58 @@ def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
+def valid_range(dotted_key: str) -> str:
+    """The valid range of a numeric setting in words ("64 to 1048576", "at least 0"), or ""."""
+    model: Any = Settings
+    info = None
+    for part in dotted_key.split("."):
+        fields = getattr(model, "model_fields", {})
+        info = fields.get(part)
+        if info is None:
+            return ""
+        model = info.annotation
+        for arg in getattr(model, "__args__", ()) or ():  # Optional[Section] -> Section
+            if hasattr(arg, "model_fields"):
+                model = arg
+    if info is None:
+        return ""
+    low = high = None
+    low_open = high_open = False
+    for m in info.metadata:
+        for attr, is_low, is_open in (("ge", True, False), ("gt", True, True), ("le", False, False),
+                                      ("lt", False, True)):
+            value = getattr(m, attr, None)
+            if value is not None:
+                if is_low:
+                    low, low_open = value, is_open
+                else:
+                    high, high_open = value, is_open
+    def num(v: float) -> str:
+        return str(v) if isinstance(v, int) else f"{v:g}"
+
+    if low is not None and high is not None:
+        return f"{'above ' if low_open else ''}{num(low)} to {num(high)}{' (exclusive)' if high_open else ''}"
+    if low is not None:
+        return f"{'above' if low_open else 'at least'} {num(low)}"
+    if high is not None:
+        return f"{'below' if high_open else 'at most'} {num(high)}"
+    return ""
+
+
 def _describe(exc: ValidationError, provenance: dict[str, str]) -> str:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"])
     source = provenance.get(key, "")
+    if source == "env":
+        source = "env DEEPCODE_" + key.upper().replace(".", "__")
     where = f" (from {source})" if source else ""
     if err["type"] == "extra_forbidden":
         return f"unknown setting {key!r}{where}"
-    return f"invalid setting {key!r}{where}: {err['msg']}"
+    value = err.get("input")
+    shown = f" = {value!r}" if isinstance(value, (int, float, str)) and not is_secret_key(key) else ""
+    span = valid_range(key)
+    valid = f"; valid: {span}" if span else ""
+    return f"invalid setting {key!r}{shown}{where}: {err['msg']}{valid}"
 
 
 def set_config_value(path: Path, dotted_key: str, value: Any) -> None:

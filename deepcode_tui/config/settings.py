@@ -49,26 +49,26 @@ class ModelsConfig(_Section):
     repairer: str | None = None
     api_base: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, llama.cpp server)")
     api_key: SecretStr | None = None
-    temperature: float = 0.2
-    timeout_s: float = 180.0
-    max_retries: int = 4
+    temperature: float = Field(0.2, ge=0, le=2)
+    timeout_s: float = Field(180.0, gt=0, le=3600)
+    max_retries: int = Field(4, ge=0, le=20)
     embedded: bool = Field(True, description="fall back to the embedded tiny model when nothing is configured")
 
 
 class BudgetConfig(_Section):
-    max_cost_usd: float | None = None
-    max_tokens: int | None = None
+    max_cost_usd: float | None = Field(None, gt=0, le=1_000_000)
+    max_tokens: int | None = Field(None, ge=1, le=10_000_000_000)
 
 
 class IngestConfig(_Section):
     pdf_engine: Literal["default", "marker"] = "default"
-    timeout_s: float = 120.0
-    marker_timeout_s: float = 600.0
+    timeout_s: float = Field(120.0, gt=0, le=3600)
+    marker_timeout_s: float = Field(600.0, gt=0, le=7200)
 
 
 class CodegenConfig(_Section):
-    context_budget_tokens: int = 12000
-    max_file_attempts: int = 3
+    context_budget_tokens: int = Field(12000, ge=1000, le=2_000_000)
+    max_file_attempts: int = Field(3, ge=1, le=10)
     summarize_with_model: bool = Field(
         False, description="memory-entry purposes from the summarizer role (else from the blueprint)"
     )
@@ -78,20 +78,22 @@ class SandboxConfig(_Section):
     backend: Literal["auto", "podman", "bwrap", "subprocess"] = "auto"
     allow_weak: bool = Field(False, description="allow the plain-subprocess backend (weak isolation)")
     network: bool = False
-    memory_mb: int = 2048
-    cpus: float = 1.0
-    pids: int = 256
-    timeout_s: float = 300.0
+    memory_mb: int = Field(2048, ge=64, le=1_048_576)
+    cpus: float = Field(1.0, gt=0, le=256)
+    pids: int = Field(256, ge=16, le=1_000_000)
+    timeout_s: float = Field(300.0, ge=1, le=86_400)
+    disk_mb: int = Field(1024, ge=16, le=1_048_576, description="what a command may write into the repository")
     image: str | None = None
     rootfs: Path | None = None
 
 
 class VerifyConfig(_Section):
-    max_iterations: int = 5
+    max_iterations: int = Field(5, ge=1, le=100)
     step: bool = Field(False, description="pause before applying each patch")
     mutation_budget_s: float = Field(
         90,
         ge=0,
+        le=3600,
         description="seconds to spend confirming a suspect line with boundary mutants; 0 turns it off",
     )
 
@@ -100,13 +102,13 @@ class RagConfig(_Section):
     sources: list[str] = Field(default_factory=list, description="local dirs, git URLs, pkg:NAME")
     use_mined: bool = Field(False, description="also use the repositories and libraries the paper names")
     embeddings: bool = False
-    budget_tokens: int = 1500
+    budget_tokens: int = Field(1500, ge=0, le=200_000)
 
 
 class UIConfig(_Section):
     theme: str = "deepcode-dark"
     keys: dict[str, str] = Field(default_factory=dict, description="binding id -> key")
-    log_lines: int = 5000
+    log_lines: int = Field(5000, ge=100, le=1_000_000)
 
 
 _paths: ContextVar[tuple[Path | None, Path | None]] = ContextVar("deepcode_config_paths", default=(None, None))

@@ -3,14 +3,17 @@ math/algorithm/table/figure environments, the bibliography (thebibliography or a
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from deepcode_tui.errors import InputError
+from deepcode_tui.safe_fs import UnsafePath, read_document
 from deepcode_tui.ingest.elements import Element
 
 MAX_INPUT_DEPTH = 20
 MAX_EXPANDED_CHARS = 20_000_000
+MAX_SOURCE_BYTES = 50_000_000  # one .tex or .bib file
 # Files every TeX distribution ships; templates \input them, they are not part of the paper.
 _DISTRIBUTION_INPUTS = {"glyphtounicode", "epsf", "amssym.def", "amssym", "texinfo", "mathsymbols", "diagxy"}
 
@@ -91,10 +94,7 @@ def expand_inputs(
     Raises InputError naming the missing file (and who included it) or an include cycle.
     """
     root = _root or path.parent
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"Cannot read {path}: {e.strerror}", "check the path and permissions") from None
+    raw = read_input_file(path)
     text = strip_comments(_decode(raw))
     if len(_stack) >= MAX_INPUT_DEPTH:
         raise InputError(
@@ -107,16 +107,23 @@ def expand_inputs(
             return ""
         if name in _DISTRIBUTION_INPUTS or Path(name).stem in _DISTRIBUTION_INPUTS:
             return ""
+        line = text.count("\n", 0, m.start()) + 1
+        command = m.group(0)[1:].split("{")[0].split()[0]
+        outside = confinement_problem(root, name)
+        if outside:
+            raise InputError(
+                f"{path.name}:{line}: \\{command}{{{name}}} {outside}",
+                f"copy the file into {root} (or below) and refer to it by a relative path, or remove that line",
+            )
         cands = []
         for base in (root, path.parent):
             for cand in (base / name, base / f"{name}.tex"):
                 if cand not in cands:
                     cands.append(cand)
-        found = next((c for c in cands if c.is_file()), None)
+        found = next((c for c in cands if c.is_file() and inside(root, c)), None)
         if found is None:
-            line = text.count("\n", 0, m.start()) + 1
             raise InputError(
-                f"{path.name}:{line}: \\{m.group(0)[1:].split('{')[0].split()[0]}{{{name}}} "
+                f"{path.name}:{line}: \\{command}{{{name}}} "
                 f"refers to a missing file ({cands[1].name} not found in {root})",
                 f"put {Path(name).name if name.endswith('.tex') else name + '.tex'} next to {path.name}, "
                 "or remove that line",
@@ -134,6 +141,40 @@ def expand_inputs(
             f"{path.name} expands to over {MAX_EXPANDED_CHARS:,} characters", "index the main paper file only"
         )
     return out
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` (symlinks resolved) is ``root`` or below it."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip("/") + "/")
+
+
+def confinement_problem(root: Path, name: str) -> str | None:
+    """Why an \\input name may not be followed ("is outside ..."), or None.
+    Includes are confined to the main document's folder and below: a paper's
+    sources never need /etc/passwd or ../../.bashrc, and what is inlined here
+    reaches the agents' prompts."""
+    if name.startswith(("/", "~")) or re.match(r"^[A-Za-z]:[\\/]", name):
+        return f"names an absolute path, outside the document's folder {root}"
+    if ".." in Path(name.replace("\\", "/")).parts:
+        candidate = Path(root) / name
+        if not inside(root, candidate):
+            return f"climbs out of the document's folder {root}"
+    for cand in (Path(root) / name, Path(root) / f"{name}.tex"):
+        if cand.exists() and not inside(root, cand):
+            return f"resolves (through a symlink) outside the document's folder {root}"
+    return None
+
+
+def read_input_file(path: Path) -> bytes:
+    """The bytes of one LaTeX source file: a regular file, bounded in size."""
+    try:
+        return read_document(path, max_bytes=MAX_SOURCE_BYTES)
+    except UnsafePath as e:
+        raise InputError(f"Cannot read {path}: {e}", "include only regular .tex files of reasonable size") from None
+    except OSError as e:
+        raise InputError(f"Cannot read {path}: {e.strerror}", "check the path and permissions") from None
 
 
 def _decode(raw: bytes) -> str:
@@ -405,8 +446,10 @@ def parse_latex(text: str, base_dir: Path, notes: list[str]) -> tuple[list[Eleme
             for name in m.group("bibfiles").split(","):
                 name = name.strip()
                 bib = base_dir / (name if name.endswith(".bib") else f"{name}.bib")
-                if bib.is_file():
-                    entries.extend(_bib_entries(_decode(bib.read_bytes())))
+                if confinement_problem(base_dir, name) or not inside(base_dir, bib):
+                    notes.append(f"bibliography file {name} is outside the document's folder; not read")
+                elif bib.is_file():
+                    entries.extend(_bib_entries(_decode(read_input_file(bib))))
                 else:
                     notes.append(
                         f"bibliography file {bib.name} not found; references come from the text only"

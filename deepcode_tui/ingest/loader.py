@@ -11,11 +11,12 @@ from deepcode_tui.ingest.builder import build_index
 from deepcode_tui.ingest.isolate import IsolatedTimeout, run_isolated
 from deepcode_tui.ingest.models import DocumentIndex
 from deepcode_tui.ingest.sniff import sniff
+from deepcode_tui.safe_fs import MAX_DOCUMENT_BYTES, UnsafePath, read_document
 
 log = logging.getLogger(__name__)
 
 PDF_ENGINES = ("default", "marker")
-MAX_FILE_BYTES = 500_000_000
+MAX_FILE_BYTES = MAX_DOCUMENT_BYTES
 
 
 def _index_pdf(path: Path, deadline: float, notes: list[str], source: str, timeout_s: float) -> DocumentIndex:
@@ -110,12 +111,13 @@ def load_document(path: Path | str, *, pdf_engine: str = "default", timeout_s: f
     if path.is_dir():
         raise InputError(f"{path} is a directory", "pass the main document file (e.g. paper.pdf or main.tex)")
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{path.name} is {size // 1_000_000} MB", "pass a single paper, not an archive")
-        with path.open("rb") as f:
-            head = f.read(1024)
-            data = head if b"%PDF-" in head else head + f.read()
+        # Regular files only, checked before the first byte is read (a device or a
+        # FIFO would be read forever or block), and never more than the size limit.
+        data = read_document(path, max_bytes=MAX_FILE_BYTES)
+    except UnsafePath as e:
+        raise InputError(f"{e}: not a document this tool reads",
+                         f"pass a regular PDF, Markdown, LaTeX or text file of at most "
+                         f"{MAX_FILE_BYTES // 1_000_000} MB (not a device, pipe or socket)") from None
     except PermissionError:
         raise InputError(f"Cannot read {path}: permission denied", "check the file's permissions") from None
     except OSError as e:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from deepcode_tui.errors import InputError
 
+from deepcode_tui.safe_fs import MAX_DOCUMENT_BYTES as MAX_FILE_BYTES
+from deepcode_tui.safe_fs import UnsafePath, open_regular_file
+
 
 def check_input(path: Path) -> Path:
     """The resolved path of a readable, non-empty file; InputError otherwise."""
@@ -18,10 +21,20 @@ def check_input(path: Path) -> Path:
     if not os.access(path, os.R_OK):
         raise InputError(f"{path} is not readable", f"check its permissions (chmod u+r {path})")
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(1)
+        # Refused before any read: a device would be read forever, a FIFO blocks the open.
+        fd = open_regular_file(path)
+    except UnsafePath as exc:
+        raise InputError(f"{exc}, not a document", "give a regular PDF, Markdown, LaTeX or text file") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", "check the file and its permissions") from None
+    try:
+        size = os.fstat(fd).st_size
+        head = os.read(fd, 1)
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path} is {size // 1_000_000} MB, over the {MAX_FILE_BYTES // 1_000_000} MB limit",
+                         "pass a single paper, not an archive")
     if not head:
         raise InputError(f"{path} is empty", "give a document with some content")
     return path.resolve()

@@ -97,7 +97,7 @@ class VerifyPhase:
             config = LoopConfig(
                 max_iterations=cap,
                 network=s.network,
-                limits=Limits(memory_mb=s.memory_mb, cpus=s.cpus, pids=s.pids),
+                limits=Limits(memory_mb=s.memory_mb, cpus=s.cpus, pids=s.pids, disk_mb=s.disk_mb),
                 command_timeout_s=s.timeout_s,
                 wheelhouse_from_installed=True,
                 mutation_budget_s=ctx.settings.verify.mutation_budget_s,

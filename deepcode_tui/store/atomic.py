@@ -29,7 +29,11 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None and path.exists():
-        mode = path.stat().st_mode & 0o7777  # replacing a file keeps its permissions
+        # Replacing a file keeps its permission bits, never setuid/setgid/sticky: the
+        # file may have come out of the sandbox (chmod 4755 there is a setuid file here).
+        mode = path.stat().st_mode & 0o777
+    elif mode is not None:
+        mode &= 0o777
     # A hidden temp name: directory watchers (codegen's) skip dot-files.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

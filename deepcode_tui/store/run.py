@@ -30,6 +30,9 @@ from deepcode_tui.events.models import Event
 from deepcode_tui.store.atomic import write_json_atomic
 from deepcode_tui.store.eventlog import EventLog, LogReadResult, read_log
 
+# Run directories hold the paper, prompts, model replies and generated code:
+# private to their owner (and the sandbox's writes land inside them).
+PRIVATE_DIR = 0o700
 SUBDIRS = ("document", "blueprint", "memory", "llm", "iterations", "rag")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
@@ -94,14 +97,15 @@ class RunStore:
             run_id = f"{stamp}-{_slug(Path(input_path).stem)}-{secrets.token_hex(2)}"
             root = runs_dir / run_id
             try:
-                root.mkdir()  # exclusive: two runs never share a directory
+                root.mkdir(mode=PRIVATE_DIR)  # exclusive: two runs never share a directory
                 break
             except FileExistsError:
                 continue
         else:  # pragma: no cover - 20 collisions of a 16-bit suffix in one second
             raise RunStoreError("could not allocate a unique run id", "try again")
+        os.chmod(root, PRIVATE_DIR)  # mkdir's mode is cut by the umask, never widened: set it
         for sub in SUBDIRS:
-            (root / sub).mkdir()
+            (root / sub).mkdir(mode=PRIVATE_DIR)
         manifest = RunManifest(
             run_id=run_id,
             created_at=datetime.now(UTC),
@@ -175,7 +179,7 @@ class RunStore:
 
 
 def _acquire_lock(root: Path) -> int:
-    fd = os.open(root / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(root / "run.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -192,6 +196,21 @@ def _acquire_lock(root: Path) -> int:
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     return fd
+
+
+def lock_holder(root: Path) -> str:
+    """The pid written in ``run.lock`` by the process holding it ("" when unknown)."""
+    try:
+        fd = os.open(root / "run.lock", os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return ""
+    try:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return text if text.isdigit() else ""
 
 
 def is_locked(root: Path) -> bool:

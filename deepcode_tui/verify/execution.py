@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,12 +21,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from deepcode_tui import safe_fs
+
 from . import mutation
 from .findings import Finding, Kind
 from .localise import PLUGIN_SOURCE, needs_localisation, rank, ranked_suspects, read_repo_file
-from .manifest import declared_from_manifests, python_files
+from .manifest import python_files
 from .patches import write_atomic
 from .sandbox.base import Limits, Mount, SandboxBackend, SandboxResult
+from .requirements import FIX as REQ_FIX
+from .requirements import check_line, read_requirements
 from .sandbox.wheelhouse import install_argv, prepare_wheelhouse, requirements_key
 from .trace_context import TraceContext
 from .trace_tools import parse_pip
@@ -45,6 +50,10 @@ if _t:
     except Exception:
         pass
 '''
+
+# Reports the sandboxed helpers write for the host (spectra, mutant results): read
+# through safe_fs, bounded, since the code under test can overwrite them.
+REPORT_MAX_BYTES = 32 * 1024 * 1024
 
 PYTEST_ARGV = ["python", "-m", "pytest", "-q", "--tb=short", "-rfE", "--color=no"]
 
@@ -86,10 +95,7 @@ def discover_commands(repo: Path, *, timeout_s: float = 120) -> list[VerifyComma
         rel = p.relative_to(repo)
         if rel.parts[0] in ("tests", "test") or p.name.startswith("test_"):
             continue
-        try:
-            text = p.read_text(errors="replace")
-        except OSError:
-            continue
+        text = safe_fs.read_text_or_empty(repo, rel)
         if "argparse" not in text and "click" not in text:
             continue
         if p.name == "__main__.py" and len(rel.parts) >= 2:
@@ -103,28 +109,29 @@ def discover_commands(repo: Path, *, timeout_s: float = 120) -> list[VerifyComma
 
 
 def repo_requirements(repo: Path) -> list[str]:
-    """Requirement lines the sandbox must install: requirements*.txt entries
-    (options, editable and local paths skipped) and pyproject dependencies."""
-    reqs: list[str] = []
-    for f in sorted(repo.glob("requirements*.txt")):
-        for line in f.read_text(errors="replace").splitlines():
-            line = line.split(" #", 1)[0].strip()
-            if line and not line.startswith(("#", "-", ".", "/", "file:")):
-                reqs.append(line)
-    if not reqs:
-        import tomllib
+    """Requirement lines the sandbox must install (see :func:`.requirements.read_requirements`;
+    refused lines are left out here and reported by :meth:`SandboxSession.prepare`)."""
+    return read_requirements(repo).lines
 
-        pyproject = repo / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                project = tomllib.loads(pyproject.read_text(errors="replace")).get("project", {})
-                reqs += list(project.get("dependencies", []))
-            except tomllib.TOMLDecodeError:
-                pass
-    if not reqs:
-        names, _ = declared_from_manifests(repo)
-        reqs = names
-    return list(dict.fromkeys(reqs))
+
+def artefact_findings(result: SandboxResult) -> list[Finding]:
+    """Warnings for what the host removed or neutralised after a run (see
+    :mod:`.sandbox.sweep`): the repairer learns that a symlink out of the repo or a
+    setuid file is not kept, and the user sees it in the report."""
+    out = []
+    for note in result.artefacts[:20]:
+        rel = note.split(" ", 1)[1].split(" (", 1)[0] if note.startswith("removed ") else None
+        out.append(Finding(file=rel if rel and "/" not in rel[:1] else None, kind=Kind.SANDBOX_ARTEFACT,
+                           stage="sandbox", severity="warning",
+                           message=f"the host {note} after the command ran (generated code may not leave "
+                                   "symlinks out of the repository, special files or setuid bits)"))
+    return out
+
+
+def _touch(path: Path) -> None:
+    """Create ``path`` as an empty regular file, never through a symlink the sandbox planted."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    os.close(fd)
 
 
 class SandboxSession:
@@ -198,12 +205,24 @@ class SandboxSession:
                             command=list(argv), timeout_s=timeout_s)
 
     # -- environment -------------------------------------------------------------------------
-    def _all_requirements(self, commands: Sequence[VerifyCommand]) -> list[str]:
-        reqs = list(self.requirements) if self.requirements is not None else repo_requirements(self.repo)
+    def _all_requirements(self, commands: Sequence[VerifyCommand]) -> tuple[list[str], list[Finding]]:
+        """The requirement lines to install, and the lines refused as unsafe (findings)."""
+        if self.requirements is not None:
+            reqs, refused = [], []
+            for r in self.requirements:
+                norm, why = check_line(r)
+                if norm is None:
+                    refused.append(Finding(kind=Kind.UNSAFE_REQUIREMENT, stage="static",
+                                           message=f"requirement refused: {r[:120]!r}: {why}; {REQ_FIX}"))
+                else:
+                    reqs.append(norm)
+        else:
+            found = read_requirements(self.repo)
+            reqs, refused = found.lines, found.refused
         uses_pytest = any("pytest" in " ".join(c.argv) for c in commands)
         if uses_pytest and not any(re.match(r"pytest\b", r) for r in reqs):
             reqs.append("pytest")
-        return reqs
+        return reqs, refused
 
     async def prepare(self, commands: Sequence[VerifyCommand] = ()) -> CommandOutcome | None:
         """Create the venv and install dependencies (once per requirement set).
@@ -217,14 +236,19 @@ class SandboxSession:
                 write_atomic(target, source)
         self.env_dir.mkdir(parents=True, exist_ok=True)
         self.wheelhouse.mkdir(parents=True, exist_ok=True)
-        reqs = self._all_requirements(commands)
-        key = hashlib.sha256((requirements_key(reqs) + self.backend.name).encode()).hexdigest()[:16]
-        stamp = self.env_dir / f".deepcode-env-{key}"
-        if stamp.exists():
-            self._prepared_key = key
-            return None
+        reqs, refused = self._all_requirements(commands)
         setup = VerifyCommand(name="install dependencies", argv=["pip", "install"], kind="setup",
                               timeout_s=self.setup_timeout_s)
+        if refused:
+            # Nothing is fetched or installed for a manifest with a line pip could build or follow.
+            result = SandboxResult(exit_code=1, backend="host requirement check", command=["pip", "download"],
+                                   stderr="\n".join(f.message for f in refused))
+            return CommandOutcome(command=setup, result=result, findings=refused)
+        key = hashlib.sha256((requirements_key(reqs) + self.backend.name).encode()).hexdigest()[:16]
+        stamp = self.env_dir / f".deepcode-env-{key}"
+        if safe_fs.is_regular_file(stamp):
+            self._prepared_key = key
+            return None
         ctx = self._ctx(setup.argv, self.setup_timeout_s)
         if not self.network and reqs:
             wh = await asyncio.to_thread(prepare_wheelhouse, reqs, self.wheelhouse, timeout_s=self.setup_timeout_s,
@@ -251,9 +275,9 @@ class SandboxSession:
             env={"HOME": "/tmp"}, limits=self.limits.model_copy(update={"pids": max(self.limits.pids, 256)}),
             mounts=self.mounts,
         )
-        findings = findings_from_result(result, ctx) if not result.ok else []
+        findings = (findings_from_result(result, ctx) if not result.ok else []) + artefact_findings(result)
         if result.ok:
-            stamp.touch()
+            _touch(stamp)
             self._prepared_key = key
         return CommandOutcome(command=setup, result=result, findings=findings)
 
@@ -268,7 +292,7 @@ class SandboxSession:
         )
         # A passing run may print handled tracebacks; only a failing one is analysed.
         findings = [] if result.ok else findings_from_result(result, self._ctx(command.argv, command.timeout_s))
-        return CommandOutcome(command=command, result=result, findings=findings)
+        return CommandOutcome(command=command, result=result, findings=findings + artefact_findings(result))
 
     async def localise(self, outcome: CommandOutcome) -> list[Finding]:
         """Suspect lines (spectrum-based) for pytest failures that only an assertion
@@ -316,7 +340,7 @@ class SandboxSession:
         await self.backend.run(argv, repo=self.repo, timeout_s=budget + 15, network=self.network,
                                env=self._env(budget + 15), limits=self.limits, mounts=self.mounts)
         try:
-            lines = results.read_text(errors="replace")
+            lines = safe_fs.read_text(self.env_dir, results.name, max_bytes=REPORT_MAX_BYTES, cut=True)
         except OSError:
             return []
         return mutation.confirmed(mutants, lines, len(failing))
@@ -334,7 +358,7 @@ class SandboxSession:
         if result.timed_out:
             return None
         try:
-            return report.read_text()
+            return safe_fs.read_text(self.env_dir, report.name, max_bytes=REPORT_MAX_BYTES)
         except OSError:
             return None
 

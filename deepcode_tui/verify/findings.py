@@ -43,6 +43,13 @@ class Kind:
     KILLED = "killed"
     COMMAND_FAILED = "command_failed"
     SUSPECT_LINE = "suspect_line"
+    # A requirement line the host refuses to fetch (a path, URL, VCS link or pip option).
+    UNSAFE_REQUIREMENT = "unsafe_requirement"
+    # Something the sandboxed code left that the host will not keep (a symlink out of
+    # the repo, a FIFO or device, setuid bits) or a limit it hit (the repo's disk quota).
+    SANDBOX_ARTEFACT = "sandbox_artefact"
+    # A path proposed by a model that the confinement rules refuse.
+    REFUSED_PATH = "refused_path"
 
 
 class Finding(BaseModel):

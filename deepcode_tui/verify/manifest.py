@@ -21,6 +21,10 @@ from pathlib import Path, PurePosixPath
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from deepcode_tui import safe_fs
+
+MANIFEST_MAX_BYTES = 256 * 1024
+
 # Import name -> distribution name, where they differ.
 IMPORT_TO_DIST: dict[str, str] = {
     "sklearn": "scikit-learn", "skimage": "scikit-image", "yaml": "PyYAML", "cv2": "opencv-python",
@@ -75,14 +79,14 @@ def dist_for_import(module: str) -> str:
     return top.replace("_", "-")
 
 
+def _skip_dir(name: str) -> bool:
+    return name in SKIP_DIRS or name.startswith(".")
+
+
 def python_files(repo: Path) -> list[Path]:
-    out = []
-    for p in sorted(repo.rglob("*.py")):
-        rel = p.relative_to(repo)
-        if any(part in SKIP_DIRS or (part.startswith(".") and part != ".") for part in rel.parts[:-1]):
-            continue
-        out.append(p)
-    return out
+    """The repo's .py files: regular files only (the sandbox may have left symlinks
+    or FIFOs; they are never listed), vendored and hidden directories skipped."""
+    return [p for p in safe_fs.walk_files(repo, skip_dir=_skip_dir) if p.suffix == ".py"]
 
 
 def local_modules(repo: Path) -> set[str]:
@@ -145,16 +149,17 @@ def declared_from_manifests(repo: Path) -> tuple[list[str], bool]:
     (project, optional and poetry dependencies), and whether any manifest exists."""
     names: list[str] = []
     found = False
-    for req in sorted(repo.glob("requirements*.txt")):
+    for req in (p for p in safe_fs.walk_files(repo, skip_dir=lambda d: True)
+                if re.fullmatch(r"requirements[\w.-]*\.txt", p.name)):
         found = True
-        for line in req.read_text(errors="replace").splitlines():
+        for line in safe_fs.read_text_or_empty(repo, req.name, max_bytes=MANIFEST_MAX_BYTES).splitlines():
             n = _req_name(line)
             if n:
                 names.append(n)
-    pyproject = repo / "pyproject.toml"
-    if pyproject.is_file():
+    pyproject_text = safe_fs.read_text_or_empty(repo, "pyproject.toml", max_bytes=MANIFEST_MAX_BYTES)
+    if pyproject_text:
         try:
-            data = tomllib.loads(pyproject.read_text(errors="replace"))
+            data = tomllib.loads(pyproject_text)
         except tomllib.TOMLDecodeError:
             data = {}
         project = data.get("project", {})

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from deepcode_tui.diffs import unified_diff
+from deepcode_tui.repo_paths import PathRefused, confine
 from deepcode_tui.store.atomic import write_text_atomic
 
 
@@ -62,29 +63,19 @@ class PatchResult(BaseModel):
         return [r for r in self.results if not r.applied]
 
 
-class PathRejected(ValueError):
-    """A path that would leave the repo."""
+class PathRejected(PathRefused):
+    """A path that breaks the confinement rules (see :mod:`deepcode_tui.repo_paths`)."""
 
 
 def resolve_in_repo(repo: Path, rel: str) -> Path:
     """The absolute path of ``rel`` inside ``repo``; raises :class:`PathRejected`
-    for absolute paths, ``..``, ``.git``, or symlinks that lead outside."""
-    if not rel or not rel.strip():
-        raise PathRejected("empty path")
-    if "\x00" in rel:
-        raise PathRejected("path contains a NUL byte")
-    pure = PurePosixPath(rel.replace("\\", "/"))
-    if pure.is_absolute() or rel.startswith("~"):
-        raise PathRejected(f"{rel} is absolute; edits take repo-relative paths")
-    if ".." in pure.parts:
-        raise PathRejected(f"{rel} climbs out of the repo with '..'")
-    if pure.parts and pure.parts[0] == ".git":
-        raise PathRejected(f"{rel} is inside .git")
-    root = repo.resolve()
-    target = (root / pure).resolve()
-    if target != root and root not in target.parents:
-        raise PathRejected(f"{rel} resolves outside the repo (symlink to {target})")
-    return root / pure
+    for any path :func:`deepcode_tui.repo_paths.confine` refuses (absolute, ``..``,
+    ``.git``, control characters, too long, through a symlink)."""
+    try:
+        norm = confine(repo, rel)
+    except PathRefused as exc:
+        raise PathRejected(exc.message, exc.fix) from None
+    return repo.resolve() / norm
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -56,8 +56,10 @@ def parse_pip(text: str, ctx: TraceContext) -> list[Finding]:
         req = m.group("req")
         file, line = locate_requirement(ctx, req)
         out.append(Finding(file=file, line=line, kind=Kind.PIP_ERROR, stage="sandbox",
-                           message=f"no release of {req} on the package index satisfies the requirement "
-                                   "(misspelt name, or a version that does not exist)"))
+                           message=f"no binary wheel of {req} on the package index satisfies the requirement "
+                                   "(a misspelt name, a version that does not exist, or a package published "
+                                   "only as source: the sandbox installs binary wheels only, so pick a "
+                                   "version or an alternative that ships wheels)"))
     for m in _PIP_INVALID.finditer(text):
         file, line = locate_requirement(ctx, m.group("req"))
         out.append(Finding(file=file, line=line, kind=Kind.PIP_ERROR, stage="sandbox",

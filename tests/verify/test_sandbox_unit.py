@@ -190,8 +190,8 @@ def test_wheelhouse_from_installed_is_offline_and_installable(tmp_path):
     assert "iniconfig/__init__.py" in names and any(n.endswith(".dist-info/RECORD") for n in names)
     again = prepare_wheelhouse(["iniconfig"], tmp_path / "wh", from_installed=True)
     assert again.cached
-    assert install_argv("py", "/env/req.txt", wheelhouse="/wheelhouse")[-5:] == [
-        "--no-index", "--find-links", "/wheelhouse", "-r", "/env/req.txt"]
+    assert install_argv("py", "/env/req.txt", wheelhouse="/wheelhouse")[-7:] == [
+        "--no-index", "--only-binary", ":all:", "--find-links", "/wheelhouse", "-r", "/env/req.txt"]
 
 
 def test_wheelhouse_failure_is_reported_not_raised(tmp_path):

@@ -7,19 +7,38 @@ applied as far as the backend can. It never raises for anything the command
 does: a crash, a timeout or a kill is a :class:`SandboxResult` with a
 reason. It raises :class:`~deepcode_tui.errors.SandboxError` only when the
 backend itself cannot start.
+
+Promises of :meth:`SandboxBackend.run`, whatever the backend:
+
+- the command's environment is :data:`BASE_ENV` plus what the caller passes;
+  nothing of the host's environment reaches it (backends launch their tools
+  with a cleared environment, so not even ``/proc/1/environ`` inside shows it);
+- a command that writes more than ``Limits.disk_mb`` into the repo (or eight
+  times that into a writable mount) is stopped, and the result says so;
+- after every run, finished or not, the repo and the writable mounts are swept
+  (:mod:`.sweep`): no setuid/setgid/sticky bits, no symlink out of the repo,
+  no FIFO or device node is left for host-side readers;
+- the captured output has every secret value scrubbed (:mod:`deepcode_tui.redaction`),
+  so it can become a trace, a finding or a prompt.
 """
 
 from __future__ import annotations
 
 import abc
+import asyncio
+import contextlib
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from deepcode_tui.errors import SandboxError
+from deepcode_tui.redaction import scrub_secrets, secret_values
+from deepcode_tui.safe_fs import tree_size
+
+from .sweep import sweep
 
 Isolation = Literal["strong", "partial", "weak"]
 
@@ -49,6 +68,13 @@ class Limits(BaseModel):
     file_size_mb: int = Field(512, ge=1)
     # Captured output per stream; past it the middle is dropped (head and tail kept).
     output_bytes: int = Field(256_000, ge=4_096)
+    # What the command may add to the repository (and, times ENV_DISK_FACTOR, to the
+    # writable env directory) before it is stopped: the repo is a host directory.
+    disk_mb: int = Field(1024, ge=16)
+
+
+ENV_DISK_FACTOR = 8  # a venv with a few large wheels (numpy, torch) is legitimately big
+GUARD_INTERVAL_S = 0.5
 
 
 class Mount(BaseModel):
@@ -74,6 +100,8 @@ class SandboxResult(BaseModel):
     backend: str
     command: list[str] = Field(default_factory=list)
     truncated: bool = False
+    # What the host removed or neutralised after the run (see .sweep), one note each.
+    artefacts: list[str] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +119,55 @@ class SandboxResult(BaseModel):
         if self.stdout and self.stderr:
             return f"{self.stdout.rstrip()}\n{self.stderr}"
         return self.stdout or self.stderr
+
+
+def _sweep_all(repo: Path, writable: Sequence[Path]) -> list[str]:
+    notes: list[str] = []
+    rep = sweep(repo, remove_links=True)
+    notes += [f"removed {r}" for r in rep.removed]
+    notes += [f"cleared setuid/setgid/sticky bits on {r}" for r in rep.stripped]
+    for w in writable:
+        rep = sweep(w, remove_links=False)
+        notes += [f"cleared setuid/setgid/sticky bits on {w.name}/{r}" for r in rep.stripped]
+    return notes
+
+
+async def _watch_disk(watched: Sequence[tuple[Path, int]]) -> str:
+    """Returns (a reason) once a watched tree grows past its limit in MB; polls."""
+    while True:
+        await asyncio.sleep(GUARD_INTERVAL_S)
+        for path, limit_mb in watched:
+            size = await asyncio.to_thread(tree_size, path)
+            if size > limit_mb * 1024 * 1024:
+                return (f"stopped: the command wrote more than {limit_mb} MB into {path.name} "
+                        f"(the sandbox's disk limit, sandbox.disk_mb)")
+
+
+async def _guarded(run: Coroutine[Any, Any, SandboxResult], watched: Sequence[tuple[Path, int]], *,
+                   backend: str, command: list[str]) -> SandboxResult:
+    """Await ``run`` while a disk guard watches the writable trees; a tree past its
+    limit cancels the run (the backend's cancellation path kills and removes
+    everything) and the result says why."""
+    task = asyncio.ensure_future(run)
+    guard = asyncio.ensure_future(_watch_disk(watched))
+    try:
+        await asyncio.wait({task, guard}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        guard.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise
+    if task.done():
+        guard.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await guard
+        return task.result()
+    reason = guard.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return SandboxResult(exit_code=None, killed_reason=reason, backend=backend, command=command)
 
 
 def kill_reason(exit_code: int | None, limits: Limits) -> str | None:
@@ -139,10 +216,25 @@ class SandboxBackend(abc.ABC):
         ok, reason = self.available()
         if not ok:
             raise SandboxError(f"{self.name} sandbox unavailable: {reason}", self.unavailable_fix)
-        return await self._run(
-            cmd, repo=Path(repo).resolve(), timeout_s=timeout_s, network=network, env=env,
-            limits=limits or Limits(), mounts=mounts, workdir=workdir,
-        )
+        repo = Path(repo).resolve()
+        limits = limits or Limits()
+        writable = [Path(m.source) for m in mounts if not m.read_only]
+        watched = [(repo, limits.disk_mb), *((w, limits.disk_mb * ENV_DISK_FACTOR) for w in writable)]
+        try:
+            result = await _guarded(
+                self._run(cmd, repo=repo, timeout_s=timeout_s, network=network, env=env,
+                          limits=limits, mounts=mounts, workdir=workdir),
+                watched, backend=self.name, command=list(cmd),
+            )
+        finally:
+            # Whatever happened (passed, failed, killed, cancelled), the host never keeps
+            # setuid bits, escaping symlinks or FIFOs the code left behind.
+            notes = _sweep_all(repo, writable)
+        values = secret_values()
+        return result.model_copy(update={
+            "stdout": scrub_secrets(result.stdout, values), "stderr": scrub_secrets(result.stderr, values),
+            "artefacts": [*result.artefacts, *notes],
+        })
 
     @abc.abstractmethod
     async def _run(

@@ -5,7 +5,10 @@ Network, pid, ipc, uts and user namespaces are all unshared (``--unshare-all``;
 the cached Debian rootfs (or the host's /usr and a few /etc files) mounted
 read-only, the repo is bound read-write at /work, capabilities are dropped,
 and the sandbox dies with its parent. The command runs as uid 1000 inside,
-which the kernel maps to the caller's own uid.
+which the kernel maps to the caller's own uid. bwrap is started with a
+cleared environment: its own PID 1 inside keeps the environment it was
+given, readable as ``/proc/1/environ``, so ``--clearenv`` alone would leak
+the host's variables (API keys) to the command.
 
 bubblewrap has no cgroup limits of its own. Memory and file size are capped
 with rlimits (RLIMIT_AS, RLIMIT_FSIZE) through ``prlimit``; when this process
@@ -17,6 +20,7 @@ says which applied.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import shutil
@@ -24,6 +28,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+
+from deepcode_tui.redaction import clean_environment
 
 from . import cgroups
 from .base import BASE_ENV, Limits, Mount, SandboxBackend, SandboxResult, kill_reason
@@ -65,7 +71,7 @@ class BwrapBackend(SandboxBackend):
             return False, "prlimit (util-linux) is missing, so memory limits cannot be set"
         argv = [self.bwrap, *self._root_args(), "--unshare-all", "--die-with-parent", "--", "/bin/sh", "-c", "exit 0"]
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=clean_environment())
         except subprocess.TimeoutExpired:
             return False, "bubblewrap did not start within 30 s"
         if proc.returncode != 0:
@@ -169,11 +175,15 @@ class BwrapBackend(SandboxBackend):
                 cg.kill_all()
 
         try:
-            raw = await run_process(argv, timeout_s=timeout_s, output_bytes=limits.output_bytes, cleanup=cleanup)
+            # bwrap's own PID 1 inside the sandbox keeps the environment it was started
+            # with (/proc/1/environ), whatever --clearenv does for the command: so bwrap,
+            # prlimit and the cgroup shell start from a cleared environment.
+            raw = await run_process(argv, timeout_s=timeout_s, env=clean_environment(),
+                                    output_bytes=limits.output_bytes, cleanup=cleanup)
             oom = cg.oom_killed() if cg is not None else False
         finally:
             if cg is not None:
-                cg.remove()
+                await asyncio.to_thread(cg.remove)
         if raw.timed_out:
             reason = f"timed out after {timeout_s:g} s; sandbox killed"
         elif oom:

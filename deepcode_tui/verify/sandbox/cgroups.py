@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 import uuid
 from pathlib import Path
 
@@ -78,11 +79,44 @@ class Cgroup:
         except (OSError, ValueError, IndexError):
             return False
 
-    def remove(self) -> None:
+    def remove(self, wait_s: float = 3.0) -> bool:
+        """Kill everything in the cgroup and remove its directories; True when they are gone.
+        A cgroup cannot be removed while dying processes are still in it, so this waits
+        (bounded) for ``cgroup.procs`` to empty before each ``rmdir``."""
         self.kill_all()
+        deadline = time.monotonic() + wait_s
+        while self.pids() and time.monotonic() < deadline:
+            time.sleep(0.02)
+            self.kill_all()
+        gone = True
         for d in dict.fromkeys(self.dirs.values()):
-            with contextlib.suppress(OSError):
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    if time.monotonic() >= deadline:
+                        gone = False
+                        break
+                    time.sleep(0.02)
+        return gone
+
+
+def remove_stale(parent: Path) -> None:
+    """Remove per-run cgroups under ``parent`` left by a process that was killed
+    before it could clean up (empty ones only: a live run's cgroup has processes)."""
+    try:
+        children = [d for d in parent.iterdir() if d.is_dir() and d.name.startswith("run-")]
+    except OSError:
+        return
+    for d in children:
+        try:
+            if not (d / "cgroup.procs").read_text().split():
                 d.rmdir()
+        except OSError:
+            continue
 
 
 def _v2_root() -> Path | None:
@@ -99,6 +133,7 @@ def create(limits: Limits) -> Cgroup | None:
         parent = v2 / PARENT
         try:
             parent.mkdir(exist_ok=True)
+            remove_stale(parent)
             controllers = set((v2 / "cgroup.controllers").read_text().split())
             if not {"memory", "pids"} <= controllers:
                 return None
@@ -127,6 +162,7 @@ def create(limits: Limits) -> Cgroup | None:
                     continue  # CPU quota is nice to have; memory and pids are not optional
                 raise OSError(f"no cgroup v1 {ctl} controller")
             (base / PARENT).mkdir(exist_ok=True)
+            remove_stale(base / PARENT)
             d = base / PARENT / name
             d.mkdir()
             dirs[ctl] = d

@@ -4,8 +4,11 @@ Every run is a fresh container: network off (``--network none``) unless
 asked, memory (no swap), CPU and pids limits, ``--cap-drop ALL``,
 ``no-new-privileges``, a read-only root filesystem, a non-root user, the repo
 bind-mounted read-write at /work, podman's own ``--timeout`` as a backstop,
-and ``podman rm -f`` when the deadline passes or the run is cancelled
-(killing the podman client alone leaves the container running).
+and ``podman rm -f`` when the deadline passes, the run is cancelled or the podman
+client dies (killing the client alone leaves the container running), and a
+reaper process (:mod:`.reaper`) that removes this process's containers if the
+process itself is killed. podman runs with an allow-listed environment and
+``--http-proxy=false``, so no host variable reaches a container.
 
 The root filesystem is either a directory (``--rootfs``, built once with
 debootstrap, see :mod:`.rootfs`; works offline) or an image name (needs the
@@ -26,19 +29,69 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
 from deepcode_tui.errors import SandboxError
+from deepcode_tui.redaction import clean_environment
 
+from . import reaper
 from .base import BASE_ENV, Limits, Mount, SandboxBackend, SandboxResult, kill_reason
 from .process import run_process
 from .rootfs import default_rootfs_path, ensure_rootfs, is_ready
 
 SANDBOX_UID = 1000
 _ID_RANGE = 65536
+# What podman needs of the host's environment (rootless storage, runtime dir);
+# never a secret: clean_environment drops secret-named variables anyway.
+PODMAN_ENV_KEEP = ("PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
+                   "XDG_DATA_HOME", "DBUS_SESSION_BUS_ADDRESS", "CONTAINERS_STORAGE_CONF",
+                   "CONTAINERS_REGISTRIES_CONF")
+
+
+class _Reaper:
+    """The handle on this process's reaper (see :mod:`.reaper`)."""
+
+    def __init__(self, podman: str, env: dict[str, str]) -> None:
+        self.pid = os.getpid()
+        script = Path(reaper.__file__)
+        try:
+            self.proc: subprocess.Popen | None = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(script), podman], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+                text=True,
+            )
+        except OSError:
+            self.proc = None
+
+    def _send(self, line: str) -> None:
+        if self.proc is None or self.proc.stdin is None:
+            return
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self.proc = None
+
+    def register(self, name: str) -> None:
+        self._send("+" + name)
+
+    def release(self, name: str) -> None:
+        self._send("-" + name)
+
+
+_reapers: dict[str, _Reaper] = {}
+
+
+def _reaper_for(podman: str, env: dict[str, str]) -> _Reaper:
+    """One reaper per process and podman binary (a forked child starts its own)."""
+    r = _reapers.get(podman)
+    if r is None or r.pid != os.getpid() or r.proc is None or r.proc.poll() is not None:
+        r = _reapers[podman] = _Reaper(podman, env)
+    return r
 
 
 def containers_conf_path() -> Path:
@@ -85,7 +138,9 @@ class PodmanBackend(SandboxBackend):
 
     # -- availability -------------------------------------------------------------------
     def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        """podman's own environment: an allow-list (podman passes proxy variables
+        into containers, and nothing of ours should be there for it to pass)."""
+        env = clean_environment(PODMAN_ENV_KEEP)
         env["CONTAINERS_CONF"] = str(containers_conf_path())
         return env
 
@@ -175,7 +230,8 @@ class PodmanBackend(SandboxBackend):
         """The full ``podman run`` argv (exposed for tests and for showing the user)."""
         argv = [
             self.podman, "run", "--rm", "--name", name, "--runtime", self.runtime,
-            "--log-driver", "none", "--pull", "never",
+            "--log-driver", "none", "--pull", "never", "--http-proxy=false",
+            f"--label={reaper.LABEL}={os.getpid()}",
             f"--memory={limits.memory_mb}m", f"--memory-swap={limits.memory_mb}m",
             f"--cpus={limits.cpus:g}", f"--pids-limit={limits.pids}",
             # Any --ulimit replaces containers.conf's default_ulimits, and runc here
@@ -225,9 +281,18 @@ class PodmanBackend(SandboxBackend):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(proc.wait(), timeout=30)
 
-        raw = await run_process(
-            argv, timeout_s=timeout_s, env=self._env(), output_bytes=limits.output_bytes, cleanup=remove
-        )
+        watcher = _reaper_for(self.podman, self._env())
+        watcher.register(name)
+        try:
+            raw = await run_process(
+                argv, timeout_s=timeout_s, env=self._env(), output_bytes=limits.output_bytes, cleanup=remove
+            )
+            if raw.exit_code is None or raw.exit_code < 0 or raw.exit_code >= 125:
+                # The podman client itself may have died (killed, crashed): the container
+                # would run on until --timeout. Removing an absent container is a no-op.
+                await remove()
+        finally:
+            watcher.release(name)
         reason = None
         stderr = raw.stderr
         if raw.timed_out:

@@ -5,6 +5,14 @@ installed inside a network-less sandbox with ``pip install --no-index``.
 wheelhouse directory is then mounted read-only into the sandbox. A stamp
 keyed by the requirement set makes a second call with the same requirements
 free.
+
+Safety (the generated repo is hostile): the host never builds anything.
+Only plain ``name[extras] spec`` lines are accepted (anything else raises
+before pip runs: :mod:`deepcode_tui.verify.requirements` turns such lines
+into findings first), pip runs with ``--only-binary :all:`` so it never
+prepares an sdist (preparing one runs its build backend), outside the repo,
+with an environment that carries no secrets and ignores the repo's pip
+configuration. Building, installing and importing happen in the sandbox.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from pydantic import BaseModel
+
+from ..requirements import check_line
 
 STAMP_PREFIX = ".deepcode-wheelhouse-"
 
@@ -60,6 +70,10 @@ def prepare_wheelhouse(
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     reqs = [r.strip() for r in requirements if r.strip()]
+    refused = [f"ERROR: refused requirement {r!r}: {why}" for r in reqs for norm, why in [check_line(r)]
+               if norm is None]
+    if refused:  # nothing is fetched for a set holding a line pip might build or follow
+        return WheelhouseResult(path=dest, requirements=reqs, ok=False, output="\n".join(refused))
     key = requirements_key(reqs)
     stamp = dest / f"{STAMP_PREFIX}{key}"
     if stamp.exists():
@@ -73,9 +87,10 @@ def prepare_wheelhouse(
         with os.fdopen(fd, "w") as fh:
             fh.write("\n".join(todo) + "\n")
         argv = [python, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
-                "-d", str(dest), "-r", req_file, *extra_args]
+                "--only-binary", ":all:", "-d", str(dest), "-r", req_file, *extra_args]
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, cwd=dest,
+                                  env=pip_env(), stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             return WheelhouseResult(path=dest, requirements=reqs, ok=False,
                                     output=f"ERROR: pip download timed out after {timeout_s:g} s")
@@ -88,6 +103,22 @@ def prepare_wheelhouse(
     if proc.returncode == 0:
         stamp.touch()
     return WheelhouseResult(path=dest, requirements=reqs, ok=proc.returncode == 0, output=output)
+
+
+# Host variables pip needs to reach the index the user configured; nothing else
+# (API keys, tokens) goes near a process that handles the repo's requirements.
+_PIP_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
+                 "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
+                 "no_proxy", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_CERT",
+                 "PIP_CONFIG_FILE", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "PIP_CACHE_DIR")
+
+
+def pip_env() -> dict[str, str]:
+    """The environment for the host's ``pip download``: an allow-list of the host's."""
+    env = {k: v for k, v in os.environ.items() if k in _PIP_ENV_KEEP}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    return env
 
 
 def _repack(dist: metadata.Distribution, dest: Path) -> Path | None:
@@ -164,5 +195,5 @@ def install_argv(python: str, requirements_file: str, *, wheelhouse: str | None)
     from the wheelhouse only (``--no-index``) when one is given."""
     argv = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q"]
     if wheelhouse:
-        argv += ["--no-index", "--find-links", wheelhouse]
+        argv += ["--no-index", "--only-binary", ":all:", "--find-links", wheelhouse]
     return [*argv, "-r", requirements_file]
