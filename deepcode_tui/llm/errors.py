@@ -98,6 +98,11 @@ def classify(exc: BaseException) -> Failure:
         # A gateway's 502/503/504 page is usually transient; an HTML page on any
         # other status means the endpoint is not an API at all: no retry helps.
         transient = status in (502, 503, 504) and "Empty or invalid response" not in raw
+        if not _HTML.search(raw):
+            # A body that is not JSON (a 200 cut off mid-reply): litellm reports it as a 500
+            # of its own making, so the status it carries is not the provider's; say none.
+            return Failure("html", transient, None, "the reply body is not valid JSON (cut off, or not an "
+                           "API response): " + detail)
         return Failure("html", transient, status, detail)
     # litellm reports a refused or dropped connection as a 500 "Connection error."
     if ("APIConnectionError" in names and status in (None, 500)) or any(m in raw for m in _CONNECTION):

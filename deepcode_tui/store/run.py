@@ -86,7 +86,9 @@ class RunStore:
     ) -> RunStore:
         runs_dir = Path(runs_dir).expanduser()
         try:
-            runs_dir.mkdir(parents=True, exist_ok=True)
+            if not runs_dir.is_dir():
+                runs_dir.mkdir(parents=True, mode=PRIVATE_DIR, exist_ok=True)
+                os.chmod(runs_dir, PRIVATE_DIR)
         except OSError as exc:
             raise RunStoreError(
                 f"cannot create the runs directory {runs_dir}: {exc.strerror}",

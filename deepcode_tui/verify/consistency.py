@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from deepcode_tui import safe_fs
 from deepcode_tui.treesitter import language_for_path
 
 from .findings import Finding, Kind
@@ -46,7 +47,7 @@ def repo_memory_entries(repo: Path, files: Sequence[Path], *, project_files: Ite
     entries: list[MemoryEntry] = []
     for rel, path in zip(rels, files, strict=True):
         try:
-            code = path.read_text(errors="replace")
+            code = safe_fs.read_text(repo, rel)
         except OSError:
             continue
         entry = extract_entry(rel, code, project_files=index, origin="existing")

@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from deepcode_tui import safe_fs
 from .findings import Finding, Kind
 from .trace_context import is_test_file
 
@@ -139,9 +140,7 @@ def read_repo_file(repo: Path, rel: str) -> str | None:
     """The text of ``rel`` when it is a readable file inside ``repo``, else None
     (report paths come from code that ran in the sandbox: never trusted to stay inside)."""
     try:
-        path = (repo / rel).resolve()
-        path.relative_to(repo.resolve())
-        return path.read_text(errors="replace")
+        return safe_fs.read_text(repo, rel)
     except (OSError, ValueError):
         return None
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from deepcode_tui import safe_fs
 from .findings import Finding
 from .manifest import imports_of
 
@@ -71,9 +72,8 @@ def attach_memory(findings: Iterable[Finding], memory: Mapping[str, dict[str, An
 def local_imports(repo: Path, rel: str) -> list[str]:
     """Repo files that ``rel`` imports (absolute imports resolved against the repo
     root and ``src/``; relative imports against the file's package)."""
-    path = repo / rel
     try:
-        source = path.read_text(errors="replace")
+        source = safe_fs.read_text(repo, rel)
     except OSError:
         return []
     out: list[str] = []

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
+from deepcode_tui import safe_fs
 from deepcode_tui.treesitter import get_parser, language_for_path
 
 from .consistency import CONSISTENCY_KINDS, check_repo_consistency
@@ -54,14 +55,9 @@ RECHECKED_KINDS = CONSISTENCY_KINDS | {Kind.SYNTAX_ERROR}
 
 def source_files(repo: Path) -> list[Path]:
     """The repo's files with a tree-sitter grammar (Python/JS/TS), vendored and hidden dirs skipped."""
-    out = []
-    for p in sorted(repo.rglob("*")):
-        rel = p.relative_to(repo)
-        if any(part in SKIP_DIRS or part.startswith(".") for part in rel.parts[:-1]):
-            continue
-        if p.is_file() and language_for_path(p) and p.stat().st_size < 2_000_000:
-            out.append(p)
-    return out
+    # Regular files only (safe_fs): a symlink or FIFO left by sandboxed code is never read.
+    return [p for p in safe_fs.walk_files(repo, skip_dir=lambda d: d in SKIP_DIRS or d.startswith("."),
+                                          max_size=2_000_000) if language_for_path(p)]
 
 
 def check_structure(repo: Path, expected_files: Iterable[str]) -> list[Finding]:
@@ -69,14 +65,14 @@ def check_structure(repo: Path, expected_files: Iterable[str]) -> list[Finding]:
     out: list[Finding] = []
     for rel in dict.fromkeys(PurePosixPath(f.replace("\\", "/")).as_posix() for f in expected_files):
         path = repo / rel
-        if not path.is_file():
+        if not safe_fs.is_regular_file(path):
             out.append(Finding(file=rel, kind=Kind.MISSING_FILE, stage="static",
                                message=f"{rel} is in the blueprint but was not generated"))
             continue
         if PurePosixPath(rel).name in ALLOWED_EMPTY:
             continue
         try:
-            empty = not path.read_text(errors="replace").strip()
+            empty = not safe_fs.read_text(repo, rel).strip()
         except OSError:
             empty = False
         if empty:
@@ -114,7 +110,7 @@ def check_syntax(repo: Path, files: Sequence[Path] | None = None) -> list[Findin
         rel = path.relative_to(repo).as_posix()
         lang = language_for_path(path)
         try:
-            source = path.read_bytes()
+            source = safe_fs.read_bytes(repo, rel)
         except OSError as exc:
             out.append(Finding(file=rel, kind=Kind.SYNTAX_ERROR, stage="static", message=f"unreadable: {exc}"))
             continue
@@ -215,7 +211,7 @@ def check_manifest(
     for path in python_files(repo):
         rel = path.relative_to(repo).as_posix()
         try:
-            source = path.read_text(errors="replace")
+            source = safe_fs.read_text(repo, rel)
         except OSError:
             continue
         reported: set[str] = set()

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from deepcode_tui import safe_fs
 from .findings import Kind
 
 # Directories inside a repo that hold third-party code, not the project's.
@@ -90,29 +91,24 @@ class TraceContext:
 def _walk(repo: Path) -> Iterator[str]:
     if not repo.is_dir():
         return
-    for path in sorted(repo.rglob("*")):
+    for path in safe_fs.walk_files(repo, skip_dir=lambda d: d in VENDOR_PARTS or d.startswith("."),
+                                   max_size=2_000_000):
         rel = path.relative_to(repo)
-        if any(part in VENDOR_PARTS or part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_file() and path.stat().st_size < 2_000_000:
+        if not rel.name.startswith("."):
             yield rel.as_posix()
 
 
 @functools.lru_cache(maxsize=512)
-def _read_cached(path: str, mtime: float, size: int) -> str:
-    try:
-        return Path(path).read_text(errors="replace")
-    except OSError:
-        return ""
+def _read_cached(repo: str, rel: str, mtime: float, size: int) -> str:
+    return safe_fs.read_text_or_empty(Path(repo), rel)
 
 
 def _read(repo: Path, rel: str) -> str:
-    path = repo / rel
     try:
-        st = path.stat()
+        st = (repo / rel).lstat()  # lstat: a symlink's own times, and it is never read anyway
     except OSError:
         return ""
-    return _read_cached(str(path), st.st_mtime, st.st_size)
+    return _read_cached(str(repo), rel, st.st_mtime, st.st_size)
 
 
 def classify_exception(exc_type: str, message: str, ctx: TraceContext, in_test: bool = False) -> str:

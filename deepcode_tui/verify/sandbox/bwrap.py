@@ -127,7 +127,9 @@ class BwrapBackend(SandboxBackend):
             "--unshare-all", "--unshare-user", *(["--share-net"] if network else []),
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            # /tmp is bounded like podman's (tmpfs pages also count against the cgroup).
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", str(max(64, limits.memory_mb // 2) * 1024 * 1024), "--tmpfs", "/tmp",
             "--bind", str(repo), "/work",
         ]
         if network and Path("/etc/resolv.conf").exists():
