@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from deepcode_tui.redaction import scrub_secrets
 from deepcode_tui.errors import RunStoreError
 from deepcode_tui.events.models import Event, parse_event
 
@@ -94,7 +95,8 @@ class EventLog:
     def append(self, event: Event) -> Event:
         """Persist ``event`` durably and return it with its sequence number."""
         event = event.model_copy(update={"seq": self._seq + 1})
-        line = event.model_dump_json().encode("utf-8") + b"\n"
+        # Events carry sandbox output and model text: no secret value is ever written.
+        line = scrub_secrets(event.model_dump_json()).encode("utf-8") + b"\n"
         written = os.write(self._fd, line)
         if written != len(line):  # pragma: no cover - short writes on regular files mean a full disk
             raise RunStoreError(f"short write to {self.path}", "free disk space, then resume the run")
