@@ -343,3 +343,49 @@ async def test_no_network_interface_but_loopback_and_no_host_processes(strong_ba
     pids = int(result.stdout.split("PIDS")[1].split()[0])
     assert pids < 10, "the sandbox sees host processes"
     assert str(os.getpid()) not in result.stdout
+
+
+async def test_a_full_repair_loop_keeps_secrets_out_of_traces_prompts_and_files(
+        strong_backend, make_repo, tmp_path, monkeypatch):
+    """The case as found: a failing test that prints every environment it can see.
+    Neither the iteration's trace, the repairer's prompt nor any file in the run
+    directory may hold the key afterwards."""
+    from deepcode_tui.verify import LoopConfig, RepairLoop, RepairProposal
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET + "B")
+    repo = make_repo({
+        "m.py": "X = 1\n",
+        "tests/__init__.py": "",
+        "tests/test_m.py": (
+            "import glob, os, unittest\n\n"
+            "class T(unittest.TestCase):\n"
+            "    def test_env(self):\n"
+            "        seen = [str(dict(os.environ))]\n"
+            "        for p in glob.glob('/proc/*/environ'):\n"
+            "            try:\n"
+            "                seen.append(open(p, 'rb').read().decode('latin-1'))\n"
+            "            except OSError:\n"
+            "                pass\n"
+            "        self.assertEqual('\\n'.join(seen), '')\n"
+        ),
+    })
+    requests = []
+
+    class Recorder:
+        async def propose(self, request):
+            requests.append(request)
+            return RepairProposal()
+
+    loop = RepairLoop(repo, tmp_path / "run", repairer=Recorder(), backend=strong_backend,
+                      expected_files=["m.py"], declared_packages=[],
+                      commands=[VerifyCommand(name="unit", argv=["python", "-m", "unittest", "discover", "-s",
+                                                                 "tests", "-t", "."], timeout_s=60)],
+                      config=LoopConfig(max_iterations=1, limits=SMALL))
+    result = await loop.run()
+    assert not result.passed and requests, "the failing test never reached the repairer"
+    for request in requests:
+        assert SECRET not in request.model_dump_json()
+    for path in (tmp_path / "run").rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            assert SECRET.encode() not in path.read_bytes(), path
