@@ -46,9 +46,14 @@ def _settings(**cli: Any):
 
 def _overrides(
     *, runs_dir=None, max_cost=None, max_tokens=None, pdf_engine=None, model=None, step=None, allow_weak=None,
-    refs=None,
+    refs=None, addendum=None,
 ) -> dict[str, Any]:
     o: dict[str, Any] = {}
+    if addendum:
+        from deepcode_tui.ingest.addendum import read_addendum
+
+        read_addendum(addendum)  # refused up front, before a run directory exists
+        o["ingest"] = {"addendum": str(Path(addendum).expanduser().resolve())}
     if refs:
         o["rag"] = {"sources": list(refs)}
     if runs_dir:
@@ -56,7 +61,7 @@ def _overrides(
     if max_cost is not None or max_tokens is not None:
         o["budget"] = {k: v for k, v in (("max_cost_usd", max_cost), ("max_tokens", max_tokens)) if v is not None}
     if pdf_engine:
-        o["ingest"] = {"pdf_engine": pdf_engine}
+        o.setdefault("ingest", {})["pdf_engine"] = pdf_engine
     if model:
         o["models"] = {"default": model}
     if step:
@@ -119,6 +124,8 @@ def _run_options(f):
             click.option("--allow-weak-sandbox", "allow_weak", is_flag=True, help="Allow the plain-subprocess sandbox."),
             click.option("--runs-dir", type=click.Path(path_type=Path), help="Where run directories live."),
             click.option("--ref", "refs", multiple=True, help="A reference source for CodeRAG (dir, git URL, pkg:NAME)."),
+            click.option("--addendum", type=click.Path(path_type=Path),
+                         help="Clarifications of the document (e.g. PaperBench's addendum.md): answers open questions."),
             click.option("--verbose", "-v", is_flag=True, help="Print every file and finding."),
         ]
     ):
@@ -140,7 +147,7 @@ def _start(doc: Path, opts: dict[str, Any], *, command: str, stop_after: str | N
 
 
 def _pick(opts: dict[str, Any]) -> dict[str, Any]:
-    keys = ("runs_dir", "max_cost", "max_tokens", "pdf_engine", "model", "step", "allow_weak", "refs")
+    keys = ("runs_dir", "max_cost", "max_tokens", "pdf_engine", "model", "step", "allow_weak", "refs", "addendum")
     return {k: opts.get(k) for k in keys}
 
 

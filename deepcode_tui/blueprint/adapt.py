@@ -3,7 +3,9 @@
 Each planned file gets its component spec rendered as text (signatures,
 equations, pseudocode, hyperparameters, the paper sections it implements),
 the symbols it may use from its dependencies, and the files that will use
-it. Files are listed in :func:`generation_order`.
+it, plus the open questions settled at the gate that affect it (and, for the
+README, every assumption with its basis). Files are listed in
+:func:`generation_order`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 
 from deepcode_tui.blueprint.checks import generation_order
 from deepcode_tui.blueprint.models import Blueprint, ComponentSpec, FileEntry, FunctionSpec
+from deepcode_tui.blueprint.questions import affecting, assumptions_markdown, decisions_text
 from deepcode_tui.codegen.plan import CodegenPlan, PlannedFile
 
 
@@ -82,6 +85,12 @@ def blueprint_to_codegen_plan(bp: Blueprint) -> CodegenPlan:
         entry = bp.file(path)
         assert entry is not None  # generation_order only yields planned paths
         spec_text = render_spec(entry, bp.component(path))
+        decided = decisions_text(affecting(bp.open_questions, path, symbols_of.get(path, [])))
+        if decided:
+            spec_text = f"{spec_text}\n{decided}" if spec_text else decided
+        if path.rsplit("/", 1)[-1].lower() == "readme.md" and bp.open_questions:
+            spec_text += ("\nAssumptions (the README lists every one with its basis, and the questions left "
+                          "open):\n" + assumptions_markdown(bp.open_questions))
         known_deps = [d for d in entry.dependencies if d in symbols_of and d != path]
         symbols: list[str] = []
         for dep in known_deps:

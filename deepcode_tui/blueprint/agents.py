@@ -21,7 +21,9 @@ from deepcode_tui.blueprint import prompts
 from deepcode_tui.blueprint.budget import AgentSettings, messages_tokens, split_budget
 from deepcode_tui.blueprint.checks import check_blueprint
 from deepcode_tui.blueprint.models import AlgorithmSpec, Blueprint, ConceptAnalysis, IntentAnalysis
+from deepcode_tui.blueprint.questions import merge_questions
 from deepcode_tui.blueprint.reading import IndexReader
+from deepcode_tui.blueprint.yaml_io import load_blueprint_yaml
 from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.events.models import LogMessage
 from deepcode_tui.llm.cassette import ModelProfile
@@ -30,6 +32,14 @@ from deepcode_tui.tokens import count_tokens, truncate_to_tokens
 
 Emit = Callable[[Any], Awaitable[Any]]
 M = TypeVar("M", bound=BaseModel)
+
+
+def with_analysts_questions(bp: Blueprint, analyses: "Analyses") -> Blueprint:
+    """``bp`` with every analyst's open question the planner dropped added back (near-duplicates
+    merged): a question an analyst raised always reaches the human at the gate."""
+    drafts = [q for a in (analyses.concept, analyses.algorithm, analyses.intent) if a is not None
+              for q in a.open_questions]
+    return bp.model_copy(update={"open_questions": merge_questions(bp.open_questions, drafts)})
 
 
 class Analyses(BaseModel):
@@ -292,7 +302,7 @@ class BlueprintAgents:
         user = self._planner_input(analyses, self._room(system, prompts.PLANNER_PAPER_INPUT))
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         bp = self._normalise(await self._structured_blueprint(messages, "planning agent"), analyses.kind)
-        return await self._fix(system, bp, analyses.kind)
+        return with_analysts_questions(await self._fix(system, bp, analyses.kind), analyses)
 
     async def revise(self, analyses: Analyses, current_yaml: str, feedback: str, version: str) -> Blueprint:
         """A new Blueprint addressing a human's rejection ``feedback`` of ``current_yaml``."""
@@ -306,4 +316,10 @@ class BlueprintAgents:
         bp = self._normalise(
             await self._structured_blueprint(messages, f"planning agent (revise {version})"), analyses.kind
         )
-        return await self._fix(system, bp, analyses.kind)
+        revised = await self._fix(system, bp, analyses.kind)
+        # Questions settled on the current version stay settled in the revision.
+        try:
+            current = load_blueprint_yaml(current_yaml, check=False).open_questions
+        except DeepcodeError:
+            current = []
+        return revised.model_copy(update={"open_questions": merge_questions(current, revised.open_questions)})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from deepcode_tui.blueprint.questions import QuestionDraft
 from deepcode_tui.blueprint.fields import CompactSchema as _CompactSchema
 from deepcode_tui.blueprint.fields import Loose as _Loose
 from deepcode_tui.blueprint.fields import as_list as _as_list
@@ -54,6 +55,8 @@ class ConceptAnalysis(_CompactSchema, _Loose):
     components: list[MethodComponent] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
     roadmap: list[RoadmapStep] = Field(default_factory=list)
+    # What the paper leaves unspecified that the code needs (see blueprint/questions.py).
+    open_questions: list[QuestionDraft] = Field(default_factory=list)
 
 
 class AlgorithmBlock(_Loose):
@@ -118,6 +121,7 @@ class AlgorithmSpec(_CompactSchema, _Loose):
     architectures: list[ArchitectureSpec] = Field(default_factory=list)
     training: list[TrainingProcedure] = Field(default_factory=list)
     hyperparameters: list[HyperparameterFinding] = Field(default_factory=list)
+    open_questions: list[QuestionDraft] = Field(default_factory=list)
 
 
 class Feature(_Loose):
@@ -148,6 +152,7 @@ class IntentAnalysis(_CompactSchema, _Loose):
     constraints: list[str] = Field(default_factory=list)  # platforms, languages, performance, security
     tech_stack: list[str] = Field(default_factory=list)
     acceptance_criteria: list[str] = Field(default_factory=list)
+    open_questions: list[QuestionDraft] = Field(default_factory=list)
 
     _lists = field_validator(
         "data_models", "constraints", "tech_stack", "acceptance_criteria", mode="before"

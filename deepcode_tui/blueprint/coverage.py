@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
+from deepcode_tui.blueprint.questions import unanswered
 from deepcode_tui.blueprint.models import Blueprint
 
 ItemKind = Literal["hyperparameter", "equation", "algorithm"]
@@ -142,6 +143,9 @@ class CoverageReport(BaseModel):
 
     items: list[CoverageItem] = Field(default_factory=list)
     ignored_fragments: int = 0  # unnumbered equation fragments too short to check
+    # Open questions of the blueprint: how many there are and how many are still unanswered.
+    questions: int = 0
+    questions_open: int = 0
 
     def missing(self, kind: ItemKind | None = None) -> list[CoverageItem]:
         return [i for i in self.items if not i.covered and (kind is None or i.kind == kind)]
@@ -164,6 +168,8 @@ class CoverageReport(BaseModel):
         head = "Coverage: " + ", ".join(f"{v['covered']}/{v['found']} {k}s" for k, v in c.items())
         if self.ignored_fragments:
             head += f" ({self.ignored_fragments} equation fragments under {FRAGMENT_CHARS} characters not checked)"
+        if self.questions:
+            head += f"; {self.questions_open}/{self.questions} open questions unanswered"
         lines = [head]
         missing = self.missing()
         if not missing:
@@ -346,4 +352,5 @@ def coverage_report(index: Any, bp: Blueprint) -> CoverageReport:
                 matched_in=loc,
             )
         )
-    return CoverageReport(items=items, ignored_fragments=ignored)
+    return CoverageReport(items=items, ignored_fragments=ignored, questions=len(bp.open_questions),
+                          questions_open=len(unanswered(bp.open_questions)))

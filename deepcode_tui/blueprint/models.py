@@ -44,6 +44,7 @@ from deepcode_tui.blueprint.fields import CompactSchema as _CompactSchema
 from deepcode_tui.blueprint.fields import Strict as _Strict
 from deepcode_tui.blueprint.fields import as_list as _as_list
 from deepcode_tui.blueprint.fields import as_text as _as_text
+from deepcode_tui.blueprint.questions import OpenQuestion, number
 from deepcode_tui.codegen.plan import normalise_plan_path
 
 # --- blueprint ----------------------------------------------------------------
@@ -272,6 +273,13 @@ class Blueprint(_CompactSchema, _Strict):
     verification: VerificationProtocol = Field(default_factory=VerificationProtocol)
     environment: Environment = Field(default_factory=Environment)
     stages: list[Stage] = Field(default_factory=list)
+    # Details the document leaves open, with proposals the human settles at the gate.
+    open_questions: list[OpenQuestion] = Field(default_factory=list)
+
+    @field_validator("open_questions")
+    @classmethod
+    def _number_questions(cls, v: list[OpenQuestion]) -> list[OpenQuestion]:
+        return number(v)
 
     _text = field_validator("summary", mode="before")(_as_text)
 

@@ -18,11 +18,12 @@ from deepcode_tui.blueprint.agents import Analyses, BlueprintAgents
 from deepcode_tui.blueprint.budget import AgentSettings
 from deepcode_tui.blueprint.coverage import CoverageReport, coverage_report
 from deepcode_tui.blueprint.models import Blueprint
+from deepcode_tui.blueprint.questions import accept_proposals, answer, answer_from_addendum, unanswered
 from deepcode_tui.blueprint.versions import BlueprintVersions
 from deepcode_tui.blueprint.yaml_io import YamlError, load_blueprint_yaml, validate_yaml
 from deepcode_tui.errors import DeepcodeError, RunStoreError
 from deepcode_tui.events.models import BlueprintSaved, LogMessage
-from deepcode_tui.pipeline.gate import GateRequest, ask
+from deepcode_tui.gates import GateDecision, GateRequest
 from deepcode_tui.store.atomic import write_json_atomic, write_text_atomic
 
 GATE = "blueprint"
@@ -61,6 +62,15 @@ def _error_lines(errors: list[YamlError], limit: int = 8) -> str:
     return "\n".join(lines)
 
 
+def _open_questions(text: str) -> list[dict[str, Any]]:
+    """The blueprint's open questions for the gate request ([] when the text does not load)."""
+    try:
+        bp = load_blueprint_yaml(text, check=False)
+    except DeepcodeError:
+        return []
+    return [q.model_dump(mode="json") for q in bp.open_questions]
+
+
 class BlueprintPhase:
     """Reads the paper through the agents, plans, saves v1 and its coverage report."""
 
@@ -91,6 +101,12 @@ class BlueprintPhase:
                 phase=self.name,
             )
         blueprint = await agents.plan(analyses)
+        addendum = next((s.text for s in index.sections if s.id == "addendum"), "")
+        if addendum and blueprint.open_questions:
+            questions, ids = answer_from_addendum(blueprint.open_questions, addendum)
+            blueprint = blueprint.model_copy(update={"open_questions": questions})
+            if ids:
+                await ctx.log(f"the addendum answers open question(s) {', '.join(ids)}", phase=self.name)
         version = versions.save(blueprint)
         write_text_atomic(versions.dir / "draft.yaml", versions.text(version))
         await ctx.emit(
@@ -151,10 +167,12 @@ class ApprovalPhase:
             problems = validate_yaml(text)
             errors = [e for e in problems if e.severity == "error"]
             prompt = self._prompt(latest, text, problems, index, versions.dir, notice)
-            decision = await ask(ctx, GateRequest(gate=GATE, prompt=prompt, artifact=str(draft)))
+            decision = await ctx.ask(GateRequest(gate=GATE, prompt=prompt, artifact=str(draft),
+                                                 questions=_open_questions(text)))
             notice = ""
             if decision.decision == "approve":
                 if not errors:
+                    latest = await self._settle(ctx, versions, latest, text, decision)
                     versions.approve(latest)
                     return await self._finish(ctx, versions, latest, revisions)
                 invalid_approvals += 1
@@ -174,6 +192,7 @@ class ApprovalPhase:
                 )
                 if edited == text:
                     if not errors:
+                        latest = await self._settle(ctx, versions, latest, text, decision)
                         versions.approve(latest)
                         return await self._finish(ctx, versions, latest, revisions)
                     notice = (
@@ -200,6 +219,7 @@ class ApprovalPhase:
                         files=len(load_blueprint_yaml(edited).file_hierarchy),
                     )
                 )
+                latest = await self._settle(ctx, versions, latest, edited, decision)
                 versions.approve(latest)
                 return await self._finish(ctx, versions, latest, revisions)
             # reject: the planner revises with the feedback
@@ -214,6 +234,37 @@ class ApprovalPhase:
             f"the blueprint was not approved after {self.max_rounds} rounds at the gate",
             "resume the run and approve, edit or reject the latest version",
         )
+
+    async def _settle(
+        self, ctx: Any, versions: BlueprintVersions, version: str, text: str, decision: GateDecision
+    ) -> str:
+        """Apply the gate's answers to the open questions (and, with ``accept_proposals``,
+        accept every proposal left); a change is a new version, comments kept."""
+        if not (decision.answers or decision.accept_proposals):
+            return version
+        try:
+            bp = load_blueprint_yaml(text)
+        except DeepcodeError:
+            return version
+        questions = answer(bp.open_questions, decision.answers, by="human")
+        accepted: list[str] = []
+        if decision.accept_proposals:
+            questions, accepted = accept_proposals(questions, by="--yes")
+        if questions == bp.open_questions:
+            return version
+        settled = bp.model_copy(update={"open_questions": questions})
+        new_version = versions.save(settled, previous_text=text)
+        write_text_atomic(versions.dir / "draft.yaml", versions.text(new_version))
+        await ctx.emit(BlueprintSaved(version=new_version, path=str(versions.path(new_version)),
+                                      files=len(settled.file_hierarchy)))
+        if accepted:
+            await ctx.log(f"accepted the proposed answers of {len(accepted)} open question(s) without asking "
+                          f"(--yes): {', '.join(accepted)}", phase=self.name)
+        left = unanswered(questions)
+        if left:
+            await ctx.log(f"{len(left)} open question(s) left open: {', '.join(q.id for q in left)}",
+                          level="warning", phase=self.name)
+        return new_version
 
     async def _revise(
         self, ctx: Any, versions: BlueprintVersions, version: str, text: str, feedback: str
@@ -253,6 +304,14 @@ class ApprovalPhase:
             parts.append(f"Errors (must be fixed before approval):\n{_error_lines(errors)}")
         if warnings:
             parts.append(f"Warnings:\n{_error_lines(warnings)}")
+        if bp is not None and bp.open_questions:
+            left = unanswered(bp.open_questions)
+            lines = [f"Open questions ({len(left)} of {len(bp.open_questions)} unanswered; answer them, accept "
+                     "the proposals, or leave them open):"]
+            for q in bp.open_questions:
+                state = f"answered: {q.answer}" if q.settled else f"proposed: {q.proposed_answer or '-'}"
+                lines.append(f"  {q.id}: {q.question}  [{state}; basis {q.basis}, confidence {q.confidence:.1f}]")
+            parts.append("\n".join(lines))
         if bp is not None:
             report = coverage_report(index, bp)
             _write_coverage(directory, report, version)

@@ -29,13 +29,20 @@ that define it and the components it depends on;
 - claims: the paper's main claims, each with the section and what the code must do to test it;
 - roadmap: reproduction steps in order, each with measurable success criteria (numbers from the paper \
 where it gives them).
+- open_questions: every detail the code needs that the paper does not state (optimizer settings, \
+initialisation, data splits and preprocessing, evaluation protocol, seeds, shapes, tie-breaking ...), each \
+with the question, affects (the components it touches), proposed_answer, basis ("document" when a section \
+implies it, "reference" for a reference repository, "practice" for common practice), basis_detail (which \
+section, repository or practice) and confidence (0 to 1). Never present a guess as the paper's own value.
 
 When you have read enough, answer with only one JSON object (no prose) with the keys structure_map, \
-components, claims, roadmap. Example shape:
+components, claims, roadmap, open_questions. Example shape:
 {{"structure_map": [{{"section": "3 Method", "role": "method", "summary": "..."}}], \
 "components": [{{"name": "...", "description": "...", "paper_sections": ["3.1"], "depends_on": []}}], \
 "claims": [{{"claim": "...", "section": "5", "code_requirement": "..."}}], \
-"roadmap": [{{"step": "...", "description": "...", "success_criteria": ["..."]}}]}}"""
+"roadmap": [{{"step": "...", "description": "...", "success_criteria": ["..."]}}], \
+"open_questions": [{{"question": "...", "affects": ["..."], "proposed_answer": "...", "basis": "practice", \
+"basis_detail": "...", "confidence": 0.5}}]}}"""
 
 ALGORITHM_SYSTEM = """\
 You are the algorithm specialist of a team that turns a research paper into a working code repository. \
@@ -49,11 +56,16 @@ Produce:
 (and shape when known);
 - architectures: layer-by-layer descriptions of every model (sizes, activations, normalisation, dropout);
 - training: training and evaluation procedures as ordered steps (data, optimiser, schedule, loss, decoding);
-- hyperparameters: every hyperparameter with its exact value and where it appears (section or table).
+- hyperparameters: every hyperparameter with its exact value and where it appears (section or table);
+- open_questions: every detail the code needs that the paper does not state (optimizer settings, \
+initialisation, data splits and preprocessing, evaluation protocol, seeds, shapes, tie-breaking ...), each \
+with the question, affects (the components it touches), proposed_answer, basis ("document" when a section \
+implies it, "reference" for a reference repository, "practice" for common practice), basis_detail (which \
+section, repository or practice) and confidence (0 to 1). Never present a guess as the paper's own value.
 
 Copy values and formulas exactly; never invent a value the paper does not give. When you have read \
 enough, answer with only one JSON object (no prose) with the keys algorithms, equations, architectures, \
-training, hyperparameters. Example shape:
+training, hyperparameters, open_questions. Example shape:
 {{"algorithms": [{{"name": "Algorithm 1", "section": "3", "verbatim": "..."}}], \
 "equations": [{{"label": "(1)", "text": "...", "section": "3.2", "variables": [{{"symbol": "Q", "meaning": "queries", \
 "shape": "n x d_k"}}]}}], "architectures": [{{"name": "...", "section": "3", "layers": [{{"name": "...", \
@@ -69,11 +81,12 @@ code repository. Find out what the user wants built.
 Produce: goal (one paragraph); features, each with acceptance checks; components of the system (backend, \
 frontend, configuration, data, tests), each with responsibilities and interfaces (endpoints, commands, \
 public functions); data_models; constraints (platforms, languages, performance, security); tech_stack; \
-acceptance_criteria for the whole system. Do not invent requirements the document does not state or \
-clearly imply.
+acceptance_criteria for the whole system; open_questions: what the document leaves open that the code \
+needs (each with question, affects, proposed_answer, basis, basis_detail, confidence). Do not invent \
+requirements the document does not state or clearly imply.
 
 Answer with only one JSON object (no prose) with the keys goal, features, components, data_models, \
-constraints, tech_stack, acceptance_criteria."""
+constraints, tech_stack, acceptance_criteria, open_questions."""
 
 INTENT_WHOLE_DOCUMENT = "The requirement document is short, so here it is in full:\n\n{text}"
 
@@ -98,6 +111,10 @@ file_hierarchy).
 - environment: Python version, packages with version specifiers, and hardware (what the smoke run needs \
 and what the original work used).
 - stages: an incremental plan; each stage names its files and the checks that close it.
+- open_questions: the analysts' open questions and your own (details the code needs that the document \
+leaves unspecified), each with question, affects (the file paths it touches), proposed_answer, basis \
+(document, reference or practice), basis_detail and confidence; use the proposals in the components, but \
+list them here so the human can see and settle them.
 Prefer a small, runnable repository over an exhaustive one."""
 
 PLANNER_PAPER_INPUT = """\

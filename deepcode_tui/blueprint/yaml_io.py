@@ -36,10 +36,13 @@ SECTION_COMMENTS = {
     "success criteria and the tests to write.",
     "environment": "Execution environment: Python version, packages with versions, hardware.",
     "stages": "Staged development plan: each stage's files and the checks that close it.",
+    "open_questions": "Open questions: details the document leaves unspecified that the code needs.\n"
+    "Settle each at the gate: write `answer` (and `status: answered`), or `status: accepted` to take the\n"
+    "proposal; `status: open` leaves it open (the README lists it as an assumption not made).",
 }
 
 # Keys that identify an item of a list, so a re-dump can keep each item's comments.
-_IDENTITY_KEYS = ("path", "file", "name", "label", "text", "section", "step", "claim")
+_IDENTITY_KEYS = ("id", "path", "file", "name", "label", "text", "section", "step", "claim")
 
 
 class YamlError(BaseModel):

@@ -64,6 +64,7 @@ class IngestConfig(_Section):
     pdf_engine: Literal["default", "marker"] = "default"
     timeout_s: float = Field(120.0, gt=0, le=3600)
     marker_timeout_s: float = Field(600.0, gt=0, le=7200)
+    addendum: Path | None = Field(None, description="clarifications of the document; answer open questions")
 
 
 class CodegenConfig(_Section):

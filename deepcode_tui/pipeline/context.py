@@ -9,6 +9,7 @@ from typing import Any
 from deepcode_tui.config.settings import Settings
 from deepcode_tui.events.bus import EventBus
 from deepcode_tui.events.models import Event, LogMessage
+from deepcode_tui.gates import GateDecision, GateRequest
 from deepcode_tui.pipeline.gate import ApprovalGate
 from deepcode_tui.store.run import RunStore
 
@@ -29,6 +30,13 @@ class RunContext:
 
     async def emit(self, event: Event) -> Event:
         return await self.bus.publish(event)
+
+    async def ask(self, req: GateRequest) -> GateDecision:
+        """Ask the run's gate (with its events around it): the interface phase packages use,
+        so none of them imports the pipeline."""
+        from deepcode_tui.pipeline.gate import ask
+
+        return await ask(self, req)
 
     async def log(self, message: str, *, level: str = "info", phase: str = "") -> None:
         await self.emit(LogMessage(message=message, level=level, phase=phase))  # type: ignore[arg-type]

@@ -11,23 +11,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel
 
 from deepcode_tui.errors import DeepcodeError
+from deepcode_tui.gates import GateDecision, GateRequest
 
-
-class GateRequest(BaseModel):
-    gate: str  # e.g. "blueprint", "patch", "amendment"
-    prompt: str
-    artifact: str = ""  # path of what is being approved
-
-
-class GateDecision(BaseModel):
-    decision: Literal["approve", "edit", "reject"]
-    feedback: str = ""
-    edited_text: str | None = None  # for "edit": the human's version of the artifact
+__all__ = ["ApprovalGate", "AutoApproveGate", "ConsoleGate", "FutureGate", "GateDecision", "GateRequest", "ask"]
 
 
 class ApprovalGate:
@@ -36,10 +24,10 @@ class ApprovalGate:
 
 
 class AutoApproveGate(ApprovalGate):
-    """``--yes``: every gate approves at once."""
+    """``--yes``: every gate approves at once, accepting every open question's proposal."""
 
     async def request(self, req: GateRequest) -> GateDecision:
-        return GateDecision(decision="approve")
+        return GateDecision(decision="approve", accept_proposals=bool(req.questions))
 
 
 class FutureGate(ApprovalGate):
@@ -87,14 +75,34 @@ class ConsoleGate(ApprovalGate):
                 "rerun with --yes to approve automatically, or open the run in the app: deepcode-tui",
             )
         where = f" ({req.artifact})" if req.artifact else ""
+        answers = await self._questions(req)
         prompt = f"{req.prompt}{where}\n[a]pprove / [e]dited the file, approve / [r]eject with feedback: "
         while True:
             answer = (await asyncio.to_thread(input, prompt)).strip().lower()
             if answer in ("a", "approve", "y", "yes"):
-                return GateDecision(decision="approve")
+                return GateDecision(decision="approve", answers=answers)
             if answer in ("e", "edit"):
                 text = Path(req.artifact).read_text(encoding="utf-8") if req.artifact else None
-                return GateDecision(decision="edit", edited_text=text)
+                return GateDecision(decision="edit", edited_text=text, answers=answers)
             if answer in ("r", "reject"):
                 feedback = await asyncio.to_thread(input, "feedback for the planner: ")
-                return GateDecision(decision="reject", feedback=feedback.strip())
+                return GateDecision(decision="reject", feedback=feedback.strip(), answers=answers)
+
+    @staticmethod
+    async def _questions(req: GateRequest) -> dict[str, str]:
+        """Ask each open question in turn: Enter accepts the proposal, '-' leaves it open,
+        anything else is the answer."""
+        pending = [q for q in req.questions if q.get("status", "open") == "open"]
+        if not pending:
+            return {}
+        print(f"{len(pending)} open question(s) the document leaves unspecified "
+              "(Enter accepts the proposal, '-' leaves it open, or type your answer):")
+        answers: dict[str, str] = {}
+        for q in pending:
+            proposal = q.get("proposed_answer") or "(no proposal)"
+            basis = q.get("basis", "practice")
+            text = (await asyncio.to_thread(
+                input, f"  {q['id']}: {q['question']}\n      proposed: {proposal} [{basis}] > ")).strip()
+            if text != "-":
+                answers[q["id"]] = text
+        return answers

@@ -25,6 +25,11 @@ class IngestPhase:
         index = await asyncio.to_thread(
             load_document, source, pdf_engine=cfg.pdf_engine, timeout_s=cfg.timeout_s
         )
+        if cfg.addendum is not None:
+            from deepcode_tui.ingest.addendum import attach_addendum, read_addendum
+
+            index = attach_addendum(index, await asyncio.to_thread(read_addendum, cfg.addendum))
+            await ctx.log(f"addendum {cfg.addendum.name} added to the document index", phase=self.name)
         for note in index.notes:
             await ctx.log(note, level="warning", phase=self.name)
         index.save(ctx.store.path("document", "index.json"))
