@@ -126,3 +126,16 @@ def test_merge_and_addendum_rules():
     assert ids == [] and all(q.status == "open" for q in answered)
     edited = OpenQuestion.model_validate({"question": "x?", "proposed_answer": "y", "status": "accepted"})
     assert edited.settled and edited.answer == "y"
+
+
+async def test_console_gate_asks_each_open_question(monkeypatch):
+    from deepcode_tui.gates import GateRequest
+    from deepcode_tui.pipeline.gate import ConsoleGate
+
+    typed = iter(["seed 42", "-", "", "a"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(typed))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    questions = [{"id": f"q{i}", "question": f"Question {i}?", "proposed_answer": "p", "status": "open"}
+                 for i in (1, 2, 3)]
+    decision = await ConsoleGate().request(GateRequest(gate="blueprint", prompt="Approve?", questions=questions))
+    assert decision.decision == "approve" and decision.answers == {"q1": "seed 42", "q3": ""}
