@@ -82,17 +82,22 @@ def read_bytes(root: Path, rel: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTE
             raise UnsafePath(f"{rel} is not a regular file")
         if st.st_size > max_bytes and not cut:
             raise UnsafePath(f"{rel} is larger than {max_bytes} bytes")
-        chunks: list[bytes] = []
-        left = max_bytes
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+        return _read_upto(fd, max_bytes)
     finally:
         os.close(fd)
+
+
+def _read_upto(fd: int, limit: int) -> bytes:
+    """At most ``limit`` bytes from ``fd`` (a regular file: reads end at its end)."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def read_text(root: Path, rel: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, cut: bool = False) -> str:
@@ -213,15 +218,7 @@ def read_document(path: Path, *, max_bytes: int) -> bytes:
         size = os.fstat(fd).st_size
         if size > max_bytes:
             raise UnsafePath(f"{path} is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit for a document")
-        chunks: list[bytes] = []
-        left = max_bytes + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b"".join(chunks)
+        data = _read_upto(fd, max_bytes + 1)
         if len(data) > max_bytes:  # grew while we read
             raise UnsafePath(f"{path} grew past the {max_bytes / 1e6:.0f} MB limit while being read")
         return data
