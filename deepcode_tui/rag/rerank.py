@@ -1,0 +1,132 @@
+"""Structure-aware reordering of fused search results: member or container, public or private.
+
+A class chunk holds the class header and every member's signature, so BM25 and the
+embeddings both see in it the vocabulary of all its methods: it outscores the one
+method a behaviour query describes, and the class's ``__init__`` (its attributes)
+often does too. The reordering works on the fused candidates only:
+
+- a query that describes a type ("a handler that ...", "the exception raised when
+  ...") keeps a class above its own members;
+- any other query puts a named member that scores close to its class above the
+  class (and above the class's dunder methods);
+- a dunder method (``__init__``, ``__call__``, protocol hooks) speaks for its
+  class: the class takes its score when it ranks lower, and the dunder drops
+  just below it;
+- a private helper (``_name``) yields to a public symbol that scores about the
+  same: a specification describes the API, not the helper behind it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from deepcode_tui.rag.chunker import Chunk
+
+# How close a member's score must be to its class's for the member to go first.
+MEMBER_RATIO = 0.85
+# A private symbol's score is scaled by this before ties with public ones are decided.
+PRIVATE_FACTOR = 0.92
+DUNDER_FACTOR = 0.97
+
+_TYPE_LEAD = re.compile(
+    r"^\s*(?:an?|the|one)\s+(?!way\b|function\b|method\b|helper\b|routine\b|callable\b|decorator\b|"
+    r"context manager\b|generator\b|iterator over\b|shortcut\b|utility\b|convenience\b)", re.I)
+_TYPE_WORDS = re.compile(
+    r"\b(?:class|classes|type|object|exception|error raised|enum|enumeration|dataclass|named tuple|"
+    r"namedtuple|record|structure|base class|subclass|mixin|protocol|interface|model of|container for|"
+    r"wrapper (?:class|object|type)|instances?)\b", re.I)
+_BEHAVIOUR_LEAD = re.compile(r"^\s*(?:how to|to\s+\w+|\w+ing\b|\w+s\b)", re.I)
+
+
+def describes_type(query: str) -> bool:
+    """True when ``query`` names a kind of thing (a class) rather than something to do.
+
+    A query that opens with a noun phrase ("A progress display that ...", "The
+    exception raised when ...") or says class/type/object/exception outright is a
+    type query; one that opens with a verb ("Parse ...", "Return ...") is not.
+    """
+    if _TYPE_LEAD.match(query):
+        return True
+    head = " ".join(query.split()[:8])
+    return bool(_TYPE_WORDS.search(head)) and not _verb_led(query)
+
+
+def _verb_led(query: str) -> bool:
+    first = query.strip().split(" ", 1)[0].lower().strip(",.:;")
+    return first in _VERBS or bool(_BEHAVIOUR_LEAD.match(query) and first.endswith("ing"))
+
+
+# Imperative openings of behaviour descriptions (a spec says "Parse the header", "Return ...").
+_VERBS = frozenset("""
+add adjust align allow append apply ask assign attach break build calculate call cancel capture change
+check choose clear close collect combine compare compute configure construct convert copy count create
+cut decide decode define delete derive detect determine disable display divide do download draw drop
+emit enable encode ensure escape estimate evaluate expand export extract fetch fill filter find finish
+fit flush force format generate get give guess handle hide highlight identify ignore indent infer
+initialise initialize insert install interpret invoke iterate join keep launch lay list load locate
+look lookup loop make map mark match measure merge move normalise normalize open order pad parse pass
+pick place position prepare prepend print process produce prompt protect provide pull push put raise
+read receive record redirect reduce refresh register reject release reload remove render repeat
+replace report request reset resolve restore retry return reverse run save scale scan search select
+send serialise serialize set shorten show shut sign skip sort split start stop store stream strip
+substitute swap switch take tell test tidy track transform translate trim truncate try turn undo unwrap
+update upload use validate verify wait walk warn wrap write yield
+""".split())
+
+
+def _last(symbol: str) -> str:
+    return symbol.rsplit(".", 1)[-1]
+
+
+def _is_dunder(symbol: str) -> bool:
+    name = _last(symbol)
+    return name.startswith("__") and name.endswith("__") and len(name) > 4
+
+
+def _is_private(symbol: str) -> bool:
+    return any(p.startswith("_") and not (p.startswith("__") and p.endswith("__")) for p in symbol.split("."))
+
+
+def _owner_key(c: Chunk) -> str | None:
+    if c.kind != "method" or "." not in c.symbol:
+        return None
+    return f"{c.source}:{c.path}::{c.symbol.rsplit('.', 1)[0]}"
+
+
+def rerank(chunks: Sequence[Chunk], scores: dict[int, float], query: str) -> list[tuple[int, float]]:
+    """``(chunk index, score)`` pairs of the candidates in ``scores``, best first, after the rules above.
+
+    ``scores`` maps chunk indices to fused scores (higher is better). Only the order
+    changes: the returned scores are the adjusted ones, comparable within this call.
+    """
+    adj = dict(scores)
+    for i in adj:
+        sym = chunks[i].symbol
+        if _is_private(sym) and not _is_dunder(sym):
+            adj[i] *= PRIVATE_FACTOR
+    classes = {f"{chunks[i].source}:{chunks[i].path}::{chunks[i].symbol}": i
+               for i in adj if chunks[i].kind == "class"}
+    type_query = describes_type(query)
+    members: dict[int, list[int]] = {}
+    for i in adj:
+        owner = _owner_key(chunks[i])
+        if owner is not None and owner in classes:
+            members.setdefault(classes[owner], []).append(i)
+    for ci, ms in members.items():
+        for mi in ms:
+            if _is_dunder(chunks[mi].symbol):
+                # The dunder's match is the class's: lift the class, keep the dunder just below.
+                if adj[mi] * DUNDER_FACTOR > adj[ci]:
+                    adj[ci] = adj[mi]
+                adj[mi] = min(adj[mi], adj[ci]) * DUNDER_FACTOR
+        named = [mi for mi in ms if not _is_dunder(chunks[mi].symbol)]
+        if not named:
+            continue
+        best = max(named, key=lambda mi: adj[mi])
+        if type_query:
+            if adj[best] >= adj[ci]:
+                adj[ci] = adj[best] * 1.01
+        elif adj[best] >= MEMBER_RATIO * adj[ci] and adj[best] < adj[ci]:
+            adj[ci], adj[best] = adj[best], adj[ci]
+    return sorted(adj.items(), key=lambda t: (-t[1], t[0]))
