@@ -12,6 +12,9 @@ often does too. The reordering works on the fused candidates only:
 - a dunder method (``__init__``, ``__call__``, protocol hooks) speaks for its
   class: the class takes its score when it ranks lower, and the dunder drops
   just below it;
+- a module header (imports, constants and the list of what the file defines) is
+  the container of the file's top-level definitions: it yields to the best of them
+  when that one scores close to it, whatever the query;
 - a private helper (``_name``) yields to a public symbol that scores about the
   same: a specification describes the API, not the helper behind it.
 """
@@ -129,4 +132,14 @@ def rerank(chunks: Sequence[Chunk], scores: dict[int, float], query: str) -> lis
                 adj[ci] = adj[best] * 1.01
         elif adj[best] >= MEMBER_RATIO * adj[ci] and adj[best] < adj[ci]:
             adj[ci], adj[best] = adj[best], adj[ci]
+    modules = {f"{chunks[i].source}:{chunks[i].path}": i for i in adj if chunks[i].kind == "module"}
+    tops: dict[int, int] = {}
+    for i in adj:
+        c = chunks[i]
+        mod = modules.get(f"{c.source}:{c.path}")
+        if mod is not None and c.kind in ("function", "class") and (mod not in tops or adj[i] > adj[tops[mod]]):
+            tops[mod] = i
+    for mod, best in tops.items():
+        if MEMBER_RATIO * adj[mod] <= adj[best] < adj[mod]:
+            adj[mod], adj[best] = adj[best], adj[mod]
     return sorted(adj.items(), key=lambda t: (-t[1], t[0]))
