@@ -32,32 +32,33 @@ MEMBER_RATIO = 0.85
 PRIVATE_FACTOR = 0.92
 DUNDER_FACTOR = 0.97
 
-_TYPE_LEAD = re.compile(
-    r"^\s*(?:an?|the|one)\s+(?!way\b|function\b|method\b|helper\b|routine\b|callable\b|decorator\b|"
-    r"context manager\b|generator\b|iterator over\b|shortcut\b|utility\b|convenience\b)", re.I)
+# After "a/an/the", these name a callable, not a type ("a function that ...").
+_CALLABLE_NOUNS = frozenset({"way", "function", "method", "helper", "routine", "callable", "decorator",
+                             "shortcut", "utility", "convenience", "generator", "context manager",
+                             "coroutine", "callback", "hook", "command"})
 _TYPE_WORDS = re.compile(
     r"\b(?:class|classes|type|object|exception|error raised|enum|enumeration|dataclass|named tuple|"
-    r"namedtuple|record|structure|base class|subclass|mixin|protocol|interface|model of|container for|"
-    r"wrapper (?:class|object|type)|instances?)\b", re.I)
-_BEHAVIOUR_LEAD = re.compile(r"^\s*(?:how to|to\s+\w+|\w+ing\b|\w+s\b)", re.I)
+    r"namedtuple|record|structure|base class|subclass|mixin|protocol|interface|container for|instances?)\b")
 
 
 def describes_type(query: str) -> bool:
     """True when ``query`` names a kind of thing (a class) rather than something to do.
 
     A query that opens with a noun phrase ("A progress display that ...", "The
-    exception raised when ...") or says class/type/object/exception outright is a
-    type query; one that opens with a verb ("Parse ...", "Return ...") is not.
+    exception raised when ...") is a type query unless the noun is a callable ("a
+    function that ..."); one that opens with a verb ("Parse ...", "Return ...") is
+    not; otherwise a type word (class, object, exception ...) early on decides.
     """
-    if _TYPE_LEAD.match(query):
-        return True
-    head = " ".join(query.split()[:8])
-    return bool(_TYPE_WORDS.search(head)) and not _verb_led(query)
-
-
-def _verb_led(query: str) -> bool:
-    first = query.strip().split(" ", 1)[0].lower().strip(",.:;")
-    return first in _VERBS or bool(_BEHAVIOUR_LEAD.match(query) and first.endswith("ing"))
+    words = [w.strip(",.:;()\"'") for w in query.lower().split()]
+    words = [w for w in words if w]
+    if not words:
+        return False
+    if words[0] in ("a", "an", "the", "one") and len(words) > 1:
+        noun = " ".join(words[1:3]) if " ".join(words[1:3]) in _CALLABLE_NOUNS else words[1]
+        return noun not in _CALLABLE_NOUNS
+    if words[0] in _VERBS:
+        return False
+    return bool(_TYPE_WORDS.search(" ".join(words[:8])))
 
 
 # Imperative openings of behaviour descriptions (a spec says "Parse the header", "Return ...").

@@ -92,16 +92,16 @@ class StaticEmbedder:
     def _add_words(self, words: list[str]) -> None:
         table, tok = self._table, self._tokenizer
         encs = tok.encode_batch(words, add_special_tokens=False)  # type: ignore[union-attr]
+        lens = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
         vecs = np.zeros((len(words), table.shape[1]), dtype=np.float32)  # type: ignore[union-attr]
-        lens = np.zeros(len(words), dtype=np.int64)
-        for j, e in enumerate(encs):
-            ids = np.clip(np.asarray(e.ids, dtype=np.int64), 0, table.shape[0] - 1)  # type: ignore[union-attr]
-            if len(ids):
-                vecs[j] = table[ids].sum(axis=0)  # type: ignore[index]
-                lens[j] = len(ids)
+        some = lens > 0
+        if some.any():
+            flat = np.fromiter((i for e in encs for i in e.ids), dtype=np.int64, count=int(lens.sum()))
+            np.clip(flat, 0, table.shape[0] - 1, out=flat)  # type: ignore[union-attr]
+            starts = np.concatenate(([0], np.cumsum(lens[some])[:-1]))
+            vecs[some] = np.add.reduceat(table[flat], starts, axis=0)  # type: ignore[index]
         base = len(self._word_row)
-        for j, w in enumerate(words):
-            self._word_row[w] = base + j
+        self._word_row.update((w, base + j) for j, w in enumerate(words))
         self._word_vecs = np.concatenate([self._word_vecs, vecs])
         self._word_len = np.concatenate([self._word_len, lens])
 
@@ -109,25 +109,33 @@ class StaticEmbedder:
         with self._lock:
             table, _ = self._load()
             dim = table.shape[1]
+            out = np.zeros((len(texts), dim), dtype=np.float32)
             if not texts:
-                return np.zeros((0, dim), dtype=np.float32)
-            docs = [[w.lower() for w in words_of(t)] for t in texts]
-            new = list(dict.fromkeys(w for d in docs for w in d if w not in self._word_row))
+                return out
+            docs = [" ".join(words_of(t)).lower().split() for t in texts]
+            rows = self._word_row
+            new = list(dict.fromkeys(w for d in docs for w in d if w not in rows))
             if new:
                 self._add_words(new)
-            rows = self._word_row
-            out = np.zeros((len(texts), dim), dtype=np.float32)
-            for i, d in enumerate(docs):
-                if not d:
-                    continue
-                idx = np.fromiter((rows[w] for w in d), dtype=np.int64, count=len(d))
-                lens = self._word_len[idx]
-                # Keep whole words up to max_tokens tokens: the text's opening (name, docstring).
-                keep = int(np.searchsorted(np.cumsum(lens), self.max_tokens, side="right")) or 1
-                idx, lens = idx[:keep], lens[:keep]
-                n = int(lens.sum())
-                if n:
-                    out[i] = self._word_vecs[idx].sum(axis=0) / n
+            counts = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+            idx = np.fromiter((rows[w] for d in docs for w in d), dtype=np.int64, count=int(counts.sum()))
+            if not len(idx):
+                return out
+            doc_of = np.repeat(np.arange(len(docs)), counts)
+            lens = self._word_len[idx]
+            # Tokens before each word within its own text; keep whole words up to
+            # max_tokens, i.e. the text's opening (name, docstring, signature).
+            ends = np.cumsum(lens)
+            first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+            before = ends - lens - np.repeat(np.concatenate(([0], ends))[first], counts)
+            keep = (before < self.max_tokens) & (lens > 0)
+            idx, doc_of, lens = idx[keep], doc_of[keep], lens[keep]
+            if not len(idx):
+                return out
+            starts = np.flatnonzero(np.r_[True, doc_of[1:] != doc_of[:-1]])
+            out[doc_of[starts]] = np.add.reduceat(self._word_vecs[idx], starts, axis=0)
+            ntok = np.bincount(doc_of, weights=lens, minlength=len(docs)).astype(np.float32)
+            np.divide(out, ntok[:, None], out=out, where=ntok[:, None] > 0)
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             np.divide(out, norms, out=out, where=norms > 0)
             return out
