@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from deepcode_tui.rag.tokenize import STOPWORDS
+
 # wordllama ships its 256-dimension "l2_supercat" table (Llama-2 vocabulary, fp16,
 # 16 MB) and the matching tokenizer inside its wheel. Its own loader looks for the
 # tokenizer in a directory the wheel does not have and then downloads it, so the
@@ -28,10 +30,10 @@ WORDLLAMA_PACKAGE = "wordllama"
 WORDLLAMA_WEIGHTS = "weights/l2_supercat_256.safetensors"
 WORDLLAMA_TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 WORDLLAMA_NAME = "wordllama-l2-supercat-256"
-# Tokens averaged per text. The mean of a static model costs almost nothing per token,
-# but past a few hundred tokens a function's tail (error handling, bookkeeping) only
-# dilutes what its name, docstring and first lines say.
-MAX_TOKENS = 256
+# Tokens averaged per text (whole words, from the start): a function's tail (error
+# handling, bookkeeping) only dilutes what its name, docstring and first lines say.
+# 64, 128 and 256 gave the same recall on the rich set; 128 halves the worst case.
+MAX_TOKENS = 128
 
 # Words of code and prose: runs of capitals before a capitalised word (HTTPServer ->
 # HTTP, Server), capitalised or lower-case words, digits. "_" is not matched, so
@@ -47,7 +49,7 @@ def words_of(text: str) -> list[str]:
 class StaticEmbedder:
     """Mean of per-token vectors from a table and its tokenizer; thread-safe, loaded lazily.
 
-    Texts are split into lower-case words and each distinct word is tokenised once
+    Texts are split into lower-case words, stopwords dropped, and each distinct word is tokenised once
     (cached with its summed token vector): code repeats its vocabulary, so most of an
     index's words are cache hits, and a text's vector is a sparse sum of word vectors.
     """
@@ -112,7 +114,10 @@ class StaticEmbedder:
             out = np.zeros((len(texts), dim), dtype=np.float32)
             if not texts:
                 return out
-            docs = [" ".join(words_of(t)).lower().split() for t in texts]
+            # Function words and the keywords every chunk has (self, return, def) say
+            # nothing about what a chunk does; dropping them makes a mean of the rest
+            # sharper and the sums a third cheaper (rich: same recall, 1.6x faster).
+            docs = [[w for w in " ".join(words_of(t)).lower().split() if w not in STOPWORDS] for t in texts]
             rows = self._word_row
             new = list(dict.fromkeys(w for d in docs for w in d if w not in rows))
             if new:
