@@ -36,7 +36,6 @@ from deepcode_tui.rag.store import (
 )
 from deepcode_tui.rag.summary import SummaryCache, derived_summary, model_summary
 from deepcode_tui.rag.tokenize import (
-    chunk_embed_text,
     chunk_prose_text,
     chunk_search_text,
     tokenize,
@@ -54,7 +53,7 @@ EMBED_TEXT_CHARS = 1200
 # for at most one batch.
 EMBED_BATCH = 256
 # Bumped when what the model sees per chunk changes, so stored vectors are recomputed.
-EMBED_FORMAT = "nl+prose-v2"
+EMBED_FORMAT = "code+prose-v3"
 
 
 class SearchHit(BaseModel):
@@ -231,12 +230,11 @@ class CodeIndex:
                           seconds=round(time.perf_counter() - t0, 3))
 
     def _embed_texts(self, files: dict[str, FileEntry], c: Chunk) -> tuple[str, str]:
-        summary = self._summary(files, c)
-        return chunk_embed_text(c, summary, EMBED_TEXT_CHARS), chunk_prose_text(c, summary)
+        return c.text[:EMBED_TEXT_CHARS], chunk_prose_text(c, self._summary(files, c))
 
     def _embed(self, chunks: list[Chunk], files: dict[str, FileEntry], changed: set[str],
                old: _State) -> np.ndarray | None:
-        """One vector per chunk: the mean of its full text's and its description's vectors.
+        """One vector per chunk: the mean of its code's and its description's vectors.
 
         Vectors are cached by the hash of the texts the model sees, so an edited file
         re-embeds only its chunks that changed, and identical chunks (vendored copies,
