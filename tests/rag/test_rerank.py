@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from deepcode_tui.rag.chunker import Chunk, chunk_source
-from deepcode_tui.rag.rerank import describes_type, rerank
+from deepcode_tui.rag.rerank import describes_type, query_kind, rerank
 
 
 def _chunk(symbol: str, kind: str, path: str = "pkg/mod.py") -> Chunk:
@@ -42,6 +42,24 @@ def test_type_queries(query):
 ])
 def test_behaviour_queries(query):
     assert not describes_type(query)
+
+
+def test_a_file_spec_is_neither_type_nor_behaviour():
+    assert query_kind("Multi-head attention layer. Implements multi-head attention.") == "unknown"
+    assert query_kind("Parse the header") == "behaviour" and query_kind("A header parser") == "type"
+    assert query_kind("") == "unknown"
+
+
+def test_kinds_agree_with_the_query():
+    chunks = [_chunk("UsageError", "class"), _chunk("Context.fail", "method", path="pkg/core.py"),
+              _chunk("Response", "class", path="pkg/models.py")]
+    chunks[0].signature = "class UsageError(ClickException)"
+    chunks[2].signature = "class Response"
+    # Behaviour: a function beats an unrelated class of about the same score.
+    assert _order(chunks, {0: 1.0, 1: 0.95}, "Abort the command with an error message")[0] == "Context.fail"
+    # Type query about an exception: the exception class beats a plain class.
+    order = _order(chunks, {0: 0.95, 2: 1.0}, "The exception raised when a command is misused")
+    assert order[0] == "UsageError"
 
 
 def test_behaviour_query_puts_the_member_above_its_class():
