@@ -95,3 +95,22 @@ def test_default_index_is_hybrid_with_the_static_model(tmp_path, ref_repo):
     # Reopened from disk with the same model: the vectors are reused, not recomputed.
     again = CodeIndex(tmp_path / "idx")
     assert again.has_embeddings and again.update(resolved).files_changed == 0
+
+
+async def test_the_default_configuration_gives_the_pipeline_hybrid_retrieval(tmp_path, ref_repo):
+    from deepcode_tui.config.settings import RagConfig
+    from deepcode_tui.rag.coderag import prepare_coderag
+    from deepcode_tui.rag.events import IndexBuilt
+
+    cfg = RagConfig()
+    assert cfg.embeddings and cfg.embedding_model == "auto"
+    events = []
+
+    async def emit(e):
+        events.append(e)
+
+    # What pipeline/phase_codegen.py passes for the default configuration.
+    rag = await prepare_coderag([str(ref_repo)], cache_dir=tmp_path, emit=emit,
+                                embedder=cfg.embedding_model if cfg.embeddings else None)
+    built = [e for e in events if isinstance(e, IndexBuilt)]
+    assert built and built[0].embeddings and rag.index is not None and rag.index.has_embeddings
