@@ -29,11 +29,10 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deepcode_tui.rag.embeddings import load_default_embedder  # noqa: E402
-from deepcode_tui.rag.index import HYBRID_DEPTH, CodeIndex, _fuse  # noqa: E402
-from deepcode_tui.rag.rerank import rerank  # noqa: E402
-from deepcode_tui.rag.sources import resolve_sources  # noqa: E402
-from deepcode_tui.rag.tokenize import _stem, _word_tokens  # noqa: E402
+from deepcode_tui.rag.embeddings import load_default_embedder
+from deepcode_tui.rag.index import HYBRID_DEPTH, CodeIndex, _fuse
+from deepcode_tui.rag.sources import resolve_sources
+from deepcode_tui.rag.tokenize import _stem, _word_tokens
 
 QUERY_DIR = Path(__file__).resolve().parent / "rag_queries"
 # What each embedding model adds to an install beyond the core dependencies it shares.

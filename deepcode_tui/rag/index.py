@@ -22,9 +22,9 @@ from pydantic import BaseModel
 from deepcode_tui.errors import BudgetExceeded, Cancelled
 from deepcode_tui.rag.chunker import Chunk, chunk_source
 from deepcode_tui.rag.embeddings import Embedder, load_default_embedder
-from deepcode_tui.rag.rerank import rerank
 from deepcode_tui.rag.events import Emit, IndexBuilt, Summarize, emit_safely
 from deepcode_tui.rag.files import content_hash, iter_source_files
+from deepcode_tui.rag.rerank import rerank
 from deepcode_tui.rag.sources import ResolvedSource
 from deepcode_tui.rag.store import (
     FileEntry,

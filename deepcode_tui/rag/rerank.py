@@ -41,7 +41,7 @@ DUNDER_FACTOR = 0.97
 # then measured once on the jinja2 set, written blind before any run on it.
 KIND_FACTOR = 0.9
 EXCEPTION_FACTOR = 0.9
-_EXCEPTION_QUERY = re.compile(r"\b(?:exception|error (?:is )?raised|raised when|raise[sd]? when)\b", re.I)
+_EXCEPTION_QUERY = re.compile(r"\b(?:exception|error (?:is )?raised|raised when|raise[sd]? when)\b", re.IGNORECASE)
 _EXCEPTION_CLASS = re.compile(r"(?:Error|Exception|Warning|Exit|Abort)\b")
 
 # After "a/an/the", these name a callable, not a type ("a function that ...").
@@ -101,7 +101,7 @@ replace report request reset resolve restore retry return reverse run save scale
 send serialise serialize set shorten show shut sign skip sort split start stop store stream strip
 substitute swap switch take tell test tidy track transform translate trim truncate try turn undo unwrap
 update upload use validate verify wait walk warn wrap write yield
-""".split())
+""".split())  # noqa: SIM905 - a word list reads best as text
 
 
 def _last(symbol: str) -> str:
@@ -166,10 +166,10 @@ def rerank(chunks: Sequence[Chunk], scores: dict[int, float], query: str) -> lis
             adj[ci], adj[best] = adj[best], adj[ci] * (1 + 1e-9)
     modules = {f"{chunks[i].source}:{chunks[i].path}": i for i in adj if chunks[i].kind == "module"}
     tops: dict[int, int] = {}
-    for i in adj:
+    for i, score in adj.items():
         c = chunks[i]
         mod = modules.get(f"{c.source}:{c.path}")
-        if mod is not None and c.kind in ("function", "class") and (mod not in tops or adj[i] > adj[tops[mod]]):
+        if mod is not None and c.kind in ("function", "class") and (mod not in tops or score > adj[tops[mod]]):
             tops[mod] = i
     for mod, best in tops.items():
         if MEMBER_RATIO * adj[mod] <= adj[best] < adj[mod]:

@@ -50,7 +50,7 @@ def test_loads_offline_without_torch_or_network():
         assert "torch" not in sys.modules and "wordllama" not in sys.modules, sorted(sys.modules)
         print("ok")
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
