@@ -102,7 +102,9 @@ class VerifyConfig(_Section):
 class RagConfig(_Section):
     sources: list[str] = Field(default_factory=list, description="local dirs, git URLs, pkg:NAME")
     use_mined: bool = Field(False, description="also use the repositories and libraries the paper names")
-    embeddings: bool = False
+    embeddings: bool = Field(True, description="fuse BM25 with local embeddings (no download, no torch)")
+    embedding_model: Literal["auto", "static", "minilm"] = Field(
+        "auto", description="static: packaged wordllama table (default); minilm: the [embeddings] extra")
     budget_tokens: int = Field(1500, ge=0, le=200_000)
 
 

@@ -69,7 +69,7 @@ async def _retrieval(ctx: RunContext, gateway):
         specs,
         run_dir=ctx.run_dir,
         emit=rag_emitter(ctx),
-        embedder="auto" if ctx.settings.rag.embeddings else None,
+        embedder=ctx.settings.rag.embedding_model if ctx.settings.rag.embeddings else None,
         budget_tokens=ctx.settings.rag.budget_tokens,
     )
 

