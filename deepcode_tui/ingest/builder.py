@@ -107,6 +107,7 @@ class IndexBuilder:
         self.roots: list[Section] = []
         self._stack: list[_Open] = []
         self._ids: set[str] = set()
+        self.front_matter: list[str] = []
 
     def _new_id(self, number: str, title: str) -> str:
         base = f"sec-{number}" if number else f"sec-{_slug(title)}"
@@ -138,7 +139,11 @@ class IndexBuilder:
             self.opened.append(op)
             self._stack.append(op)
             return
-        if not e.text.strip():
+        if not e.text.strip() and not e.caption.strip():
+            return
+        if e.kind == "footnote" and (e.page or 1) == 1:
+            # Affiliations, correspondence, venue: metadata, not the first section's text.
+            self.front_matter.append(" ".join(e.text.split()))
             return
         if not self._stack:
             # Text before the first heading (title block, authors, abstract without a heading).
@@ -197,6 +202,7 @@ class IndexBuilder:
             page_count=page_count,
             sections=self.roots,
             notes=list(notes or []),
+            front_matter=self.front_matter,
         )
         counters = {"eq": 0, "alg": 0, "tab": 0, "fig": 0, "chunk": 0}
         for op in self.opened:
@@ -271,7 +277,14 @@ class IndexBuilder:
                         text=e.text,
                         section_id=sid,
                         page=e.page,
+                        figure_text=e.inner,
                     )
+                )
+            elif e.kind == "caption" and re.match(r"tab(?:le)?\.?\s*[A-Z]?\d", e.label, re.IGNORECASE):
+                # A table caption whose rows were not found: keep it findable as a table.
+                counters["tab"] += 1
+                idx.tables.append(
+                    Table(id=f"tab-{counters['tab']}", caption=e.text, text="", section_id=sid, page=e.page)
                 )
             if not is_refs and e.kind in ("para", "algorithm", "caption", "table", "code"):
                 known = {(h.name.lower(), h.value) for h in idx.hyperparameters}

@@ -74,6 +74,8 @@ def _clean_inline(text: str) -> str:
 
 def _is_equation(ln: Line, body: float) -> tuple[bool, str]:
     label = ""
+    if ln.kind:
+        return False, ""
     if len(ln.cells) >= 2 and _EQNUM.match(ln.cells[-1].strip()):
         label = ln.cells[-1].strip()
     if ln.math_frac >= 0.45 and len(ln.text) < 300:
@@ -85,6 +87,15 @@ def _is_equation(ln: Line, body: float) -> tuple[bool, str]:
     ):
         return True, label
     return False, ""
+
+
+def _numeric_rows(group: list[Line]) -> bool:
+    """Aligned numeric columns: most rows have the same number of cells and most cells hold numbers."""
+    counts = [len([c for c in g.cells if c.strip()]) for g in group]
+    common = max(set(counts), key=counts.count)
+    cells = [c for g in group for c in g.cells if c.strip()]
+    numeric = sum(1 for c in cells if sum(ch.isdigit() for ch in c) >= 0.3 * max(1, len(c.replace(" ", ""))))
+    return common >= 2 and counts.count(common) >= 0.6 * len(group) and numeric >= 0.4 * len(cells)
 
 
 def _is_tabular(ln: Line) -> bool:
@@ -108,6 +119,7 @@ class BlockBuilder:
         self.vocab = _Vocab(lines)
         self.out: list[Element] = []
         self._ref_hanging = False
+        self._figure_text: list[tuple[int, int, str]] = []  # (position in out, page, text)
         self._col_edge: dict[tuple[int, int, int], float] = {}
         for ln in lines:  # the left edge of each column block, for hanging indents
             key = (ln.page, ln.col, ln.band)
@@ -180,9 +192,25 @@ class BlockBuilder:
                     i += 1
                     continue
             text = ln.text.strip()
+            if ln.kind == "figure":
+                self._figure_text.append((len(self.out), ln.page, ln.text))
+                i += 1
+                continue
+            if ln.kind == "footnote":
+                j = self._collect_while(i, lambda x: x.kind == "footnote", 1e9, limit=40)
+                self._footnotes(lines[i:j])
+                i = j
+                continue
             if in_refs:
                 self._ref_line(refs, ln)
                 i += 1
+                continue
+            if ln.kind == "table" and not _CAPTION.match(text):
+                j = self._collect_while(i, lambda x: x.kind == "table", 1e9, limit=150)
+                self._emit_para(para)
+                para = []
+                self._table(lines[i:j], caption="", label="")
+                i = j
                 continue
             # Stray tiny fragments (an index that failed to attach, a figure tick label).
             if len(text) <= 3 and ln.size < 0.8 * self.body:
@@ -207,7 +235,8 @@ class BlockBuilder:
                 continue
             if _is_tabular(ln):
                 j = self._collect_while(i, lambda x: _is_tabular(x) or len(x.text) < 40, 2.5 * ln.size)
-                if j - i >= 2:
+                # Without rules or a caption, a table must show aligned numeric columns.
+                if j - i >= 3 and _numeric_rows(lines[i:j]):
                     self._emit_para(para)
                     para = []
                     self._table(lines[i:j], caption="", label="")
@@ -228,7 +257,40 @@ class BlockBuilder:
             i += 1
         self._emit_para(para)
         self._emit_refs(refs)
+        self._attach_figure_text()
         return _rejoin_interrupted(self._attach_table_captions(self.out))
+
+    def _footnotes(self, group: list[Line]) -> None:
+        """One footnote element per note: a new one starts at a line opening with a note mark."""
+        notes: list[list[Line]] = []
+        for ln in group:
+            starts = bool(ln.spans) and (
+                ln.spans[0].text.strip()[:1] in "*∗†‡§¶"
+                or (ln.spans[0].size < 0.8 * ln.size and ln.spans[0].text.strip()[:2].isdigit())
+            )
+            if not notes or starts or ln.page != notes[-1][-1].page:
+                notes.append([ln])
+            else:
+                notes[-1].append(ln)
+        for note in notes:
+            text = ""
+            for g in note:
+                text = self.vocab.join(text, g.text) if text else g.text
+            text = _clean_inline(text).strip()
+            if text:
+                self.out.append(Element("footnote", text, page=note[0].page))
+
+    def _attach_figure_text(self) -> None:
+        """Text drawn inside a figure goes with that figure's caption (same page, nearest)."""
+        for pos, page, text in self._figure_text:
+            best, dist = None, 1e9
+            for k, e in enumerate(self.out):
+                if e.kind == "caption" and e.page == page and e.label.lower().startswith("fig"):
+                    d = abs(k - pos) - (0.5 if k >= pos else 0.0)  # captions mostly sit below
+                    if d < dist:
+                        best, dist = e, d
+            if best is not None:
+                best.inner = f"{best.inner} {text}".strip()
 
     def _block(self, kind: str, group: list[Line], label: str, caption: str = "") -> Element:
         text = "\n".join(_clean_inline(g.text) for g in group)
@@ -255,9 +317,15 @@ class BlockBuilder:
                 if len(g.cells) >= 2 and _EQNUM.match(g.cells[-1].strip()):
                     label = g.cells[-1].strip()
                     break
-        text = " ".join(_clean_inline(g.text) for g in group)
+        text = " ".join(_clean_inline(g.text) for g in group).replace("\ufffd", "").strip()
         if label and text.endswith(label):
             text = text[: -len(label)].rstrip(" ,")
+        if not label and sum(ch.isalnum() for ch in text) < 4:
+            # "1 n", "X": a piece split off a formula, not an equation of its own.
+            prev = self.out[-1] if self.out else None
+            if prev is not None and prev.kind == "equation" and prev.page == first.page and text:
+                prev.text = f"{prev.text} {text}"
+            return j
         self.out.append(
             Element("equation", text, page=first.page, label=label, pages=sorted({g.page for g in group}))
         )
@@ -270,7 +338,10 @@ class BlockBuilder:
         j = self._collect_while(
             i,
             lambda x: (
-                not _CAPTION.match(x.text.strip()) and abs(x.size - first.size) < 0.6 and not _is_tabular(x)
+                not x.kind
+                and not _CAPTION.match(x.text.strip())
+                and abs(x.size - first.size) < 0.6
+                and not _is_tabular(x)
             ),
             max(0.55 * first.size, 1.8 * self.line_gap),
             limit=15,
@@ -293,12 +364,19 @@ class BlockBuilder:
 
     def _table_body(self, j: int) -> int:
         """End of the table rows that follow a caption at line j (j itself if none)."""
+        if j < len(self.lines) and self.lines[j].kind == "table":
+            k = j
+            while k < len(self.lines) and self.lines[k].kind == "table" and k - j < 150:
+                k += 1
+            return k
         k = j
         while k < len(self.lines) and k - j < 120:
             ln = self.lines[k]
             if k in self.heads or _CAPTION.match(ln.text.strip()):
                 break
             if k > j and (ln.page != self.lines[k - 1].page or ln.gap_above > 3 * max(ln.size, self.body)):
+                break
+            if ln.kind in ("figure", "footnote"):
                 break
             if k == j and ln.gap_above > 4 * max(ln.size, self.body):
                 break
@@ -411,7 +489,7 @@ def _rejoin_interrupted(elems: list[Element]) -> list[Element]:
         if (
             a.kind == "para"
             and b.kind == "para"
-            and mid.kind in ("para", "caption", "table", "equation")
+            and mid.kind in ("para", "caption", "table", "equation", "footnote")
             and not a.text.rstrip().endswith(_SENT_END)
             and b.text[:1].islower()
             and b.page is not None

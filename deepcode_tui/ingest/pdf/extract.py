@@ -74,6 +74,9 @@ class Span:
     space_before: bool  # pdfium saw a (possibly generated) space right before this run
 
 
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom in top-left page coordinates
+
+
 @dataclass(slots=True)
 class PageText:
     number: int  # 1-based
@@ -81,6 +84,8 @@ class PageText:
     height: float
     spans: list[Span]
     rotated_chars: int = 0
+    figures: list[Box] = field(default_factory=list)  # images, embedded forms, clusters of drawn paths
+    rules: list[Box] = field(default_factory=list)  # thin horizontal lines (table rules, fraction bars)
 
 
 @dataclass(slots=True)
@@ -135,6 +140,18 @@ def _fns():
         "fname": bind(r.FPDFFont_GetBaseFontName, ctypes.c_ulong, _V, ctypes.c_char_p, ctypes.c_ulong),
         "fweight": bind(r.FPDFFont_GetWeight, ctypes.c_int, _V),
         "fflags": bind(r.FPDFFont_GetFlags, ctypes.c_int, _V),
+        "nobj": bind(r.FPDFPage_CountObjects, ctypes.c_int, _V),
+        "getobj": bind(r.FPDFPage_GetObject, _V, _V, ctypes.c_int),
+        "otype": bind(r.FPDFPageObj_GetType, ctypes.c_int, _V),
+        "bounds": bind(
+            r.FPDFPageObj_GetBounds,
+            ctypes.c_int,
+            _V,
+            ctypes.POINTER(ctypes.c_float),
+            ctypes.POINTER(ctypes.c_float),
+            ctypes.POINTER(ctypes.c_float),
+            ctypes.POINTER(ctypes.c_float),
+        ),
         "RECT": r.FS_RECTF,
         "MATRIX": r.FS_MATRIX,
     }
@@ -282,6 +299,83 @@ def _page_spans(page, f, font_cache: dict[int, _Font]) -> tuple[list[Span], int]
         tp.close()
 
 
+_OBJ_PATH, _OBJ_IMAGE, _OBJ_FORM = 2, 3, 5
+MAX_GRAPHIC_OBJECTS = 20000  # a page drawn as 100k tiny paths is read as one figure, not walked further
+FIGURE_MIN = 24.0  # points: smaller graphics are icons, bullets, radicals
+PATHS_PER_FIGURE = 10  # drawn figures (plots, diagrams) are made of many paths; a framed box of a few
+
+
+def _merge_boxes(boxes: list[list[float]], pad: float) -> list[list[float]]:
+    """Union of boxes that touch (within pad), as [x0, top, x1, bottom, count]."""
+    boxes = sorted(boxes, key=lambda b: b[1])
+    out: list[list[float]] = []
+    for b in boxes:
+        for c in out:
+            if b[0] <= c[2] + pad and b[2] >= c[0] - pad and b[1] <= c[3] + pad and b[3] >= c[1] - pad:
+                c[0], c[1], c[2], c[3] = min(c[0], b[0]), min(c[1], b[1]), max(c[2], b[2]), max(c[3], b[3])
+                c[4] += b[4]
+                break
+        else:
+            out.append(list(b))
+    changed = True
+    while changed and len(out) > 1:  # growing boxes may now touch each other
+        changed = False
+        merged: list[list[float]] = []
+        for b in out:
+            for c in merged:
+                if b[0] <= c[2] + pad and b[2] >= c[0] - pad and b[1] <= c[3] + pad and b[3] >= c[1] - pad:
+                    c[0], c[1], c[2], c[3] = min(c[0], b[0]), min(c[1], b[1]), max(c[2], b[2]), max(c[3], b[3])
+                    c[4] += b[4]
+                    changed = True
+                    break
+            else:
+                merged.append(b)
+        out = merged
+    return out
+
+
+def _page_graphics(page, f, width: float, height: float) -> tuple[list[Box], list[Box]]:
+    """Figure boxes (images, forms, clusters of paths) and thin horizontal rules of a page.
+
+    The text layer alone cannot tell a plot's tick labels from a table or a paragraph; the
+    drawing it sits on can. Rules are the evidence for tables (booktabs lines)."""
+    raw = ctypes.cast(page.raw, _V).value
+    n = f["nobj"](raw)
+    if n <= 0:
+        return [], []
+    L, B, R, T = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    pl, pb, pr, pt = ctypes.byref(L), ctypes.byref(B), ctypes.byref(R), ctypes.byref(T)
+    getobj, otype, bounds = f["getobj"], f["otype"], f["bounds"]
+    area = width * height
+    figures: list[list[float]] = []
+    paths: list[list[float]] = []
+    rules: list[Box] = []
+    for k in range(min(n, MAX_GRAPHIC_OBJECTS)):
+        o = getobj(raw, k)
+        ty = otype(o)
+        if ty not in (_OBJ_PATH, _OBJ_IMAGE, _OBJ_FORM) or not bounds(o, pl, pb, pr, pt):
+            continue
+        x0, x1 = max(0.0, L.value), min(width, R.value)
+        top, bottom = max(0.0, height - T.value), min(height, height - B.value)
+        w, h = x1 - x0, bottom - top
+        if w <= 0 and h <= 0:
+            continue
+        if ty == _OBJ_PATH:
+            if h <= 1.6 and w >= 12:
+                rules.append((x0, top, x1, bottom))
+            elif w > 1.6 and h > 1.6 and w * h < 0.5 * area:
+                paths.append([x0, top, x1, bottom, 1])
+            continue
+        if w >= FIGURE_MIN and h >= FIGURE_MIN and w * h < 0.6 * area:
+            figures.append([x0, top, x1, bottom, PATHS_PER_FIGURE])
+    if paths:
+        for c in _merge_boxes(paths, 4.0):
+            if c[4] >= PATHS_PER_FIGURE and c[2] - c[0] >= FIGURE_MIN and c[3] - c[1] >= FIGURE_MIN:
+                figures.append(c)
+    boxes = [(b[0], b[1], b[2], b[3]) for b in _merge_boxes(figures, 2.0)] if figures else []
+    return boxes, rules
+
+
 def _outline(pdf, heights: dict[int, float]) -> list[OutlineEntry]:
     out: list[OutlineEntry] = []
     try:
@@ -352,9 +446,20 @@ def extract_pdf(path: Path, *, deadline: float | None = None, max_pages: int | N
             try:
                 w, h = page.get_size()
                 spans, rotated = _page_spans(page, f, font_cache)
+                figures, rules = _page_graphics(page, f, w, h) if spans else ([], [])
             finally:
                 page.close()
-            pages.append(PageText(number=i + 1, width=w, height=h, spans=spans, rotated_chars=rotated))
+            pages.append(
+                PageText(
+                    number=i + 1,
+                    width=w,
+                    height=h,
+                    spans=spans,
+                    rotated_chars=rotated,
+                    figures=figures,
+                    rules=rules,
+                )
+            )
         heights = {p.number: p.height for p in pages}
         outline = _outline(pdf, heights)
         title = ""

@@ -15,6 +15,7 @@ from deepcode_tui.ingest.pdf.artifacts import strip_line_numbers
 from deepcode_tui.ingest.pdf.extract import SOFT_HYPHEN, PageText, Span
 
 FRAG_GAP_EM = 0.9  # a horizontal gap wider than this (in font sizes) separates cells / columns
+TABLE_GAP_EM = 0.5  # inside a ruled table, cells sit closer
 
 
 @dataclass(slots=True)
@@ -42,6 +43,8 @@ class Line:
     gap_above: float = 1e9
     page_width: float = 0.0
     page_height: float = 0.0
+    kind: str = ""  # "" text, "figure" (text drawn inside a figure), "table" (inside ruled table), "footnote"
+    ruled: bool = False  # right under a short rule low on the page (a footnote separator)
     spans: list[Span] = field(default_factory=list, repr=False)
 
     @property
@@ -183,6 +186,7 @@ def _attach_scripts(page: PageText, lines: list[Line], gutter: float | None) -> 
             if i in extra:
                 spans = sorted(ln.spans + extra[i], key=lambda s: s.x0)
                 merged = _make_line(page, spans, _fragments(spans), col)
+                merged.kind = ln.kind
                 merged.base = ln.base
                 merged.size = ln.size
                 out.append(merged)
@@ -191,13 +195,13 @@ def _attach_scripts(page: PageText, lines: list[Line], gutter: float | None) -> 
     return out
 
 
-def _fragments(row: list[Span]) -> list[list[Span]]:
+def _fragments(row: list[Span], gap_em: float = FRAG_GAP_EM) -> list[list[Span]]:
     frags: list[list[Span]] = []
     for s in row:
         if frags:
             prev = frags[-1][-1]
             gap = s.x0 - max(p.x1 for p in frags[-1])
-            if gap <= FRAG_GAP_EM * max(s.size, prev.size):
+            if gap <= gap_em * max(s.size, prev.size):
                 frags[-1].append(s)
                 continue
         frags.append([s])
@@ -260,55 +264,167 @@ def find_gutter(page: PageText, frags: list[list[Span]]) -> float | None:
     return g
 
 
-def page_lines(page: PageText) -> list[Line]:
-    """Lines of one page in reading order, each tagged with its column and band."""
+@dataclass(slots=True)
+class PagePrep:
+    """Rows and fragments of a page, and the column gutter its own text shows (None: one column)."""
+
+    rows: list[list[Span]]
+    row_frags: list[list[list[Span]]]
+    gutter: float | None
+    figure_spans: list[list[Span]] = field(default_factory=list)  # per page.figures box
+
+
+def _split_figure_spans(page: PageText, spans: list[Span]) -> tuple[list[Span], list[list[Span]]]:
+    """Spans drawn inside a figure box, apart from the rest. Text set larger than most of the
+    page (a heading the box happens to reach) stays with the page."""
+    if not page.figures:
+        return spans, []
+    sizes = sorted(s.size for s in spans)
+    big = 1.15 * sizes[len(sizes) // 2]
+    boxes = page.figures
+    inside: list[list[Span]] = [[] for _ in boxes]
+    rest: list[Span] = []
+    for s in spans:
+        cx, cy = (s.x0 + s.x1) / 2, (s.top + s.bottom) / 2
+        for k, b in enumerate(boxes):
+            if b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 and s.size < big:
+                inside[k].append(s)
+                break
+        else:
+            rest.append(s)
+    return rest, inside
+
+
+def prepare_page(page: PageText) -> PagePrep | None:
     spans = [s for s in page.spans if s.text.strip() and s.size >= 2.0]
     if not spans:
-        return []
-    rows = strip_line_numbers(_rows(spans))
+        return None
+    spans, figure_spans = _split_figure_spans(page, spans)
+    rows = strip_line_numbers(_rows(spans)) if spans else []
     row_frags = [_fragments(r) for r in rows]
     gutter = find_gutter(page, [f for fr in row_frags for f in fr])
+    return PagePrep(rows, row_frags, gutter, figure_spans)
+
+
+def document_gutter(pages: list[PageText], preps: list[PagePrep | None]) -> float | None:
+    """The gutter most two-column pages share (to 2 pt), when most pages that show one agree."""
+    found = [round(p.gutter / 2) * 2 for p in preps if p is not None and p.gutter is not None]
+    if len(found) < 2:
+        return None
+    g, n = Counter(found).most_common(1)[0]
+    near = sum(1 for x in found if abs(x - g) <= 6)
+    return float(g) if near >= 0.6 * len(found) else None
+
+
+def gutter_fits(page: PageText, prep: PagePrep, g: float) -> bool:
+    """A page whose own text was too sparse to show a gutter (a big float, a short last page) still
+    has the document's columns if its prose lines keep to either side of it."""
+    left = right = cross = 0
+    for frags in prep.row_frags:
+        for f in frags:
+            if sum(len(s.text) for s in f) < 25:
+                continue
+            x0, x1 = f[0].x0, max(s.x1 for s in f)
+            if x1 <= g + 2:
+                left += 1
+            elif x0 >= g - 2:
+                right += 1
+            elif x1 - x0 < 0.75 * page.width:
+                cross += 1
+    return left >= 2 and right >= 2 and cross <= 0.1 * (left + right)
+
+
+def _figure_lines(page: PageText, spans: list[Span], gutter: float | None) -> list[Line]:
+    out = []
+    for row in _rows(spans):
+        frags = _fragments(row)
+        ln = _make_line(page, row, frags, 0)
+        if gutter is not None:
+            ln.col = 1 if ln.x0 >= gutter - 2 else 0 if ln.x1 <= gutter + 2 else -1
+        out.append(ln)
+    return out
+
+
+def _numeric_frag(f: list[Span]) -> bool:
+    t = "".join(s.text for s in f)
+    return sum(ch.isdigit() for ch in t) >= max(1, 0.3 * sum(ch.isalnum() for ch in t))
+
+
+def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | None = None) -> list[Line]:
+    """Lines of one page in reading order, each tagged with its column and band.
+
+    ``gutter`` overrides the page's own (the document's gutter for a sparse page)."""
+    from deepcode_tui.ingest.pdf.floats import collapse_figure, in_box, note_rules, table_regions
+
+    if prep is None:
+        prep = prepare_page(page)
+        if prep is None:
+            return []
+    if gutter is None:
+        gutter = prep.gutter
+    tables = table_regions(page)
+    wide_tables = [b for b in tables if gutter is not None and b[0] < gutter - 10 and b[2] > gutter + 10]
     lines: list[Line] = []
-    for row, frags in zip(rows, row_frags):
+    for row, frags in zip(prep.rows, prep.row_frags):
+        mid = (min(s.top for s in row) + max(s.bottom for s in row)) / 2
+        in_table = [b for b in tables if in_box((row[0].x0 + row[-1].x1) / 2, mid, b, pad=2.0)]
         if gutter is None:
-            lines.append(_make_line(page, row, frags, 0))
+            ln = _make_line(page, row, frags, 0)
+            ln.kind = "table" if in_table else ""
+            lines.append(ln)
+            continue
+        if any(in_box(page.width / 2, mid, b, pad=2.0) for b in wide_tables):
+            ln = _make_line(page, row, _fragments(row, TABLE_GAP_EM), -1)
+            ln.kind = "table"
+            lines.append(ln)
             continue
         tol = 2.0
         left = [f for f in frags if max(s.x1 for s in f) <= gutter + tol]
         right = [f for f in frags if min(s.x0 for s in f) >= gutter - tol]
         crossing = len(left) + len(right) < len(frags)
         col_w = gutter
-        # A page-wide table row: several short cells on both sides of the gutter. (One short line end
-        # on the left beside equation pieces on the right is not one.)
+        # A page-wide table row: several short cells on both sides of the gutter, mostly numbers.
+        # (Two prose columns side by side are short cells too, and one short line end on the left
+        # beside equation pieces on the right is not a row either.)
         tabular = (
             len(left) >= 2
             and len(right) >= 2
             and sum(len(s.text.strip()) for s in row) >= 12
             and all(max(s.x1 for s in f) - min(s.x0 for s in f) < 0.3 * col_w for f in frags)
+            and sum(_numeric_frag(f) for f in frags) >= 0.5 * len(frags)
         )
         if crossing or tabular:
             lines.append(_make_line(page, row, frags, -1))
             continue
         for col, group in ((0, left), (1, right)):
             if group:
-                lines.append(_make_line(page, [s for f in group for s in f], group, col))
+                ln = _make_line(page, [s for f in group for s in f], group, col)
+                cx = (ln.x0 + ln.x1) / 2
+                ln.kind = "table" if any(in_box(cx, mid, b, pad=2.0) for b in in_table) else ""
+                lines.append(ln)
     lines = _attach_scripts(page, lines, gutter)
+    for box, spans in zip(page.figures, prep.figure_spans):
+        if spans:
+            lines = collapse_figure(page, box, _figure_lines(page, spans, gutter), lines, gutter)
+    note_rules(page, lines)
     # Column bounds from the lines themselves, for "short line" and indentation tests.
+    text_lines = [ln for ln in lines if ln.kind != "figure"] or lines
     if gutter is None:
-        xs0 = [ln.x0 for ln in lines]
-        xs1 = [ln.x1 for ln in lines]
+        xs0 = [ln.x0 for ln in text_lines]
+        xs1 = [ln.x1 for ln in text_lines]
         b0, b1 = (min(xs0), max(xs1)) if lines else (0.0, page.width)
         for ln in lines:
             ln.col_x0, ln.col_x1 = b0, b1
     else:
         for col in (-1, 0, 1):
-            group = [ln for ln in lines if ln.col == col]
+            group = [ln for ln in text_lines if ln.col == col]
             if not group:
                 continue
             b0 = _mode_edge([ln.x0 for ln in group], min)
             b1 = _mode_edge([ln.x1 for ln in group], max)
-            for ln in group:
-                ln.col_x0, ln.col_x1 = b0, b1
+            for ln in lines:
+                if ln.col == col:
+                    ln.col_x0, ln.col_x1 = b0, b1
     return _reading_order(lines)
 
 
@@ -321,7 +437,8 @@ def _mode_edge(values: list[float], pick) -> float:
 
 def _absorb_between_spanning(lines: list[Line]) -> None:
     """Bits of a wide table between two page-wide rows belong to that table, not to a column."""
-    spanning = [ln for ln in lines if ln.col == -1]
+    # Only text rows: a figure above and its caption below hold nothing of a table between them.
+    spanning = [ln for ln in lines if ln.col == -1 and ln.kind in ("", "table")]
     if len(spanning) < 2:
         return
     spanning.sort(key=lambda ln: ln.top)
