@@ -158,7 +158,10 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
             if md is not None and md.is_file():
                 ref = ts.section_prose(parse_markdown(md.read_text(encoding="utf-8"))[0])
             else:
-                gold = next(iter(sorted(path.glob("gold_sections.*.json"))), None) if path.is_dir() else None
+                if path.is_dir():
+                    gold = next(iter(sorted(path.glob("gold_sections.*.json"))), None)
+                else:  # an extra PDF with its s2orc/GROBID JSON beside it
+                    gold = path.with_suffix(".json") if path.with_suffix(".json").is_file() else None
                 if gold is not None:
                     ref = ts.grobid_prose(gold)
             pages = index.page_count or 0

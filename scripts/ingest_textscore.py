@@ -53,8 +53,13 @@ _TO_NAME = {v: k for k, v in _GREEK.items()} | {"ε": "epsilon", "ϕ": "phi", "�
 # ---- reading order -------------------------------------------------------------
 
 
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\[a-zA-Z]+", re.DOTALL)
+
+
 def words(text: str) -> list[str]:
-    return WORD.findall(text.lower())
+    """Words of three or more letters; LaTeX math of a Markdown reference left out (a PDF's
+    text layer has the glyphs, not the commands)."""
+    return WORD.findall(_MATH.sub(" ", text).lower())
 
 
 def section_prose(elements) -> dict[str, list[str]]:
@@ -128,65 +133,47 @@ def captions_in_index(index) -> set[str]:
 
 # ---- rubric-named values ------------------------------------------------------------
 
-_NUMV = r"(?:\d+(?:\.\d+)?(?:\s*[eE]\s*[-−]?\d+)?(?:\s*[×x]\s*10\^\{?[-−]?\d+\}?)?|10\^\{?[-−]?\d+\}?)"
+_NUMV = (
+    r"(?:10\^\{?[-−]?\d+\}?|\d+(?:\.\d+)?(?:\s*[eE]\s*[-−+]?\d+)?(?:\s*(?:×|x|·)\s*10\^\{?[-−]?\d+\}?)?)"
+    r"(?:\s*/\s*\d+)?"
+)
 _STOP = {
-    "a",
-    "an",
-    "the",
-    "with",
-    "and",
-    "of",
-    "to",
-    "is",
-    "are",
-    "was",
-    "were",
-    "set",
-    "has",
-    "have",
-    "been",
-    "be",
-    "uses",
-    "use",
-    "using",
-    "used",
-    "for",
-    "in",
-    "on",
-    "at",
-    "its",
-    "their",
-    "that",
-    "which",
-    "where",
-    "each",
-    "all",
-    "total",
-    "value",
-    "as",
-    "by",
-    "it",
-    "from",
-    "size",
+    "a", "an", "the", "with", "and", "of", "to", "is", "are", "was", "were", "set", "has", "have",
+    "been", "be", "uses", "use", "using", "used", "for", "in", "on", "at", "its", "their", "that",
+    "which", "where", "each", "all", "total", "value", "as", "by", "it", "from", "size", "into",
+    "implemented", "defined", "run", "added", "computed", "code", "model", "models",
 }
 _NAME_WORDS = r"(?:[A-Za-z][\w\-']*|\\[a-zA-Z]+(?:_\{?[\w\\]+\}?)?|[α-ωϵ][\w]*)"
 _R_LINK = re.compile(
-    rf"(?P<name>(?:{_NAME_WORDS}\s+){{0,3}}{_NAME_WORDS})\s*(?:\((?:[^()]{{1,30}})\)\s*)?"
-    rf"(?:is\s+|was\s+|are\s+|were\s+)?(?:set\s+to|of|=|equal\s+to|to|:)\s*(?P<value>{_NUMV})(?![\w.])"
+    rf"(?<![\w\-])(?P<name>(?:{_NAME_WORDS}\s+){{0,3}}{_NAME_WORDS}|\"[^\"]{{2,30}}\")\s*"
+    rf"(?:\((?:[^()]{{1,30}})\)\s*)?(?:hyperparameter\s+|argument\s+)?"
+    rf"(?:is\s+|was\s+|are\s+|were\s+)?(?:set\s+to|of|=|equal\s+to|fixed\s+to|:)\s*(?P<value>{_NUMV})(?!\w|\.\d)"
 )
 _R_BARE = re.compile(
     rf"\b(?P<name>batch size|learning rate|minibatch size|mini-batch size|hidden dimension|"
-    rf"embedding dimension|temperature|momentum|weight decay|dropout)\s+(?P<value>{_NUMV})(?![\w.])",
+    rf"embedding dimension|temperature|momentum|weight decay|dropout)\s+(?P<value>{_NUMV})(?!\w|\.\d)",
     re.I,
 )
-_LEADING = re.compile(r"^(?:(?:a|an|the|with|and|uses?|using|of|has|have|for|in|its|their|all)\s+)+", re.I)
+# Results and data sizes are not settings: a rubric's "accuracy of 73.8%" is not a value to extract.
+_RESULT = re.compile(
+    r"\b(?:accuracy|error|score|reward|performance|success|successes|auc|f1|cider|improvement|mse|"
+    r"correlation|sequence of|split|out|total|average|mean|equation|section|table|figure|step \d)\b",
+    re.I,
+)
+_LEADING = re.compile(
+    r"^(?:(?:a|an|the|with|and|uses?|using|of|has|have|for|in|its|their|all|is|are|to|that|such|"
+    r"when|where|been|set|use)\s+)+",
+    re.I,
+)
 
 
 def _delatex(t: str) -> str:
     t = t.replace("$", " ")
     t = re.sub(r"\\(?:text|mathrm|mathit|operatorname|mathbf|textbf|textit)\{([^}]*)\}", r"\1", t)
     t = re.sub(r"\\times", "×", t)
+    t = re.sub(r"\\cdot", "·", t)
     t = re.sub(r"\\(?:,|;|!|quad)", " ", t)
+    t = re.sub(r"10\s*\^\s*\{\s*([-−]?\d+)\s*\}", r"10^\1", t)
     return t
 
 
@@ -194,7 +181,10 @@ def to_float(v: str) -> float | None:
     s = v.strip().replace("−", "-").replace("–", "-").replace(",", "")
     s = re.sub(r"\s+", "", s)
     s = s.rstrip("%")
-    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)?(?:×|x|\*)?10\^\{?(-?\d+)\}?", s)
+    m = re.fullmatch(r"(\d+)/(\d+)", s)
+    if m:
+        return int(m.group(1)) / int(m.group(2)) if int(m.group(2)) else None
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)?(?:×|x|\*|·)?10\^\{?(-?\d+)\}?", s)
     if m:
         exp = int(m.group(2))
         return None if abs(exp) > 300 else (float(m.group(1)) if m.group(1) else 1.0) * 10.0**exp
@@ -218,8 +208,8 @@ def name_tokens(name: str) -> set[str]:
         w = w.lstrip("\\")
         low = w.lower()
         low = _TO_NAME.get(low, low)
-        if low in _STOP or (len(low) < 3 and low not in _GREEK and not re.fullmatch(r"[a-zA-Z]", w)):
-            continue
+        if low in _STOP or (len(low) < 3 and low not in _GREEK and not re.fullmatch(r"[A-Z]", w)):
+            continue  # (lower-case single letters are indices and variables: i, j, t, f)
         if len(low) > 3 and low.endswith("s"):
             low = low[:-1]
         toks.add(low)
@@ -238,10 +228,10 @@ def rubric_values(rubric: dict) -> list[tuple[str, str, str]]:
             text = _delatex(req)
             for rx in (_R_LINK, _R_BARE):
                 for m in rx.finditer(text):
-                    name = _LEADING.sub("", m.group("name")).strip()
+                    name = _LEADING.sub("", m.group("name").strip('"')).strip()
                     val = to_float(m.group("value"))
                     toks = name_tokens(name)
-                    if val is None or not toks:
+                    if val is None or not toks or _RESULT.search(name) or "\\sum" in name:
                         continue
                     key = (" ".join(sorted(toks)), val)
                     if key not in seen:

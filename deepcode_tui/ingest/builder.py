@@ -30,7 +30,7 @@ from deepcode_tui.tokens import count_tokens
 CHUNK_MAX_TOKENS = 400
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
 _HYPER_TITLE = re.compile(
-    r"hyper-?param|training (?:details|setup|settings)|implementation details|setup", re.IGNORECASE
+    r"hyper-?param|training (?:details|setup|settings|configuration)|implementation details", re.IGNORECASE
 )
 FRONT_TITLE = "Front matter"
 
@@ -108,6 +108,7 @@ class IndexBuilder:
         self._stack: list[_Open] = []
         self._ids: set[str] = set()
         self.front_matter: list[str] = []
+        self._hyper_keys: set[tuple[str, str]] = set()
 
     def _new_id(self, number: str, title: str) -> str:
         base = f"sec-{number}" if number else f"sec-{_slug(title)}"
@@ -264,10 +265,18 @@ class IndexBuilder:
                     )
                 )
                 rows = [r.split(" | ") for r in e.text.splitlines()]
-                if hyper_section or re.search(r"hyper-?param", e.caption, re.IGNORECASE):
-                    idx.hyperparameters.extend(hyperparameters_from_table(rows, section_id=sid, page=e.page))
+                self._add_hypers(
+                    idx,
+                    hyperparameters_from_table(
+                        rows,
+                        section_id=sid,
+                        page=e.page,
+                        caption=e.caption,
+                        section_title=op.section.title if hyper_section else "",
+                    ),
+                )
             elif e.kind == "caption" and re.match(
-                r"(?:fig(?:ure)?\.?)\s*\d", e.label or e.text, re.IGNORECASE
+                r"(?:fig(?:ure)?\.?)\s*[A-Z]?\d", e.label or e.text, re.IGNORECASE
             ):
                 counters["fig"] += 1
                 idx.figures.append(
@@ -286,11 +295,16 @@ class IndexBuilder:
                 idx.tables.append(
                     Table(id=f"tab-{counters['tab']}", caption=e.text, text="", section_id=sid, page=e.page)
                 )
-            if not is_refs and e.kind in ("para", "algorithm", "caption", "table", "code"):
-                known = {(h.name.lower(), h.value) for h in idx.hyperparameters}
-                for h in find_hyperparameters(e.text, section_id=sid, page=e.page):
-                    if (h.name.lower(), h.value) not in known:
-                        idx.hyperparameters.append(h)
+            if not is_refs and e.kind in ("para", "algorithm", "caption", "code", "footnote"):
+                source = "algorithm" if e.kind in ("algorithm", "code") else "prose"
+                self._add_hypers(idx, find_hyperparameters(e.text, section_id=sid, page=e.page, source=source))
+
+    def _add_hypers(self, idx: DocumentIndex, found: list) -> None:
+        for h in found:
+            key = (h.name.lower(), h.value)
+            if key not in self._hyper_keys:
+                self._hyper_keys.add(key)
+                idx.hyperparameters.append(h)
 
     def _chunks(self, idx: DocumentIndex, op: _Open, counters: dict[str, int], is_refs: bool) -> None:
         sec = op.section

@@ -65,6 +65,15 @@ def _words(text: str) -> int:
     return len(re.findall(r"[A-Za-z]{2,}", text))
 
 
+def _prose_like(text: str) -> bool:
+    """A sentence, not a row of labels: enough words, mostly lower case, few repeated."""
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    if len(words) < 7:
+        return False
+    lower = sum(1 for w in words if w[0].islower())
+    return lower >= 0.5 * len(words) and len({w.lower() for w in words}) >= 0.7 * len(words)
+
+
 def collapse_figure(page: PageText, box: Box, inside: list, lines: list, gutter: float | None) -> list:
     """Add the lines drawn inside figure `box` to `lines`: its own text as one ``kind="figure"``
     line, and back as ordinary lines what is not the figure's own: caption lines and their
@@ -97,7 +106,7 @@ def collapse_figure(page: PageText, box: Box, inside: list, lines: list, gutter:
             keep.append(ln)
             continue
         caption = None
-        if _words(text) >= 7 and ln.x1 - ln.x0 >= 0.6 * text_w:
+        if _prose_like(text) and ln.x1 - ln.x0 >= 0.6 * text_w:
             keep.append(ln)
         else:
             fig.append(ln)

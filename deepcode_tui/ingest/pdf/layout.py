@@ -279,8 +279,11 @@ def _split_figure_spans(page: PageText, spans: list[Span]) -> tuple[list[Span], 
     page (a heading the box happens to reach) stays with the page."""
     if not page.figures:
         return spans, []
-    sizes = sorted(s.size for s in spans)
-    big = 1.15 * sizes[len(sizes) // 2]
+    # The page's body size by characters (a plot's many short labels must not pull it down).
+    by_size: Counter[float] = Counter()
+    for s in spans:
+        by_size[round(s.size, 1)] += len(s.text)
+    big = 1.15 * by_size.most_common(1)[0][0]
     boxes = page.figures
     inside: list[list[Span]] = [[] for _ in boxes]
     rest: list[Span] = []
@@ -369,8 +372,11 @@ def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | Non
         mid = (min(s.top for s in row) + max(s.bottom for s in row)) / 2
         in_table = [b for b in tables if in_box((row[0].x0 + row[-1].x1) / 2, mid, b, pad=2.0)]
         if gutter is None:
-            ln = _make_line(page, row, frags, 0)
-            ln.kind = "table" if in_table else ""
+            if in_table:
+                ln = _make_line(page, row, _fragments(row, TABLE_GAP_EM), 0)
+                ln.kind = "table"
+            else:
+                ln = _make_line(page, row, frags, 0)
             lines.append(ln)
             continue
         if any(in_box(page.width / 2, mid, b, pad=2.0) for b in wide_tables):
@@ -398,9 +404,12 @@ def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | Non
             continue
         for col, group in ((0, left), (1, right)):
             if group:
-                ln = _make_line(page, [s for f in group for s in f], group, col)
+                spans = [s for f in group for s in f]
+                ln = _make_line(page, spans, group, col)
                 cx = (ln.x0 + ln.x1) / 2
-                ln.kind = "table" if any(in_box(cx, mid, b, pad=2.0) for b in in_table) else ""
+                if any(in_box(cx, mid, b, pad=2.0) for b in in_table):
+                    ln = _make_line(page, spans, _fragments(spans, TABLE_GAP_EM), col)
+                    ln.kind = "table"
                 lines.append(ln)
     lines = _attach_scripts(page, lines, gutter)
     for box, spans in zip(page.figures, prep.figure_spans):
