@@ -208,10 +208,18 @@ _VALUE_NAME = re.compile(
     rf"warm-?up steps|gradient steps|updates|blocks|bins|tiles|clusters|particles))\b",
     re.IGNORECASE,
 )
-# A closed set of names often written without a link: "batch size 128", "temperature 1.0".
+# Names often written without a link: "batch size 128", "temperature 1.0", "exponential decay 0.99".
+_BARE_HEADS = (
+    r"size|rate|temperature|momentum|decay|dropout|coefficient|coef|factor|epsilon|length|dimension|"
+    r"penalty|threshold|weight|ratio|scale|norm"
+)
 _BARE = re.compile(
-    rf"\b(?P<name>(?:mini-?)?batch size|learning rate|temperature|momentum|weight decay|dropout(?: rate)?|"
-    rf"beam size|hidden size|embedding size|context length|max(?:imum)? length)\s+(?P<value>{_NUM})(?!\w|\.\d)",
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,3}}(?:{_BARE_HEADS}))\s+(?P<value>{_NUM})(?!\w|\.\d|\s*[×x%]|\s*[-–]\s*\d)",
+    re.IGNORECASE,
+)
+# "with 0.01 being the initial learning rate", "0.1 as the dropout rate"
+_VALUE_BEING = re.compile(
+    rf"(?<![\w.])(?P<value>{_NUM})\s+(?:being|as|is|was)\s+(?:the|our)\s+(?P<name>(?:{_WORD}\s+){{0,3}}{_WORD})",
     re.IGNORECASE,
 )
 # Code or quoted names: "IntCoef" set to 1.0, warmup_steps = 4000, learned_sinusoidal_dim=32
@@ -276,7 +284,7 @@ def detex(text: str) -> str:
     t = re.sub(r"\\(?:geq|ge)\b", "≥", t)
     t = re.sub(r"\\[,;!: ]|\\quad|~", " ", t)
     t = _TEX_POW.sub(lambda m: "10^" + (m.group(1) or m.group(2)).replace(" ", ""), t)
-    t = re.sub(r"_\s*\{\s*([^{}]{1,12})\s*\}", lambda m: m.group(1).replace(" ", ""), t)  # β_{1} -> β1
+    t = re.sub(r"\s*_\s*\{\s*([^{}]{1,12})\s*\}", lambda m: m.group(1).replace(" ", ""), t)  # β_{1} -> β1
     t = re.sub(r"(?<=[\w" + GREEK_LETTERS + r"])_(?=\w)", "", t) if "_" in t else t
     t = re.sub(r"\s*([=,])\s*", r" \1 ", t)
     return re.sub(r"[ \t]+", " ", t.replace("{", "").replace("}", ""))
@@ -347,7 +355,7 @@ def _value_ok(text: str, m: re.Match) -> bool:
     before = text[max(0, m.start("value") - 2) : m.start("value")]
     if re.fullmatch(r"(?:19|20)\d\d", v.strip()):
         return False
-    if re.match(r"\s*[–\-]\s*\d", after) or re.match(r"\.\d", after):  # "1-3", "3.2.1"
+    if re.match(r"\s*[–\-]\s*\d|\.\d|\s*\^", after):  # "1-3", "3.2.1", "2^l"
         return False
     if re.search(r"\d\s*,\s*$", text[max(0, m.start("value") - 6) : m.start("value")]) and re.fullmatch(
         r"\d{3}", v
@@ -382,9 +390,12 @@ _RESPECTIVELY = re.compile(
 )
 
 
-def _respectively(s: str, c: _Collector) -> None:
-    """ "β1 and β2 set to 0.9 and 0.95 respectively", "learning rate and batch size of 1e-4 and 32"."""
+def _respectively(s: str, c: _Collector) -> list[tuple[int, int]]:
+    """ "β1 and β2 set to 0.9 and 0.95 respectively", "learning rate and batch size of 1e-4 and 32";
+    returns the spans it read, so the one-name patterns leave them alone."""
+    spans = []
     for m in _RESPECTIVELY.finditer(s):
+        spans.append(m.span())
         names = [n.strip() for n in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group("names")) if n.strip()]
         values = [v.strip() for v in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group("values")) if v.strip()]
         if len(names) != len(values):
@@ -394,6 +405,7 @@ def _respectively(s: str, c: _Collector) -> None:
             name = n if len(words) == 1 and (n[0] in GREEK_LETTERS or _symbol_ok(n)) else _keywordless_name(words)
             if name:
                 c.add(name, v, s)
+    return spans
 
 
 def _prose(text: str, c: _Collector) -> None:
@@ -402,10 +414,9 @@ def _prose(text: str, c: _Collector) -> None:
         if not s or len(s) > 2000 or not _ANY_DIGIT.search(s):
             continue
         named_at: set[int] = set()  # value positions a written-out name already took
-        if "respectively" in s:
-            _respectively(s, c)
+        taken = _respectively(s, c) if "respectively" in s else []
         for m in _NAME_LINK_VALUE.finditer(s):
-            if not _value_ok(s, m):
+            if not _value_ok(s, m) or any(a <= m.start("value") < b for a, b in taken):
                 continue
             name = _keywordless_name(m.group("name").split())
             if not name or _RESULT.search(name):
@@ -425,8 +436,14 @@ def _prose(text: str, c: _Collector) -> None:
             name = m.group("name")
             c.add(name, m.group("value"), s, name.split()[-1].lower() if "step" in name.lower() else "")
         for m in _BARE.finditer(s):
-            if _value_ok(s, m):
-                c.add(m.group("name"), m.group("value"), s, _unit_after(s, m.end("value")))
+            if _value_ok(s, m) and m.start("value") not in named_at:
+                name = _keywordless_name(m.group("name").split())
+                if name and not _RESULT.search(name):
+                    c.add(name, m.group("value"), s, _unit_after(s, m.end("value")))
+        for m in _VALUE_BEING.finditer(s):
+            name = _keywordless_name(m.group("name").split())
+            if name and not _RESULT.search(name) and _value_ok(s, m):
+                c.add(name, m.group("value"), s)
         if "=" in s or " set to " in s or ":" in s:
             for m in _CODE.finditer(s):
                 if _value_ok(s, m) and ("_" in m.group("name") or _param_name(m.group("name"))):
