@@ -89,6 +89,35 @@ def _is_equation(ln: Line, body: float) -> tuple[bool, str]:
     return False, ""
 
 
+_NUM_TOKEN = re.compile(r"^[(\[]?[-−+±]?\d[\d.,]*[%)\]*†‡]*$|^[-–—]$")
+
+
+def _numeric_line(ln: Line) -> bool:
+    """A row of numbers: "SIF (2017) 78.4 81.4 79.4 89.4": four or more, most of the tokens."""
+    toks = ln.text.split()
+    nums = sum(1 for t in toks if _NUM_TOKEN.match(t))
+    return nums >= 4 and nums >= 0.5 * len(toks)
+
+
+def _row_cells(ln: Line) -> list[str]:
+    """Cells of a table row; a row set without wide gaps ("LEARNING RATE 1E-6", "GPT2 0.45 21.7")
+    is split into its leading label and the numbers after it."""
+    cells = [c.strip() for c in ln.cells if c.strip()]
+    if len(cells) != 1:
+        out = []
+        for c in cells:  # "0.208 23.34 0.195" set closer than the cell gap: three cells
+            toks = c.split()
+            out.extend(toks if len(toks) >= 2 and all(_NUM_TOKEN.match(t) for t in toks) else [c])
+        return out
+    toks = cells[0].split()
+    k = len(toks)
+    while k > 0 and (_NUM_TOKEN.match(toks[k - 1]) or re.fullmatch(r"\d+(?:\.\d+)?[eE][-−+]?\d+", toks[k - 1])):
+        k -= 1
+    if 0 < k < len(toks):
+        return [" ".join(toks[:k]), *toks[k:]]
+    return cells
+
+
 def _numeric_rows(group: list[Line]) -> bool:
     """Aligned numeric columns: most rows have the same number of cells and most cells hold numbers."""
     counts = [len([c for c in g.cells if c.strip()]) for g in group]
@@ -233,6 +262,14 @@ class BlockBuilder:
                 para = []
                 i = self._equation(i, label)
                 continue
+            if _numeric_line(ln):
+                j = self._collect_while(i, lambda x: _numeric_line(x) or len(x.text) < 40, 2.5 * ln.size)
+                if sum(_numeric_line(x) for x in lines[i:j]) >= 3:
+                    self._emit_para(para)
+                    para = []
+                    self._table(lines[i:j], caption="", label="")
+                    i = j
+                    continue
             if _is_tabular(ln):
                 j = self._collect_while(i, lambda x: _is_tabular(x) or len(x.text) < 40, 2.5 * ln.size)
                 # Without rules or a caption, a table must show aligned numeric columns.
@@ -395,7 +432,7 @@ class BlockBuilder:
         return j
 
     def _table(self, group: list[Line], caption: str, label: str) -> None:
-        rows = [" | ".join(c.strip() for c in g.cells if c.strip()) for g in group]
+        rows = [" | ".join(_row_cells(g)) for g in group]
         self.out.append(
             Element(
                 "table",
