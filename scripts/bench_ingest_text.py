@@ -183,7 +183,7 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         tot["cap"] += len(want & have)
         tot["capn"] += len(want)
         ntab, nocap, prose = _table_stats(index)
-        tot["prose"] += prose
+        tot["prose"] += prose if src == "pdf" else 0
         front = _front_hits(elements) if elements else []
         tot["front"] += len(front)
         vals = ""

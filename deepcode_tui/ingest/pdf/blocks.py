@@ -7,6 +7,7 @@ import re
 from deepcode_tui.ingest.elements import Element
 from deepcode_tui.ingest.items import REFERENCES_TITLE
 from deepcode_tui.ingest.pdf.extract import SOFT_HYPHEN
+from deepcode_tui.ingest.pdf.floats import prose_like
 from deepcode_tui.ingest.pdf.headings import Heading
 from deepcode_tui.ingest.pdf.layout import Line
 
@@ -295,7 +296,7 @@ class BlockBuilder:
         self._emit_para(para)
         self._emit_refs(refs)
         self._attach_figure_text()
-        return _rejoin_interrupted(self._attach_table_captions(self.out))
+        return _rejoin_interrupted(self._attach_table_captions(_merge_table_pieces(self.out)))
 
     def _footnotes(self, group: list[Line]) -> None:
         """One footnote element per note: a new one starts at a line opening with a note mark."""
@@ -417,7 +418,9 @@ class BlockBuilder:
                 break
             if k == j and ln.gap_above > 4 * max(ln.size, self.body):
                 break
-            prose = len(ln.cells) == 1 and len(ln.text) >= 50 and ln.x1 >= ln.col_x1 - 2 * ln.size
+            prose = len(ln.cells) == 1 and (
+                (len(ln.text) >= 50 and ln.x1 >= ln.col_x1 - 2 * ln.size) or prose_like(ln.text, 5)
+            )
             if prose:
                 break
             k += 1
@@ -514,6 +517,27 @@ class BlockBuilder:
                     Element("reference", text, page=group[0].page, pages=sorted({g.page for g in group}))
                 )
         refs.clear()
+
+
+def _merge_table_pieces(elems: list[Element]) -> list[Element]:
+    """Consecutive table blocks of one page (rows split by a wider gap) are one table."""
+    out: list[Element] = []
+    for e in elems:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and e.kind == "table"
+            and prev.kind == "table"
+            and prev.page == e.page
+            and not e.caption
+            and prev.text
+            and e.text
+        ):
+            prev.text = f"{prev.text}\n{e.text}"
+            prev.pages = sorted(set(prev.all_pages()) | set(e.all_pages()))
+            continue
+        out.append(e)
+    return out
 
 
 def _rejoin_interrupted(elems: list[Element]) -> list[Element]:

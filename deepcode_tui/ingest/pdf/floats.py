@@ -57,6 +57,15 @@ def table_regions(page: PageText) -> list[Box]:
     return out
 
 
+def unmark_prose_boxes(lines: list, tables: list[Box]) -> None:
+    """A ruled box of sentences (an example, a definition) is not a table: its lines stay text."""
+    for b in tables:
+        inside = [ln for ln in lines if ln.kind == "table" and in_box((ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2, b, 2.0)]
+        if inside and sum(prose_like(ln.text) for ln in inside) > 0.4 * len(inside):
+            for ln in inside:
+                ln.kind = ""
+
+
 def in_box(x: float, y: float, b: Box, pad: float = 1.0) -> bool:
     return b[0] - pad <= x <= b[2] + pad and b[1] - pad <= y <= b[3] + pad
 
@@ -65,10 +74,10 @@ def _words(text: str) -> int:
     return len(re.findall(r"[A-Za-z]{2,}", text))
 
 
-def _prose_like(text: str) -> bool:
+def prose_like(text: str, min_words: int = 7) -> bool:
     """A sentence, not a row of labels: enough words, mostly lower case, few repeated."""
     words = re.findall(r"[A-Za-z]{2,}", text)
-    if len(words) < 7:
+    if len(words) < min_words:
         return False
     lower = sum(1 for w in words if w[0].islower())
     return lower >= 0.5 * len(words) and len({w.lower() for w in words}) >= 0.7 * len(words)
@@ -106,7 +115,7 @@ def collapse_figure(page: PageText, box: Box, inside: list, lines: list, gutter:
             keep.append(ln)
             continue
         caption = None
-        if _prose_like(text) and ln.x1 - ln.x0 >= 0.6 * text_w:
+        if prose_like(text) and ln.x1 - ln.x0 >= 0.6 * text_w:
             keep.append(ln)
         else:
             fig.append(ln)

@@ -87,7 +87,11 @@ def _style(spans: list[Span]) -> tuple[float, float, float, float, float, str]:
             mth += n
         if s.mono:
             mono += n
+    # Inline math in a heading is set in math fonts, rarely bold: the heading's weight is its words'.
+    plain = total - sum(len(s.text) - s.text.count(" ") for s in spans if s.math and not s.bold)
     total = total or 1
+    if plain > 0 and bold:
+        bold = bold * total / plain if plain < total else bold
     size = max(by_size.items(), key=lambda kv: kv[1])[0] if by_size else 0.0
     lead_text = ""
     if spans[0].bold and not all(s.bold for s in spans):
@@ -97,18 +101,23 @@ def _style(spans: list[Span]) -> tuple[float, float, float, float, float, str]:
                 break
             lead.append(s)
         lead_text = _join_spans(lead)
-    return size, bold / total, italic / total, mth / total, mono / total, lead_text
+    return size, min(1.0, bold / total), italic / total, mth / total, mono / total, lead_text
 
 
 def _make_line(page: PageText, spans: list[Span], cells: list[list[Span]], col: int) -> Line:
     size, b, i, m, mono, lead = _style(spans)
     texts = [_join_spans(c) for c in cells] if len(cells) > 1 else [_join_spans(spans)]
-    x0, x1, top, bottom = spans[0].x0, spans[0].x1, spans[0].top, spans[0].bottom
+    s0 = spans[0]
+    x0, x1, top, bottom = s0.x0, s0.x1, s0.top, s0.bottom
     for s in spans:
-        x0 = min(x0, s.x0)
-        x1 = max(x1, s.x1)
-        top = min(top, s.top)
-        bottom = max(bottom, s.bottom)
+        if s.x0 < x0:
+            x0 = s.x0
+        if s.x1 > x1:
+            x1 = s.x1
+        if s.top < top:
+            top = s.top
+        if s.bottom > bottom:
+            bottom = s.bottom
     bases = sorted(s.base for s in spans)
     return Line(
         page=page.number,
@@ -197,14 +206,17 @@ def _attach_scripts(page: PageText, lines: list[Line], gutter: float | None) -> 
 
 def _fragments(row: list[Span], gap_em: float = FRAG_GAP_EM) -> list[list[Span]]:
     frags: list[list[Span]] = []
+    right = 0.0  # the current fragment's right edge
     for s in row:
         if frags:
             prev = frags[-1][-1]
-            gap = s.x0 - max(p.x1 for p in frags[-1])
-            if gap <= gap_em * max(s.size, prev.size):
+            if s.x0 - right <= gap_em * (s.size if s.size > prev.size else prev.size):
                 frags[-1].append(s)
+                if s.x1 > right:
+                    right = s.x1
                 continue
         frags.append([s])
+        right = s.x1
     return frags
 
 
@@ -226,11 +238,14 @@ def find_gutter(page: PageText, frags: list[list[Span]]) -> float | None:
         return None
     bins = 120
     step = w / bins
-    cover = [0] * bins
+    delta = [0] * (bins + 1)
     for x0, x1 in prose:
-        a, b = max(0, int(x0 / step)), min(bins - 1, int(x1 / step))
-        for k in range(a, b + 1):
-            cover[k] += 1
+        delta[max(0, int(x0 / step))] += 1
+        delta[min(bins - 1, int(x1 / step)) + 1] -= 1
+    cover, run = [0] * bins, 0
+    for k in range(bins):
+        run += delta[k]
+        cover[k] = run
     lo, hi = int(bins * 0.3), int(bins * 0.7)
     # Wide floats (tables, captions) cross the gutter too, so compare the dip with the
     # columns' own level rather than demanding an empty strip.
@@ -257,10 +272,16 @@ def find_gutter(page: PageText, frags: list[list[Span]]) -> float | None:
     if best is None:
         return None
     g = (best[0] + best[1]) / 2 * step
-    left = sum(1 for x0, x1 in prose if x1 <= g + step)
-    right = sum(1 for x0, x1 in prose if x0 >= g - step)
-    if left < 4 or right < 4:
+    left = sorted(x1 for x0, x1 in prose if x1 <= g + 3 * step)
+    right = sorted(x0 for x0, x1 in prose if x0 >= g - 3 * step)
+    if len(left) < 4 or len(right) < 4:
         return None
+    # The histogram is coarse (a bin is ~5 pt): centre the gutter between the columns' own edges,
+    # or a left column that reaches past the bin's middle crosses it.
+    l_edge = left[min(len(left) - 1, int(0.95 * len(left)))]
+    r_edge = right[int(0.05 * len(right))]
+    if l_edge < r_edge:
+        g = (l_edge + r_edge) / 2
     return g
 
 
@@ -357,7 +378,13 @@ def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | Non
     """Lines of one page in reading order, each tagged with its column and band.
 
     ``gutter`` overrides the page's own (the document's gutter for a sparse page)."""
-    from deepcode_tui.ingest.pdf.floats import collapse_figure, in_box, note_rules, table_regions
+    from deepcode_tui.ingest.pdf.floats import (
+        collapse_figure,
+        in_box,
+        note_rules,
+        table_regions,
+        unmark_prose_boxes,
+    )
 
     if prep is None:
         prep = prepare_page(page)
@@ -369,8 +396,8 @@ def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | Non
     wide_tables = [b for b in tables if gutter is not None and b[0] < gutter - 10 and b[2] > gutter + 10]
     lines: list[Line] = []
     for row, frags in zip(prep.rows, prep.row_frags):
-        mid = (min(s.top for s in row) + max(s.bottom for s in row)) / 2
-        in_table = [b for b in tables if in_box((row[0].x0 + row[-1].x1) / 2, mid, b, pad=2.0)]
+        mid = (row[0].top + row[0].bottom) / 2
+        in_table = [b for b in tables if in_box((row[0].x0 + row[-1].x1) / 2, mid, b, pad=2.0)] if tables else []
         if gutter is None:
             if in_table:
                 ln = _make_line(page, row, _fragments(row, TABLE_GAP_EM), 0)
@@ -385,6 +412,17 @@ def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | Non
             lines.append(ln)
             continue
         tol = 2.0
+        if len(frags) == 1 and len(row) > 0:
+            f0 = frags[0]
+            x0f, x1f = f0[0].x0, max(s.x1 for s in f0)
+            if x1f <= gutter + tol or x0f >= gutter - tol:
+                col = 0 if x1f <= gutter + tol else 1
+                lines.append(_make_line(page, row, frags, col))
+                if in_table and any(in_box((x0f + x1f) / 2, mid, b, pad=2.0) for b in in_table):
+                    ln = _make_line(page, row, _fragments(row, TABLE_GAP_EM), col)
+                    ln.kind = "table"
+                    lines[-1] = ln
+                continue
         left = [f for f in frags if max(s.x1 for s in f) <= gutter + tol]
         right = [f for f in frags if min(s.x0 for s in f) >= gutter - tol]
         crossing = len(left) + len(right) < len(frags)
@@ -412,6 +450,7 @@ def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | Non
                     ln.kind = "table"
                 lines.append(ln)
     lines = _attach_scripts(page, lines, gutter)
+    unmark_prose_boxes(lines, tables)
     for box, spans in zip(page.figures, prep.figure_spans):
         if spans:
             lines = collapse_figure(page, box, _figure_lines(page, spans, gutter), lines, gutter)
