@@ -16,7 +16,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from deepcode_tui.errors import RunStoreError
-from deepcode_tui.store.atomic import write_text_atomic as atomic_write_text
 
 Format = Literal["pdf", "markdown", "latex", "text", "requirement"]
 ChunkKind = Literal["text", "equation", "algorithm", "table", "caption", "code", "references"]
@@ -162,8 +161,12 @@ class DocumentIndex(BaseModel):
 
     def save(self, path: Path | str) -> Path:
         """Write the index as JSON atomically (never a half-written file). Returns the path."""
+        # Imported here: the store package pulls in the run store and every event model, which
+        # `deepcode-tui index` (and any reader of an index) does not need.
+        from deepcode_tui.store.atomic import write_text_atomic
+
         path = Path(path)
-        atomic_write_text(path, self.to_json())
+        write_text_atomic(path, self.to_json())
         return path
 
     @classmethod
