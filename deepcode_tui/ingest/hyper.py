@@ -50,7 +50,11 @@ _GREEK = {
     "Sigma": "Σ",
     "Omega": "Ω",
 }
-GREEK_LETTERS = "α-ωΑ-Ωϵϑϕϱς"
+GREEK_LETTERS = "α-ωΑ-Ωϵϑϕϱς"  # a regex character-class body
+
+
+def is_greek(ch: str) -> bool:
+    return "α" <= ch <= "ω" or "Α" <= ch <= "Ω" or ch in "ϵϑϕϱς"
 
 # ---- numbers -------------------------------------------------------------------
 
@@ -190,13 +194,13 @@ _LINK = (
     r"(?:\s*\(\s*(?P<sym>[A-Za-z" + GREEK_LETTERS + r"][\w'" + GREEK_LETTERS + r"]{0,6})\s*\))?"
     r"(?:\s+(?P<sym2>[" + GREEK_LETTERS + r"][\w]{0,4}|[A-Z][a-z]?_?\w{0,3}|[A-Z]))?"
     r"\s*(?:(?:is|was|are|were|being)\s+)?(?:(?:set|fixed|chosen|initiali[sz]ed|equal|kept|tuned)\s+(?:to|at|as)\s+|"
-    r"(?:of|=|:|:=|≈|to|at)\s*|as\s+|\(\s*[A-Za-z" + GREEK_LETTERS + r"]\w{0,3}\s*=\s*)"
+    r"(?:of|=|:|:=|≈|to|at)\s*|as\s+|(?<=is |as |re )|\(\s*[A-Za-z" + GREEK_LETTERS + r"]\w{0,3}\s*=\s*)"
     r"(?:(?:a|an|approximately|about|around|roughly)\s+)?"
     r"(?:[A-Za-z" + GREEK_LETTERS + r"][\w]{0,6}\s*=\s*)?"
 )
 _WORD = r"[A-Za-z][A-Za-z\-']*"
 _NAME_LINK_VALUE = re.compile(
-    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,4}}{_WORD}){_LINK}(?P<value>{_NUM})(?![\w.]*\s*[×x]\s*\d)"
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,4}}{_WORD})\b{_LINK}(?P<value>{_NUM})(?![\w.]*\s*[×x]\s*\d)"
 )
 # "100K steps", "3 hidden layers", "256 hidden units", "4 attention heads", "10 random seeds"
 _VALUE_NAME = re.compile(
@@ -251,7 +255,7 @@ def _keywordless_name(words: list[str]) -> str:
     if head == "number" or not _HEAD_RE.match(head):
         return ""
     k = len(words) - 1
-    while k > 0 and len(words) - k < 4 and low[k - 1] not in _LEAD_STOP and not words[k - 1].isupper():
+    while k > 0 and len(words) - k < 4 and low[k - 1] not in _LEAD_STOP:
         k -= 1
     return " ".join(words[k:])
 
@@ -402,7 +406,7 @@ def _respectively(s: str, c: _Collector) -> list[tuple[int, int]]:
             continue
         for n, v in zip(names, values):
             words = n.split()
-            name = n if len(words) == 1 and (n[0] in GREEK_LETTERS or _symbol_ok(n)) else _keywordless_name(words)
+            name = n if len(words) == 1 and (is_greek(n[0]) or _symbol_ok(n)) else _keywordless_name(words)
             if name:
                 c.add(name, v, s)
     return spans
@@ -427,7 +431,7 @@ def _prose(text: str, c: _Collector) -> None:
             for v in values:
                 c.add(name, v, s, unit)
             sym = m.group("sym") or m.group("sym2")
-            if sym and sym[0] in GREEK_LETTERS:  # "discount factor γ = 0.99": γ is its name too
+            if sym and is_greek(sym[0]):  # "discount factor γ = 0.99": γ is its name too
                 for v in values:
                     c.add(sym, v, s, unit)
         for m in _VALUE_NAME.finditer(s):
@@ -446,12 +450,13 @@ def _prose(text: str, c: _Collector) -> None:
                 c.add(name, m.group("value"), s)
         if "=" in s or " set to " in s or ":" in s:
             for m in _CODE.finditer(s):
-                if _value_ok(s, m) and ("_" in m.group("name") or _param_name(m.group("name"))):
+                code = m.group("name")
+                if _value_ok(s, m) and (len(code) >= 4 if "_" in code else _param_name(code)):
                     c.add(m.group("name"), m.group("value"), s, _unit_after(s, m.end("value")))
         if "=" in s:
             for m in _SYMBOL.finditer(s):
                 name = m.group("name")
-                if m.start("value") in named_at and not (name[0] in GREEK_LETTERS or name.isupper()):
+                if m.start("value") in named_at and not (is_greek(name[0]) or name.isupper()):
                     continue  # "learning rate = 0.1": "rate" is the name's last word, not a symbol
                 if _HEAD_RE.match(name) or name.lower() in _LEAD_STOP:
                     continue
@@ -464,7 +469,7 @@ def _prose(text: str, c: _Collector) -> None:
 def _symbol_ok(name: str) -> bool:
     if name.lower() in _SYMBOL_STOP:
         return False
-    if name[0] in GREEK_LETTERS or name[0].upper() in "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ":
+    if is_greek(name[0]) or name[0].upper() in "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ":
         return True
     # Lower-case single letters and their indexed forms (i, x, mi, xt) are variables of equations.
     if len(name) == 1:

@@ -8,6 +8,7 @@ and each band is read left column first, then right column.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -369,6 +370,26 @@ def _figure_lines(page: PageText, spans: list[Span], gutter: float | None) -> li
     return out
 
 
+_CAPTION_START = re.compile(r"^(?:fig(?:ure)?|table|tab)\.?\s*[A-Z]?\d{1,3}[a-z]?\s*[:.|]", re.IGNORECASE)
+
+
+def _widen_float_captions(lines: list[Line]) -> None:
+    """A short caption set flush left over (or under) a page-wide table or figure is that float's,
+    not the left column's: it goes where the float goes in the reading order."""
+    floats = [ln for ln in lines if ln.col == -1 and ln.kind in ("table", "figure")]
+    if not floats:
+        return
+    for ln in lines:
+        if ln.col != 0 or not _CAPTION_START.match(ln.text):
+            continue
+        for fl in floats:
+            above = 0 <= fl.top - ln.bottom < 2.5 * ln.size
+            below = 0 <= ln.top - fl.bottom < 2.5 * ln.size
+            if (above or below) and ln.x0 <= fl.x0 + 3 * ln.size:
+                ln.col = -1
+                break
+
+
 def _numeric_frag(f: list[Span]) -> bool:
     t = "".join(s.text for s in f)
     return sum(ch.isdigit() for ch in t) >= max(1, 0.3 * sum(ch.isalnum() for ch in t))
@@ -454,6 +475,8 @@ def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | Non
     for box, spans in zip(page.figures, prep.figure_spans):
         if spans:
             lines = collapse_figure(page, box, _figure_lines(page, spans, gutter), lines, gutter)
+    if gutter is not None:
+        _widen_float_captions(lines)
     note_rules(page, lines)
     # Column bounds from the lines themselves, for "short line" and indentation tests.
     text_lines = [ln for ln in lines if ln.kind != "figure"] or lines
