@@ -108,14 +108,6 @@ def analyse(text: PdfText) -> PdfParse:
 
 
 def _parse(path: Path, deadline: float | None) -> PdfParse:
-    warm = _warm_tokenizer()
-    try:
-        return _parse_text(path, deadline)
-    finally:
-        warm.join(timeout=max(0.0, (deadline - time.monotonic()) if deadline else 5.0))
-
-
-def _parse_text(path: Path, deadline: float | None) -> PdfParse:
     t0 = time.perf_counter()
     text = extract_pdf(path, deadline=deadline)
     t1 = time.perf_counter()
@@ -129,19 +121,6 @@ def _parse_text(path: Path, deadline: float | None) -> PdfParse:
     parsed = analyse(text)
     parsed.stats["extract_s"] = t1 - t0
     return parsed
-
-
-def _warm_tokenizer():
-    """Load the tokenizer (~0.5-0.9 s) on a thread while pdfium reads the pages: the index needs it
-    right after parsing, and pdfium's calls release the GIL. Joined before parsing returns, so
-    the index builder finds it loaded rather than loading it a second time."""
-    import threading
-
-    from deepcode_tui.tokens import count_tokens
-
-    t = threading.Thread(target=count_tokens, args=("warm up",), name="tokenizer-warmup", daemon=True)
-    t.start()
-    return t
 
 
 def parse_pdf(
