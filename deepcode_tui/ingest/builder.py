@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from deepcode_tui.ingest.elements import Element
+from deepcode_tui.ingest.hyper import name_symbols, symbol_names
 from deepcode_tui.ingest.items import (
     REFERENCES_TITLE,
     find_hyperparameters,
@@ -217,6 +218,10 @@ class IndexBuilder:
                 self._references(idx, op)
             self._items(idx, op, counters, is_refs)
             self._chunks(idx, op, counters, is_refs)
+        name_symbols(
+            idx.hyperparameters,
+            symbol_names([e.text for op in self.opened for e in op.content if e.kind == "para"]),
+        )
         idx.total_tokens = sum(op.section.token_count for op in self.opened)
         for op in self.opened:
             _sort_numbered(op.section.children)

@@ -603,3 +603,41 @@ def hyperparameters_from_table(
                     m = NUM_RE.search(cell)
                     c.add(detex(header[k]).strip(), m.group(0) if m else cell, " | ".join(r))
     return c.out
+
+
+# ---- symbols named in the text -------------------------------------------------------------
+
+_DEFINES = re.compile(
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,3}}{_WORD})\s+(?:of\s+)?\(?\s*(?P<sym>[A-Z]|[{GREEK_LETTERS}]\w?)\s*\)?"
+    rf"(?=[\s,.;:)=])"
+)
+
+
+def symbol_names(texts: list[str]) -> dict[str, str]:
+    """Symbols the paper names ("batch size B", "discount factor (γ)"), symbol -> name, when one
+    name accounts for at least two thirds of the times the symbol is named."""
+    seen: dict[str, list[str]] = {}
+    for text in texts:
+        t = detex(text)
+        if not re.search(rf"\s\(?[A-Z{GREEK_LETTERS}]", t):
+            continue
+        for m in _DEFINES.finditer(t):
+            name = _keywordless_name(m.group("name").split())
+            if name and not _RESULT.search(name) and len(name) > 2:
+                # "infinite batch size", "batch sizes": the name's last two words, singular.
+                key = " ".join(name.lower().split()[-2:])
+                seen.setdefault(m.group("sym"), []).append(key[:-1] if key.endswith("s") and len(key) > 4 else key)
+    out = {}
+    for sym, names in seen.items():
+        best = max(set(names), key=names.count)
+        if names.count(best) >= 2 / 3 * len(names):
+            out[sym] = best
+    return out
+
+
+def name_symbols(found: list[Hyperparameter], names: dict[str, str]) -> None:
+    """ "B = 32" where the paper calls B the batch size: "B (batch size)"."""
+    for h in found:
+        alias = names.get(h.name)
+        if alias:
+            h.name = f"{h.name} ({alias})"
