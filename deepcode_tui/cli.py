@@ -28,11 +28,29 @@ INTERNAL_ERROR = 70
 
 
 class _DocOrCommand(click.Group):
-    """``deepcode-tui paper.pdf`` means ``deepcode-tui open paper.pdf``."""
+    """``deepcode-tui paper.pdf`` means ``deepcode-tui open paper.pdf``.
+
+    Commands owned by phase packages are imported when used (``lazy``), so ``deepcode-tui index``
+    does not pay for importing the model gateway."""
+
+    lazy: dict[str, tuple[str, str]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attr = self.lazy[cmd_name]
+            try:
+                mod = __import__(module, fromlist=[attr])
+            except ImportError:  # an absent optional package simply adds no command
+                return None
+            self.add_command(getattr(mod, attr), cmd_name)
+        return self.commands.get(cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         first = next((a for a in args if not a.startswith("-")), None)
-        if first is not None and first not in self.commands:
+        if first is not None and first not in self.commands and first not in self.lazy:
             args = list(args)
             args.insert(args.index(first), "open")
         return super().parse_args(ctx, args)
@@ -298,13 +316,8 @@ def config_set(key: str, value: str, scope: str) -> int:
 
 
 def _register_optional_commands() -> None:
-    """Commands owned by phase packages; absent packages simply add nothing."""
-    for module, attr in (("deepcode_tui.ingest.cli", "index_cmd"), ("deepcode_tui.llm.cli", "models_cmd")):
-        try:
-            mod = __import__(module, fromlist=[attr])
-        except ImportError:
-            continue
-        cli.add_command(getattr(mod, attr))
+    """Commands owned by phase packages, imported on first use; absent packages simply add nothing."""
+    cli.lazy = {"index": ("deepcode_tui.ingest.cli", "index_cmd"), "models": ("deepcode_tui.llm.cli", "models_cmd")}
 
 
 _register_optional_commands()

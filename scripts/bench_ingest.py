@@ -9,6 +9,18 @@ shared, so wall time swings with other load) and peak memory; next to it, the
 same figures for a bare regex over pypdfium2's plain text as the baseline.
 
     .venv/bin/python scripts/bench_ingest.py [--texlive] [--extra DIR ...] [--repeat N]
+    .venv/bin/python scripts/bench_ingest.py --text [--pdfs DIR ...]
+
+``--text`` scores the text the agents read instead (see `text_bench` and
+scripts/ingest_textscore.py): per paper, reading order of each numbered
+section against reference text (the corpus's MinerU Markdown or GROBID/s2orc
+JSON), captions found vs "Table N:" / "Figure N:" lines in the source, tables
+without caption and tables whose rows are prose, front-matter lines inside
+sections, recall of the rubric's named values in `hyperparameters`, and
+pages/s of the whole index (extraction, layout, blocks, sections, chunks,
+token counts) in one process after the first document. ``--pdfs DIR`` adds
+more PDFs (no gold) for captions, tables and speed; TUNING_PDFS lists the
+public test fixtures used while tuning.
 
 ``--texlive`` adds ten real LaTeX-class sample papers (ACM, AAS, APS/REVTeX,
 ASME, Elsevier, LNCS, MNRAS, PMLR, Quantum) from Debian's
@@ -257,6 +269,8 @@ def papers(dirs: list[Path]) -> list[tuple[str, Path, list[str]]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--text", action="store_true", help="score reading order, captions, values, speed")
+    ap.add_argument("--pdfs", type=Path, action="append", default=[], help="more PDFs for --text")
     ap.add_argument(
         "--corpus",
         type=Path,
@@ -277,6 +291,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timing runs per paper (best is reported)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list missing/extra headings")
     args = ap.parse_args()
+    if args.text:
+        from bench_ingest_text import text_bench
+
+        return text_bench(args.corpus, args.pdfs, verbose=args.verbose)
     # Import once in the parent so the forked children time parsing, not interpreter start-up.
     import deepcode_tui.ingest.builder
     import deepcode_tui.ingest.pdf.engine  # noqa: F401

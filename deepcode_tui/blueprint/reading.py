@@ -148,7 +148,10 @@ class IndexReader:
                 lines.append(f"{a.title} [{titles.get(a.section_id, '')}]:\n{a.text}")
         elif args.kind == "hyperparameters":
             for h in self.index.hyperparameters:
-                lines.append(f"{h.name} = {h.value} [{titles.get(h.section_id, '')}]")
+                # The unit and a table origin tell the agent what the number is ("4000 steps").
+                unit = f" {h.unit}" if getattr(h, "unit", "") and h.unit.lower() not in h.name.lower() else ""
+                origin = " (table)" if getattr(h, "source", "") == "table" else ""
+                lines.append(f"{h.name} = {h.value}{unit} [{titles.get(h.section_id, '')}]{origin}")
         else:
             for t in self.index.tables:
                 lines.append(f"{t.caption or t.id} [{titles.get(t.section_id, '')}]:\n{t.text}")

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from deepcode_tui.ingest.elements import Element
+from deepcode_tui.ingest.hyper import name_symbols, symbol_names
 from deepcode_tui.ingest.items import (
     REFERENCES_TITLE,
     find_hyperparameters,
@@ -30,7 +31,7 @@ from deepcode_tui.tokens import count_tokens
 CHUNK_MAX_TOKENS = 400
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
 _HYPER_TITLE = re.compile(
-    r"hyper-?param|training (?:details|setup|settings)|implementation details|setup", re.IGNORECASE
+    r"hyper-?param|training (?:details|setup|settings|configuration)|implementation details", re.IGNORECASE
 )
 FRONT_TITLE = "Front matter"
 
@@ -107,6 +108,8 @@ class IndexBuilder:
         self.roots: list[Section] = []
         self._stack: list[_Open] = []
         self._ids: set[str] = set()
+        self.front_matter: list[str] = []
+        self._hyper_keys: set[tuple[str, str]] = set()
 
     def _new_id(self, number: str, title: str) -> str:
         base = f"sec-{number}" if number else f"sec-{_slug(title)}"
@@ -138,7 +141,11 @@ class IndexBuilder:
             self.opened.append(op)
             self._stack.append(op)
             return
-        if not e.text.strip():
+        if not e.text.strip() and not e.caption.strip():
+            return
+        if e.kind == "footnote" and (e.page or 1) == 1:
+            # Affiliations, correspondence, venue: metadata, not the first section's text.
+            self.front_matter.append(" ".join(e.text.split()))
             return
         if not self._stack:
             # Text before the first heading (title block, authors, abstract without a heading).
@@ -197,6 +204,7 @@ class IndexBuilder:
             page_count=page_count,
             sections=self.roots,
             notes=list(notes or []),
+            front_matter=self.front_matter,
         )
         counters = {"eq": 0, "alg": 0, "tab": 0, "fig": 0, "chunk": 0}
         for op in self.opened:
@@ -210,6 +218,10 @@ class IndexBuilder:
                 self._references(idx, op)
             self._items(idx, op, counters, is_refs)
             self._chunks(idx, op, counters, is_refs)
+        name_symbols(
+            idx.hyperparameters,
+            symbol_names([e.text for op in self.opened for e in op.content if e.kind == "para"]),
+        )
         idx.total_tokens = sum(op.section.token_count for op in self.opened)
         for op in self.opened:
             _sort_numbered(op.section.children)
@@ -258,10 +270,18 @@ class IndexBuilder:
                     )
                 )
                 rows = [r.split(" | ") for r in e.text.splitlines()]
-                if hyper_section or re.search(r"hyper-?param", e.caption, re.IGNORECASE):
-                    idx.hyperparameters.extend(hyperparameters_from_table(rows, section_id=sid, page=e.page))
+                self._add_hypers(
+                    idx,
+                    hyperparameters_from_table(
+                        rows,
+                        section_id=sid,
+                        page=e.page,
+                        caption=e.caption,
+                        section_title=op.section.title if hyper_section else "",
+                    ),
+                )
             elif e.kind == "caption" and re.match(
-                r"(?:fig(?:ure)?\.?)\s*\d", e.label or e.text, re.IGNORECASE
+                r"(?:fig(?:ure)?\.?)\s*[A-Z]?\d", e.label or e.text, re.IGNORECASE
             ):
                 counters["fig"] += 1
                 idx.figures.append(
@@ -271,13 +291,25 @@ class IndexBuilder:
                         text=e.text,
                         section_id=sid,
                         page=e.page,
+                        figure_text=e.inner,
                     )
                 )
-            if not is_refs and e.kind in ("para", "algorithm", "caption", "table", "code"):
-                known = {(h.name.lower(), h.value) for h in idx.hyperparameters}
-                for h in find_hyperparameters(e.text, section_id=sid, page=e.page):
-                    if (h.name.lower(), h.value) not in known:
-                        idx.hyperparameters.append(h)
+            elif e.kind == "caption" and re.match(r"tab(?:le)?\.?\s*[A-Z]?\d", e.label, re.IGNORECASE):
+                # A table caption whose rows were not found: keep it findable as a table.
+                counters["tab"] += 1
+                idx.tables.append(
+                    Table(id=f"tab-{counters['tab']}", caption=e.text, text="", section_id=sid, page=e.page)
+                )
+            if not is_refs and e.kind in ("para", "algorithm", "caption", "code", "footnote"):
+                source = "algorithm" if e.kind in ("algorithm", "code") else "prose"
+                self._add_hypers(idx, find_hyperparameters(e.text, section_id=sid, page=e.page, source=source))
+
+    def _add_hypers(self, idx: DocumentIndex, found: list) -> None:
+        for h in found:
+            key = (h.name.lower(), h.value)
+            if key not in self._hyper_keys:
+                self._hyper_keys.add(key)
+                idx.hyperparameters.append(h)
 
     def _chunks(self, idx: DocumentIndex, op: _Open, counters: dict[str, int], is_refs: bool) -> None:
         sec = op.section

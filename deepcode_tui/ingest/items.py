@@ -4,176 +4,18 @@ from __future__ import annotations
 
 import re
 
-from deepcode_tui.ingest.models import Hyperparameter, Reference
+from deepcode_tui.ingest.hyper import find_hyperparameters, hyperparameters_from_table
+from deepcode_tui.ingest.models import Reference
 
-# ---- hyperparameters ------------------------------------------------------
-
-_NUM = (
-    r"(?:10\s*(?:\^|\*\*)?\s*\{?[−\-–]\d+\}?"
-    r"|\d+(?:[.,]\d+)*(?:\s*[×x\*]\s*10\s*(?:\^|\*\*)?\s*\{?[−\-–]?\d+\}?)?)"
-    r"(?:\s*[eE][−\-+]?\d+)?(?:\s?[kKMB](?![a-zA-Z]))?%?"
-)
-# Names written out in prose; each maps to a regex fragment.
-_NAMES = [
-    r"(?:peak |initial |base |max(?:imum)? )?learning[ -]rates?",
-    r"\blr\b",
-    r"(?:mini-?|micro-?)?batch[ -]sizes?",
-    r"(?:number of )?(?:training )?epochs",
-    r"(?:number of )?(?:training |update |optimi[sz]ation |gradient )?steps",
-    r"warm-?up(?: steps)?",
-    r"(?:attention |residual )?dropout(?: rate| probability)?",
-    r"weight[ -]decay",
-    r"momentum",
-    r"label smoothing",
-    r"gradient (?:clipping|norm)(?: threshold)?",
-    r"(?:max(?:imum)? )?(?:sequence|context|input|output) length",
-    r"(?:hidden|embedding|model|feed-?forward|inner)(?: layer)? (?:size|dim(?:ension(?:ality)?)?|width)",
-    r"(?:number of )?(?:attention )?heads",
-    r"(?:number of )?(?:hidden |transformer |encoder |decoder )?layers",
-    r"beam (?:size|width)",
-    r"length penalty",
-    r"temperature",
-    r"top-?[kp]",
-    r"(?:random )?seed",
-    r"kl (?:coefficient|penalty|weight)",
-    r"discount(?: factor)?",
-    r"kernel size",
-    r"stride",
-    r"rank",
-    r"(?:number of )?(?:negative )?samples",
+__all__ = [
+    "REFERENCES_TITLE",
+    "find_hyperparameters",
+    "hyperparameters_from_table",
+    "parse_reference",
+    "split_reference_text",
 ]
-_NAME_RE = "|".join(f"(?:{n})" for n in _NAMES)
-# "learning rate of 1e-4", "batch size = 32", "dropout rate Pdrop = 0.1", "dropout to 0.1"
-_NAME_THEN_VALUE = re.compile(
-    rf"(?P<name>{_NAME_RE})(?:\s+\(?[A-Za-zα-ωΑ-Ω][\w]{{0,10}}\)?(?=\s*:?=))?\s*"
-    rf"(?:(?:of|=|:|is|was|were|set to|to|equal to|:=|≈)\s*)?(?:value\s+)?"
-    rf"(?:[A-Za-zα-ωϵ][\w]{{0,8}}\s*=\s*)?(?P<value>{_NUM})",
-    re.IGNORECASE,
-)
-# "100K steps", "6 layers", "8 heads", "4000 warmup steps", "a batch size of" handled above
-_VALUE_THEN_NAME = re.compile(
-    rf"(?<![\w.])(?P<value>{_NUM})\s+(?P<name>(?:training |warm-?up |update )?(?:steps|epochs|layers|heads|"
-    rf"attention heads|iterations|hidden units|tokens per batch|GPUs))\b",
-    re.IGNORECASE,
-)
-# Symbolic assignments: "β1 = 0.9", "d_model = 512", "ϵ = 10−9", "warmup_steps = 4000"
-_SYMBOL_EQ = re.compile(
-    rf"(?<![\w=<>])(?P<name>[A-Za-zα-ωΑ-Ωϵ][\w\-]{{0,15}})\s*=\s*(?P<value>{_NUM})(?![\w.]*\s*[=×x+\-*/]\s*\w)",
-)
-# Symbols that are not hyperparameters (loop indices, equation numbers, sizes of data).
-_SYMBOL_STOP = {"i", "j", "n", "t", "x", "y", "k", "p", "page", "eq", "fig", "table", "figure", "year", "f1"}
-_ANY_DIGIT = re.compile(r"\d")
-# Cheap pre-check: a sentence without any of these words cannot match the named patterns.
-_KEYWORDS = (
-    "learning",
-    "lr",
-    "batch",
-    "epoch",
-    "step",
-    "warm",
-    "dropout",
-    "decay",
-    "momentum",
-    "smoothing",
-    "clip",
-    "gradient",
-    "length",
-    "size",
-    "dim",
-    "width",
-    "head",
-    "layer",
-    "beam",
-    "penalty",
-    "temperature",
-    "top",
-    "seed",
-    "kl ",
-    "discount",
-    "kernel",
-    "stride",
-    "rank",
-    "sample",
-    "iteration",
-    "unit",
-    "token",
-    "gpu",
-)
-_SENT_SPLIT = re.compile(r"(?<=[.;])\s+(?=[A-Z(])")
 
-
-def _norm_value(v: str) -> str:
-    v = v.strip().replace("−", "-").replace("–", "-")
-    return re.sub(r"\s+", " ", v)
-
-
-def find_hyperparameters(text: str, *, section_id: str = "", page: int | None = None) -> list[Hyperparameter]:
-    """Hyperparameter mentions in prose or a table row, with the sentence they came from."""
-    out: list[Hyperparameter] = []
-    seen: set[tuple[str, str]] = set()
-
-    def add(name: str, value: str, ctx: str) -> None:
-        name = " ".join(name.split())
-        value = _norm_value(value)
-        if not value or not re.search(r"\d", value):
-            return
-        key = (name.lower(), value)
-        if key in seen:
-            return
-        seen.add(key)
-        out.append(
-            Hyperparameter(name=name, value=value, section_id=section_id, page=page, context=ctx[:300])
-        )
-
-    if not _ANY_DIGIT.search(text):
-        return out
-    for sent in _SENT_SPLIT.split(text):
-        s = " ".join(sent.split())
-        if not s or len(s) > 2000 or not _ANY_DIGIT.search(s):
-            continue
-        low = s.lower()
-        if any(k in low for k in _KEYWORDS):
-            for m in _NAME_THEN_VALUE.finditer(s):
-                add(m.group("name"), m.group("value"), s)
-            for m in _VALUE_THEN_NAME.finditer(s):
-                add(m.group("name"), m.group("value"), s)
-        if "=" not in s:
-            continue
-        for m in _SYMBOL_EQ.finditer(s):
-            name = m.group("name")
-            if name.lower() in _SYMBOL_STOP or name.isdigit():
-                continue
-            # "(3)" equation numbers and "Table 2 = ..." are not assignments of a setting.
-            add(name, m.group("value"), s)
-    return out
-
-
-def hyperparameters_from_table(
-    rows: list[list[str]], *, section_id: str = "", page: int | None = None
-) -> list[Hyperparameter]:
-    """Two-column "name | value" rows of a hyperparameter table."""
-    out = []
-    for cells in rows:
-        cells = [c.strip() for c in cells if c.strip()]
-        if len(cells) != 2:
-            continue
-        name, value = cells
-        if (
-            re.fullmatch(r"[A-Za-zα-ωΑ-Ω][\w \-/().αβγδϵεηλτ]{0,40}", name)
-            and re.search(r"\d", value)
-            and len(value) < 40
-        ):
-            out.append(
-                Hyperparameter(
-                    name=name,
-                    value=_norm_value(value),
-                    section_id=section_id,
-                    page=page,
-                    context=" | ".join(cells),
-                )
-            )
-    return out
-
+# ---- hyperparameters: see hyper.py (re-exported here for existing callers) ---------------
 
 # ---- references -------------------------------------------------------------
 

@@ -29,6 +29,23 @@ _ALGO_TITLE = re.compile(r"^((?:Algorithm|Procedure)\s+[A-Z]?\d{1,3})\b", re.IGN
 _ALGO_LANG = {"pseudo", "pseudocode", "algorithm", "algo"}
 
 
+_HTML_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.IGNORECASE | re.DOTALL)
+_HTML_CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.IGNORECASE | re.DOTALL)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def _html_table_rows(html: str) -> str:
+    """Rows of an HTML table (as MinerU writes them), cells joined by " | "."""
+    import html as _html
+
+    rows = []
+    for row in _HTML_ROW.findall(html):
+        cells = [" ".join(_html.unescape(_TAG_RE.sub(" ", c)).split()) for c in _HTML_CELL.findall(row)]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
+
+
 def _is_table_line(line: str) -> bool:
     s = line.strip()
     return s.startswith("|") and s.count("|") >= 2
@@ -143,6 +160,18 @@ def parse_markdown(text: str) -> tuple[list[Element], str]:
                 Element("heading", stripped, page=page, level=1 if lines[i + 1].strip()[0] == "=" else 2)
             )
             i += 2
+            continue
+        if stripped.lower().startswith("<table"):
+            flush()
+            j = i
+            buf = [line]
+            while "</table>" not in buf[-1].lower() and j + 1 < n and j - i < 2000:
+                j += 1
+                buf.append(lines[j])
+            rows = _html_table_rows("\n".join(buf))
+            if rows:
+                raw.append(Element("table", rows, page=page))
+            i = j + 1
             continue
         if _is_table_line(line):
             flush()

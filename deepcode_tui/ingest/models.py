@@ -16,7 +16,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from deepcode_tui.errors import RunStoreError
-from deepcode_tui.store.atomic import write_text_atomic as atomic_write_text
 
 Format = Literal["pdf", "markdown", "latex", "text", "requirement"]
 ChunkKind = Literal["text", "equation", "algorithm", "table", "caption", "code", "references"]
@@ -107,14 +106,17 @@ class FigureCaption(BaseModel):
     text: str
     section_id: str = ""
     page: int | None = None
+    figure_text: str = ""  # text drawn inside the figure (axis labels, legends), kept out of the body
 
 
 class Hyperparameter(BaseModel):
     name: str  # as written: "learning rate", "β1", "d_model"
-    value: str  # as written: "1e-4", "0.9", "512", "100K steps"
+    value: str  # as written: "1e-4", "0.9", "512", "100K"
+    unit: str = ""  # "steps", "%", "epochs", "ms" when the text gives one
     section_id: str = ""
     page: int | None = None
     context: str = ""  # the sentence or table row it came from
+    source: Literal["prose", "table", "algorithm", ""] = ""  # where it was read
 
 
 class Reference(BaseModel):
@@ -147,6 +149,7 @@ class DocumentIndex(BaseModel):
     figures: list[FigureCaption] = Field(default_factory=list)
     hyperparameters: list[Hyperparameter] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
+    front_matter: list[str] = Field(default_factory=list)  # page-1 notes: affiliations, venue, e-mail
     total_tokens: int = 0
     notes: list[str] = Field(default_factory=list)  # warnings for the user, e.g. an engine fallback
 
@@ -158,8 +161,12 @@ class DocumentIndex(BaseModel):
 
     def save(self, path: Path | str) -> Path:
         """Write the index as JSON atomically (never a half-written file). Returns the path."""
+        # Imported here: the store package pulls in the run store and every event model, which
+        # `deepcode-tui index` (and any reader of an index) does not need.
+        from deepcode_tui.store.atomic import write_text_atomic
+
         path = Path(path)
-        atomic_write_text(path, self.to_json())
+        write_text_atomic(path, self.to_json())
         return path
 
     @classmethod

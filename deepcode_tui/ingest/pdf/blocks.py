@@ -7,6 +7,7 @@ import re
 from deepcode_tui.ingest.elements import Element
 from deepcode_tui.ingest.items import REFERENCES_TITLE
 from deepcode_tui.ingest.pdf.extract import SOFT_HYPHEN
+from deepcode_tui.ingest.pdf.floats import prose_like
 from deepcode_tui.ingest.pdf.headings import Heading
 from deepcode_tui.ingest.pdf.layout import Line
 
@@ -74,6 +75,8 @@ def _clean_inline(text: str) -> str:
 
 def _is_equation(ln: Line, body: float) -> tuple[bool, str]:
     label = ""
+    if ln.kind:
+        return False, ""
     if len(ln.cells) >= 2 and _EQNUM.match(ln.cells[-1].strip()):
         label = ln.cells[-1].strip()
     if ln.math_frac >= 0.45 and len(ln.text) < 300:
@@ -85,6 +88,44 @@ def _is_equation(ln: Line, body: float) -> tuple[bool, str]:
     ):
         return True, label
     return False, ""
+
+
+_NUM_TOKEN = re.compile(r"^[(\[]?[-−+±]?\d[\d.,]*[%)\]*†‡]*$|^[-–—]$")
+
+
+def _numeric_line(ln: Line) -> bool:
+    """A row of numbers: "SIF (2017) 78.4 81.4 79.4 89.4": four or more, most of the tokens."""
+    toks = ln.text.split()
+    nums = sum(1 for t in toks if _NUM_TOKEN.match(t))
+    return nums >= 4 and nums >= 0.5 * len(toks)
+
+
+def _row_cells(ln: Line) -> list[str]:
+    """Cells of a table row; a row set without wide gaps ("LEARNING RATE 1E-6", "GPT2 0.45 21.7")
+    is split into its leading label and the numbers after it."""
+    cells = [c.strip() for c in ln.cells if c.strip()]
+    if len(cells) != 1:
+        out = []
+        for c in cells:  # "0.208 23.34 0.195" set closer than the cell gap: three cells
+            toks = c.split()
+            out.extend(toks if len(toks) >= 2 and all(_NUM_TOKEN.match(t) for t in toks) else [c])
+        return out
+    toks = cells[0].split()
+    k = len(toks)
+    while k > 0 and (_NUM_TOKEN.match(toks[k - 1]) or re.fullmatch(r"\d+(?:\.\d+)?[eE][-−+]?\d+", toks[k - 1])):
+        k -= 1
+    if 0 < k < len(toks):
+        return [" ".join(toks[:k]), *toks[k:]]
+    return cells
+
+
+def _numeric_rows(group: list[Line]) -> bool:
+    """Aligned numeric columns: most rows have the same number of cells and most cells hold numbers."""
+    counts = [len([c for c in g.cells if c.strip()]) for g in group]
+    common = max(set(counts), key=counts.count)
+    cells = [c for g in group for c in g.cells if c.strip()]
+    numeric = sum(1 for c in cells if sum(ch.isdigit() for ch in c) >= 0.3 * max(1, len(c.replace(" ", ""))))
+    return common >= 2 and counts.count(common) >= 0.6 * len(group) and numeric >= 0.4 * len(cells)
 
 
 def _is_tabular(ln: Line) -> bool:
@@ -108,6 +149,7 @@ class BlockBuilder:
         self.vocab = _Vocab(lines)
         self.out: list[Element] = []
         self._ref_hanging = False
+        self._figure_text: list[tuple[int, int, str]] = []  # (position in out, page, text)
         self._col_edge: dict[tuple[int, int, int], float] = {}
         for ln in lines:  # the left edge of each column block, for hanging indents
             key = (ln.page, ln.col, ln.band)
@@ -180,9 +222,25 @@ class BlockBuilder:
                     i += 1
                     continue
             text = ln.text.strip()
+            if ln.kind == "figure":
+                self._figure_text.append((len(self.out), ln.page, ln.text))
+                i += 1
+                continue
+            if ln.kind == "footnote":
+                j = self._collect_while(i, lambda x: x.kind == "footnote", 1e9, limit=40)
+                self._footnotes(lines[i:j])
+                i = j
+                continue
             if in_refs:
                 self._ref_line(refs, ln)
                 i += 1
+                continue
+            if ln.kind == "table" and not _CAPTION.match(text):
+                j = self._collect_while(i, lambda x: x.kind == "table", 1e9, limit=150)
+                self._emit_para(para)
+                para = []
+                self._table(lines[i:j], caption="", label="")
+                i = j
                 continue
             # Stray tiny fragments (an index that failed to attach, a figure tick label).
             if len(text) <= 3 and ln.size < 0.8 * self.body:
@@ -205,9 +263,18 @@ class BlockBuilder:
                 para = []
                 i = self._equation(i, label)
                 continue
+            if _numeric_line(ln):
+                j = self._collect_while(i, lambda x: _numeric_line(x) or len(x.text) < 40, 2.5 * ln.size)
+                if sum(_numeric_line(x) for x in lines[i:j]) >= 3:
+                    self._emit_para(para)
+                    para = []
+                    self._table(lines[i:j], caption="", label="")
+                    i = j
+                    continue
             if _is_tabular(ln):
                 j = self._collect_while(i, lambda x: _is_tabular(x) or len(x.text) < 40, 2.5 * ln.size)
-                if j - i >= 2:
+                # Without rules or a caption, a table must show aligned numeric columns.
+                if j - i >= 3 and _numeric_rows(lines[i:j]):
                     self._emit_para(para)
                     para = []
                     self._table(lines[i:j], caption="", label="")
@@ -228,7 +295,40 @@ class BlockBuilder:
             i += 1
         self._emit_para(para)
         self._emit_refs(refs)
-        return _rejoin_interrupted(self._attach_table_captions(self.out))
+        self._attach_figure_text()
+        return _rejoin_interrupted(self._attach_table_captions(_merge_table_pieces(self.out)))
+
+    def _footnotes(self, group: list[Line]) -> None:
+        """One footnote element per note: a new one starts at a line opening with a note mark."""
+        notes: list[list[Line]] = []
+        for ln in group:
+            starts = bool(ln.spans) and (
+                ln.spans[0].text.strip()[:1] in "*∗†‡§¶"
+                or (ln.spans[0].size < 0.8 * ln.size and ln.spans[0].text.strip()[:2].isdigit())
+            )
+            if not notes or starts or ln.page != notes[-1][-1].page:
+                notes.append([ln])
+            else:
+                notes[-1].append(ln)
+        for note in notes:
+            text = ""
+            for g in note:
+                text = self.vocab.join(text, g.text) if text else g.text
+            text = _clean_inline(text).strip()
+            if text:
+                self.out.append(Element("footnote", text, page=note[0].page))
+
+    def _attach_figure_text(self) -> None:
+        """Text drawn inside a figure goes with that figure's caption (same page, nearest)."""
+        for pos, page, text in self._figure_text:
+            best, dist = None, 1e9
+            for k, e in enumerate(self.out):
+                if e.kind == "caption" and e.page == page and e.label.lower().startswith("fig"):
+                    d = abs(k - pos) - (0.5 if k >= pos else 0.0)  # captions mostly sit below
+                    if d < dist:
+                        best, dist = e, d
+            if best is not None:
+                best.inner = f"{best.inner} {text}".strip()
 
     def _block(self, kind: str, group: list[Line], label: str, caption: str = "") -> Element:
         text = "\n".join(_clean_inline(g.text) for g in group)
@@ -255,9 +355,15 @@ class BlockBuilder:
                 if len(g.cells) >= 2 and _EQNUM.match(g.cells[-1].strip()):
                     label = g.cells[-1].strip()
                     break
-        text = " ".join(_clean_inline(g.text) for g in group)
+        text = " ".join(_clean_inline(g.text) for g in group).replace("\ufffd", "").strip()
         if label and text.endswith(label):
             text = text[: -len(label)].rstrip(" ,")
+        if not label and sum(ch.isalnum() for ch in text) < 4:
+            # "1 n", "X": a piece split off a formula, not an equation of its own.
+            prev = self.out[-1] if self.out else None
+            if prev is not None and prev.kind == "equation" and prev.page == first.page and text:
+                prev.text = f"{prev.text} {text}"
+            return j
         self.out.append(
             Element("equation", text, page=first.page, label=label, pages=sorted({g.page for g in group}))
         )
@@ -270,7 +376,10 @@ class BlockBuilder:
         j = self._collect_while(
             i,
             lambda x: (
-                not _CAPTION.match(x.text.strip()) and abs(x.size - first.size) < 0.6 and not _is_tabular(x)
+                not x.kind
+                and not _CAPTION.match(x.text.strip())
+                and abs(x.size - first.size) < 0.6
+                and not _is_tabular(x)
             ),
             max(0.55 * first.size, 1.8 * self.line_gap),
             limit=15,
@@ -293,6 +402,11 @@ class BlockBuilder:
 
     def _table_body(self, j: int) -> int:
         """End of the table rows that follow a caption at line j (j itself if none)."""
+        if j < len(self.lines) and self.lines[j].kind == "table":
+            k = j
+            while k < len(self.lines) and self.lines[k].kind == "table" and k - j < 150:
+                k += 1
+            return k
         k = j
         while k < len(self.lines) and k - j < 120:
             ln = self.lines[k]
@@ -300,9 +414,13 @@ class BlockBuilder:
                 break
             if k > j and (ln.page != self.lines[k - 1].page or ln.gap_above > 3 * max(ln.size, self.body)):
                 break
+            if ln.kind in ("figure", "footnote"):
+                break
             if k == j and ln.gap_above > 4 * max(ln.size, self.body):
                 break
-            prose = len(ln.cells) == 1 and len(ln.text) >= 50 and ln.x1 >= ln.col_x1 - 2 * ln.size
+            prose = len(ln.cells) == 1 and (
+                (len(ln.text) >= 50 and ln.x1 >= ln.col_x1 - 2 * ln.size) or prose_like(ln.text, 5)
+            )
             if prose:
                 break
             k += 1
@@ -317,7 +435,7 @@ class BlockBuilder:
         return j
 
     def _table(self, group: list[Line], caption: str, label: str) -> None:
-        rows = [" | ".join(c.strip() for c in g.cells if c.strip()) for g in group]
+        rows = [" | ".join(_row_cells(g)) for g in group]
         self.out.append(
             Element(
                 "table",
@@ -401,6 +519,27 @@ class BlockBuilder:
         refs.clear()
 
 
+def _merge_table_pieces(elems: list[Element]) -> list[Element]:
+    """Consecutive table blocks of one page (rows split by a wider gap) are one table."""
+    out: list[Element] = []
+    for e in elems:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and e.kind == "table"
+            and prev.kind == "table"
+            and prev.page == e.page
+            and not e.caption
+            and prev.text
+            and e.text
+        ):
+            prev.text = f"{prev.text}\n{e.text}"
+            prev.pages = sorted(set(prev.all_pages()) | set(e.all_pages()))
+            continue
+        out.append(e)
+    return out
+
+
 def _rejoin_interrupted(elems: list[Element]) -> list[Element]:
     """A paragraph cut by a footnote or float ("...behavior," [footnote] "our understanding...")
     is one paragraph: join its halves and keep the interruption after it."""
@@ -411,7 +550,7 @@ def _rejoin_interrupted(elems: list[Element]) -> list[Element]:
         if (
             a.kind == "para"
             and b.kind == "para"
-            and mid.kind in ("para", "caption", "table", "equation")
+            and mid.kind in ("para", "caption", "table", "equation", "footnote")
             and not a.text.rstrip().endswith(_SENT_END)
             and b.text[:1].islower()
             and b.page is not None

@@ -13,8 +13,16 @@ from deepcode_tui.ingest.isolate import IsolatedTimeout, run_isolated
 from deepcode_tui.ingest.pdf.artifacts import drop_running_heads
 from deepcode_tui.ingest.pdf.blocks import build_elements
 from deepcode_tui.ingest.pdf.extract import ExtractTimeout, PdfText, extract_pdf
-from deepcode_tui.ingest.pdf.headings import HeadingFinder
-from deepcode_tui.ingest.pdf.layout import Line, assign_gaps, page_lines
+from deepcode_tui.ingest.pdf.floats import mark_footnotes
+from deepcode_tui.ingest.pdf.headings import HeadingFinder, body_size
+from deepcode_tui.ingest.pdf.layout import (
+    Line,
+    assign_gaps,
+    document_gutter,
+    gutter_fits,
+    page_lines,
+    prepare_page,
+)
 
 ENGINE_NAME = "pdfium"
 LONG_DOCUMENT_PAGES = 150
@@ -31,7 +39,9 @@ class PdfParse:
 
 def _title(lines: list[Line], body: float, meta_title: str) -> str:
     """The biggest text near the top of page 1 (joined over its lines), else the metadata title."""
-    first = [ln for ln in lines if ln.page == 1 and ln.top < 0.45 * (ln.page_height or 792)]
+    first = [
+        ln for ln in lines if ln.page == 1 and ln.top < 0.45 * (ln.page_height or 792) and not ln.kind
+    ]
     if first:
         big = max(ln.size for ln in first)
         if big >= 1.2 * body:
@@ -56,9 +66,20 @@ def _title(lines: list[Line], body: float, meta_title: str) -> str:
 def analyse(text: PdfText) -> PdfParse:
     """Everything after extraction; pure Python over the extracted spans."""
     t0 = time.perf_counter()
-    pages = [page_lines(p) for p in text.pages]
+    preps = [prepare_page(p) for p in text.pages]
+    doc_gutter = document_gutter(text.pages, preps)
+    pages = []
+    for p, prep in zip(text.pages, preps):
+        if prep is None:
+            pages.append([])
+            continue
+        gutter = prep.gutter
+        if gutter is None and doc_gutter is not None and gutter_fits(p, prep, doc_gutter):
+            gutter = doc_gutter
+        pages.append(page_lines(p, prep, gutter))
     pages, dropped = drop_running_heads(pages)
     lines = [ln for p in pages for ln in p]
+    mark_footnotes(pages, body_size([ln for ln in lines if not ln.kind]))
     assign_gaps(lines)
     finder = HeadingFinder(lines, text.outline)
     headings = finder.find()

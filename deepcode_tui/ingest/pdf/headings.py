@@ -66,6 +66,8 @@ class _Cand:
 def body_size(lines: list[Line]) -> float:
     c: Counter[float] = Counter()
     for ln in lines:
+        if ln.kind:
+            continue
         c[round(ln.size * 2) / 2] += len(ln.text)
     return c.most_common(1)[0][0] if c else 10.0
 
@@ -186,6 +188,8 @@ class HeadingFinder:
         out: list[_Cand] = []
         lines = self.lines
         for i, ln in enumerate(lines):
+            if ln.kind:  # figure labels, table cells and footnotes are not headings
+                continue
             text = _clean(ln.text)
             if not text or text[0] in "([{•·-–—":
                 continue
@@ -270,7 +274,7 @@ class HeadingFinder:
         top_gaps = sorted(self.lines[c.line].gap_above for c in top if self.lines[c.line].gap_above < 1e8)
         min_gap = 0.6 * top_gaps[len(top_gaps) // 2] if top_gaps else 0.0
         for i, ln in enumerate(self.lines):
-            if i in taken:
+            if i in taken or ln.kind:
                 continue
             text = _clean(ln.text).rstrip(".:")
             if not text or len(text) > 80 or _CAPTION.match(text):
@@ -306,6 +310,8 @@ class HeadingFinder:
     def _by_style(self) -> list[Heading]:
         cands = []
         for i, ln in enumerate(self.lines):
+            if ln.kind:
+                continue
             text = _clean(ln.text).rstrip(".:")
             if not text or len(text) > 90 or len(text.split()) > 12 or _CAPTION.match(text):
                 continue

@@ -1,0 +1,282 @@
+"""Scoring helpers for `bench_ingest.py --text`: reading order, captions, rubric-named values.
+
+Reading order: the prose of each numbered section (paragraph elements only; tables,
+captions, equations and images left out on both sides) is reduced to its words of
+three or more letters, and compared with the reference section's words by the
+longest common subsequence: ``order = 2 * LCS / (len(ours) + len(ref))``. A column
+read in the wrong order, a footnote spliced into a paragraph or a paragraph lost
+all pull it down; the reference (MinerU Markdown, GROBID/s2orc JSON) has errors of
+its own, so a perfect parser does not reach 1.0 on every section.
+
+Values: rubric leaves state values with a name ("a learning rate of 0.001",
+"$\\lambda = 0.4$", "batch size 128"); `rubric_values` pulls those pairs out, and
+`value_found` says whether the index's hyperparameters hold the value (numerically
+equal) with a name sharing a word or symbol with the rubric's name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from rapidfuzz.distance import LCSseq
+
+WORD = re.compile(r"[a-z]{3,}")
+
+_GREEK = {
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ϵ",
+    "varepsilon": "ε",
+    "zeta": "ζ",
+    "eta": "η",
+    "theta": "θ",
+    "kappa": "κ",
+    "lambda": "λ",
+    "mu": "μ",
+    "nu": "ν",
+    "xi": "ξ",
+    "rho": "ρ",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "varphi": "ϕ",
+    "psi": "ψ",
+    "omega": "ω",
+}
+_TO_NAME = {v: k for k, v in _GREEK.items()} | {"ε": "epsilon", "ϕ": "phi", "φ": "phi"}
+
+
+# ---- reading order -------------------------------------------------------------
+
+
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\[a-zA-Z]+", re.DOTALL)
+
+
+def words(text: str) -> list[str]:
+    """Words of three or more letters; LaTeX math of a Markdown reference left out (a PDF's
+    text layer has the glyphs, not the commands)."""
+    return WORD.findall(_MATH.sub(" ", text).lower())
+
+
+def section_prose(elements) -> dict[str, list[str]]:
+    """Numbered heading -> the words of its paragraphs, from an element stream."""
+    out: dict[str, list[str]] = {}
+    cur = None
+    for e in elements:
+        if e.kind == "heading":
+            cur = e.number or None
+            if cur is not None:
+                out.setdefault(cur, [])
+            continue
+        if cur is not None and e.kind == "para":
+            out[cur].extend(words(e.text))
+    return out
+
+
+def order_score(ours: list[str], ref: list[str]) -> float:
+    if not ours and not ref:
+        return 1.0
+    return 2 * LCSseq.similarity(ours, ref) / (len(ours) + len(ref))
+
+
+def grobid_prose(path: Path) -> dict[str, list[str]]:
+    """Numbered section -> words, from an s2orc/GROBID JSON (`body_text` paragraphs)."""
+    data = json.loads(path.read_text())
+    body = data.get("pdf_parse", data).get("body_text", [])
+    out: dict[str, list[str]] = {}
+    for p in body:
+        num = (p.get("sec_num") or "").rstrip(".")
+        if not num:
+            continue
+        out.setdefault(num, []).extend(words(p.get("text", "")))
+    return out
+
+
+# ---- captions --------------------------------------------------------------------
+
+CAPTION_START = re.compile(r"^\s*\**\s*((?:Table|Figure|Fig\.)\s*[A-Z]?\d{1,3})\s*\**\s*[:.|]", re.I)
+
+
+def _cap_key(label: str) -> str:
+    label = label.lower().replace("fig.", "figure")
+    return re.sub(r"\s+", "", label)
+
+
+def captions_in_lines(lines) -> set[str]:
+    return {_cap_key(m.group(1)) for ln in lines if (m := CAPTION_START.match(ln))}
+
+
+def captions_in_index(index) -> set[str]:
+    found = set()
+    for f in index.figures:
+        found.add(_cap_key(f.label))
+    for t in index.tables:
+        m = CAPTION_START.match(t.caption or "")
+        if m:
+            found.add(_cap_key(m.group(1)))
+        elif t.caption:
+            lm = re.match(r"(table\s*[A-Z]?\d{1,3})", t.caption, re.I)
+            if lm:
+                found.add(_cap_key(lm.group(1)))
+    for c in index.chunks:  # captions kept with a figure element or as a caption chunk
+        if c.kind in ("caption", "table"):
+            for ln in c.text.splitlines():
+                m = CAPTION_START.match(ln)
+                if m:
+                    found.add(_cap_key(m.group(1)))
+    return found
+
+
+# ---- rubric-named values ------------------------------------------------------------
+
+_NUMV = (
+    r"(?:10\^\{?[-−]?\d+\}?|\d+(?:\.\d+)?(?:\s*[eE]\s*[-−+]?\d+)?(?:\s*(?:×|x|·)\s*10\^\{?[-−]?\d+\}?)?)"
+    r"(?:\s*/\s*\d+)?"
+)
+_STOP = {
+    "a", "an", "the", "with", "and", "of", "to", "is", "are", "was", "were", "set", "has", "have",
+    "been", "be", "uses", "use", "using", "used", "for", "in", "on", "at", "its", "their", "that",
+    "which", "where", "each", "all", "total", "value", "as", "by", "it", "from", "size", "into",
+    "implemented", "defined", "run", "added", "computed", "code", "model", "models",
+}
+_NAME_WORDS = r"(?:[A-Za-z][\w\-']*|\\[a-zA-Z]+(?:_\{?[\w\\]+\}?)?|[α-ωϵ][\w]*)"
+_R_LINK = re.compile(
+    rf"(?<![\w\-])(?P<name>(?:{_NAME_WORDS}\s+){{0,3}}{_NAME_WORDS}|\"[^\"]{{2,30}}\")\s*"
+    rf"(?:\((?:[^()]{{1,30}})\)\s*)?(?:hyperparameter\s+|argument\s+)?"
+    rf"(?:is\s+|was\s+|are\s+|were\s+)?(?:set\s+to|of|=|equal\s+to|fixed\s+to|:)\s*(?P<value>{_NUMV})(?!\w|\.\d)"
+)
+_R_BARE = re.compile(
+    rf"\b(?P<name>batch size|learning rate|minibatch size|mini-batch size|hidden dimension|"
+    rf"embedding dimension|temperature|momentum|weight decay|dropout)\s+(?P<value>{_NUMV})(?!\w|\.\d)",
+    re.I,
+)
+# Results and data sizes are not settings: a rubric's "accuracy of 73.8%" is not a value to extract.
+_RESULT = re.compile(
+    r"\b(?:accuracy|error|score|reward|performance|success|successes|auc|f1|cider|improvement|mse|"
+    r"correlation|sequence of|split|out|total|average|mean|equation|section|table|figure|step \d)\b",
+    re.I,
+)
+_LEADING = re.compile(
+    r"^(?:(?:a|an|the|with|and|uses?|using|of|has|have|for|in|its|their|all|is|are|to|that|such|"
+    r"when|where|been|set|use)\s+)+",
+    re.I,
+)
+
+
+def _delatex(t: str) -> str:
+    t = t.replace("$", " ")
+    t = re.sub(r"\\(?:text|mathrm|mathit|operatorname|mathbf|textbf|textit)\{([^}]*)\}", r"\1", t)
+    t = re.sub(r"\\times", "×", t)
+    t = re.sub(r"\\cdot", "·", t)
+    t = re.sub(r"\\(?:,|;|!|quad)", " ", t)
+    t = re.sub(r"10\s*\^\s*\{\s*([-−]?\d+)\s*\}", r"10^\1", t)
+    return t
+
+
+def to_float(v: str) -> float | None:
+    s = v.strip().replace("−", "-").replace("–", "-").replace(",", "")
+    s = re.sub(r"\s+", "", s)
+    s = s.rstrip("%")
+    m = re.fullmatch(r"(\d+)/(\d+)", s)
+    if m:
+        return int(m.group(1)) / int(m.group(2)) if int(m.group(2)) else None
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)?(?:×|x|\*|·)?10\^\{?(-?\d+)\}?", s)
+    if m:
+        exp = int(m.group(2))
+        return None if abs(exp) > 300 else (float(m.group(1)) if m.group(1) else 1.0) * 10.0**exp
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)([eE](-?\+?\d+))?([kKMB])?", s)
+    if not m:
+        return None
+    x = float(m.group(1))
+    if m.group(3):
+        exp = int(m.group(3))
+        if abs(exp) > 300:
+            return None
+        x *= 10.0**exp
+    x *= {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9}.get(m.group(4) or "", 1)
+    return x
+
+
+def name_tokens(name: str) -> set[str]:
+    name = _delatex(name)
+    toks = set()
+    for w in re.findall(r"\\?[A-Za-zα-ωΑ-Ωϵ]+", name):
+        w = w.lstrip("\\")
+        low = w.lower()
+        low = _TO_NAME.get(low, low)
+        if low in _STOP or (len(low) < 3 and low not in _GREEK and not re.fullmatch(r"[A-Z]", w)):
+            continue  # (lower-case single letters are indices and variables: i, j, t, f)
+        if len(low) > 3 and low.endswith("s"):
+            low = low[:-1]
+        toks.add(low)
+    return toks
+
+
+def rubric_values(rubric: dict) -> list[tuple[str, str, str]]:
+    """(name, value, requirement) triples stated in the rubric's leaves."""
+    out: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, float]] = set()
+
+    def walk(n: dict) -> None:
+        subs = n.get("sub_tasks") or []
+        if not subs:
+            req = n.get("requirements", "")
+            text = _delatex(req)
+            for rx in (_R_LINK, _R_BARE):
+                for m in rx.finditer(text):
+                    name = _LEADING.sub("", m.group("name").strip('"')).strip()
+                    val = to_float(m.group("value"))
+                    toks = name_tokens(name)
+                    if val is None or not toks or _RESULT.search(name) or "\\sum" in name:
+                        continue
+                    key = (" ".join(sorted(toks)), val)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append((name, m.group("value"), req))
+        for c in subs:
+            walk(c)
+
+    walk(rubric)
+    return out
+
+
+def value_in_text(value: str, text_numbers: set[float]) -> bool:
+    v = to_float(value)
+    return v is not None and any(abs(v - x) <= 1e-9 * max(1.0, abs(v)) for x in text_numbers)
+
+
+NUM_IN_TEXT = re.compile(
+    r"\d+(?:\.\d+)?(?:\s*[eE]\s*[-−]?\d+)?(?:\s*(?:×|\\times)\s*10\s*\^?\s*\{?\s*[-−]?\d+\s*\}?)?"
+    r"|10\s*\^\s*\{?\s*[-−]?\d+\s*\}?|10[−-]\d+"
+)
+
+
+def numbers_of(text: str) -> set[float]:
+    out = set()
+    for m in NUM_IN_TEXT.finditer(text):
+        s = m.group(0).replace("\\times", "×").replace(" ", "")
+        s = re.sub(r"^10[−-](\d+)$", r"10^-\1", s)
+        v = to_float(s)
+        if v is not None:
+            out.add(v)
+    return out
+
+
+def value_found(index, name: str, value: str) -> tuple[bool, bool]:
+    """(found with a matching name, found by value alone) among index.hyperparameters."""
+    v = to_float(value)
+    want = name_tokens(name)
+    by_value = by_name = False
+    for h in index.hyperparameters:
+        hv = to_float(h.value)
+        if hv is None or v is None or abs(hv - v) > 1e-9 * max(1.0, abs(v)):
+            continue
+        by_value = True
+        if want & name_tokens(h.name):
+            by_name = True
+            break
+    return by_name, by_value

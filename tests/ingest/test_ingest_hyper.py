@@ -1,0 +1,93 @@
+"""Stated values: prose patterns, LaTeX math, tables, and what must not count."""
+
+from __future__ import annotations
+
+from deepcode_tui.ingest.hyper import detex, find_hyperparameters, hyperparameters_from_table
+from deepcode_tui.ingest.markdown import parse_markdown
+
+
+def _hp(text: str) -> set[tuple[str, str]]:
+    return {(h.name, h.value) for h in find_hyperparameters(text)}
+
+
+def test_prose_forms():
+    got = _hp(
+        "We train with a learning rate of 0.001 and a batch size of 128 for 50 epochs. "
+        "The discount factor γ is set to 0.99. We use 3 hidden layers with 256 hidden units. "
+        "The KL coefficient was 0.05, the number of negative samples is 16 and temperature 0.7 is used. "
+        'The "IntCoef" hyperparameter is set to 1.0 and warmup_steps = 4000.'
+    )
+    for pair in [
+        ("learning rate", "0.001"),
+        ("batch size", "128"),
+        ("epochs", "50"),
+        ("discount factor", "0.99"),
+        ("γ", "0.99"),
+        ("hidden layers", "3"),
+        ("hidden units", "256"),
+        ("KL coefficient", "0.05"),
+        ("number of negative samples", "16"),
+        ("temperature", "0.7"),
+        ("IntCoef", "1.0"),
+        ("warmup_steps", "4000"),
+    ]:
+        assert pair in got, pair
+
+
+def test_lists_and_respectively():
+    got = _hp("We varied the batch size B = 2, 5, 10 and 20. Adam with β1 and β2 set to 0.9 and 0.95, respectively.")
+    assert {("B", "2"), ("B", "5"), ("B", "10"), ("B", "20")} <= got
+    assert {("β1", "0.9"), ("β2", "0.95")} <= got
+    assert _hp("The learning rate and batch size are set to 1e-4 and 32, respectively.") == {
+        ("learning rate", "1e-4"),
+        ("batch size", "32"),
+    }
+
+
+def test_latex_math_reads_like_pdf_text():
+    assert detex(r"$\beta _ { 1 } = 0 . 9$") .split() == ["β1", "=", "0.9"]
+    got = _hp(r"We use a learning rate of $10^{-4}$ and $\lambda = 0.4$ with $\epsilon=10^{-8}$.")
+    assert {("learning rate", "1e-4"), ("λ", "0.4"), ("ϵ", "1e-8")} <= got
+    h = find_hyperparameters("the loss uses 100K steps")[0]
+    assert (h.name, h.value, h.unit, h.source) == ("steps", "100K", "steps", "prose")
+
+
+def test_not_values():
+    for text in [
+        "for i = 1 to n do",
+        "where m_i = 1 and x = 0 for every token",
+        "Our method improves accuracy by 3.2 points over the baseline (Smith et al., 2020).",
+        "As shown in Table 3 and Section 4.2, the results hold in 2021.",
+        "Each of the n = 1, ..., 5 layers is shown.",
+        "The patch size 2^l depends on the depth.",
+        "We repeat the experiment for 10 , 000 iterations.",
+    ]:
+        bad = {p for p in _hp(text) if p[1] in ("1", "0", "3.2", "3", "4.2", "2021", "5", "2", "000")}
+        assert not bad, (text, bad)
+
+
+def test_tables_by_rows_by_header_and_not_results():
+    rows = [["Hyperparameter", "Value"], ["Learning rate", "3e-4"], ["Discount factor, γ", "0.99"], ["Optimizer", "Adam"]]
+    got = {(h.name, h.value) for h in hyperparameters_from_table(rows, caption="Table 4: Hyperparameters.")}
+    assert got == {("Learning rate", "3e-4"), ("Discount factor, γ", "0.99")}
+    header = [["lr", "batch size", "epochs"], ["1e-4", "32", "10"]]
+    got = {(h.name, h.value) for h in hyperparameters_from_table(header)}
+    assert ("batch size", "32") in got and ("epochs", "10") in got
+    results = [["Method", "Acc", "F1"], ["ResNet18", "71.2", "0.70"], ["ViT-B", "80.1", "0.78"]]
+    assert hyperparameters_from_table(results) == []
+    datasets = [["Dataset", "Train size", "Classes"], ["CIFAR10", "50000", "10"], ["DTD", "2820", "47"]]
+    assert hyperparameters_from_table(datasets) == []
+    packed = [["adam_beta1 adam_beta2", "0.9 0.999"], ["adam_eps", "1e-8"]]
+    got = {(h.name, h.value) for h in hyperparameters_from_table(packed, caption="Hyperparameters")}
+    assert got == {("adam_beta1", "0.9"), ("adam_beta2", "0.999"), ("adam_eps", "1e-8")}
+
+
+def test_markdown_html_table_with_caption():
+    md = (
+        "# 1 Setup\n\nTable 2: Training hyperparameters.\n\n"
+        "<table><tr><td>Parameter</td><td>Value</td></tr><tr><td>Batch size</td><td>256</td></tr>"
+        "<tr><td>Learning rate</td><td>5e-4</td></tr></table>\n\nMore text.\n"
+    )
+    elements, _ = parse_markdown(md)
+    (table,) = [e for e in elements if e.kind == "table"]
+    assert table.caption.startswith("Table 2") and "Batch size | 256" in table.text
