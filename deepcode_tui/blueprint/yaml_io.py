@@ -313,8 +313,12 @@ def _merge(old: Any, new: Any) -> Any:
 
 
 def blueprint_data(bp: Blueprint) -> dict[str, Any]:
-    """The blueprint as plain data in canonical key order, empty item fields dropped."""
-    return _prune(bp.model_dump(mode="json"), 0)
+    """The blueprint as plain data in canonical key order, empty item fields dropped
+    (and ``open_questions`` when there are none: most requirement documents have none)."""
+    data = _prune(bp.model_dump(mode="json"), 0)
+    if not data.get("open_questions"):
+        data.pop("open_questions", None)
+    return data
 
 
 def dump_blueprint_yaml(bp: Blueprint, previous_text: str | None = None) -> str:

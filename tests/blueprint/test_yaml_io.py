@@ -35,7 +35,6 @@ def test_round_trip_is_lossless_and_canonical() -> None:
         "verification",
         "environment",
         "stages",
-        "open_questions",
     ]
     assert validate_yaml(text) == []
 
