@@ -1,7 +1,8 @@
 """CodeRAG: conditional knowledge from reference repositories.
 
 Sources (:mod:`.sources`) are indexed as tree-sitter chunks (:mod:`.chunker`) into a
-persistent BM25 + optional-embeddings index (:mod:`.index`); per blueprint file,
+persistent BM25 + embeddings index (:mod:`.index`; the default model is the packaged
+static table of :mod:`.static_embed`, results reordered by :mod:`.rerank`); per blueprint file,
 :mod:`.decide` chooses whether to retrieve and :mod:`.mapping` records how the
 retrieved code relates to the file. :mod:`.coderag` ties them together.
 """

@@ -41,9 +41,13 @@ MAX_TOKENS = 128
 _WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
+# Distinct words whose vectors are kept (about 1 KB each); past this the cache starts over.
+MAX_CACHED_WORDS = 100_000
+
+
 def words_of(text: str) -> list[str]:
-    """``def get_cellWidth(x): ...`` -> ``["def", "get", "cell", "width", "x"]``: identifiers as words."""
-    return _WORD_RE.findall(text.replace("_", " ")) if "_" in text else _WORD_RE.findall(text)
+    """``def get_cellWidth(x): ...`` -> ``["def", "get", "cell", "Width", "x"]``: identifiers as words."""
+    return _WORD_RE.findall(text)
 
 
 class StaticEmbedder:
@@ -64,7 +68,8 @@ class StaticEmbedder:
         self._table: np.ndarray | None = None
         self._tokenizer = None
         self._lock = threading.Lock()
-        # word -> row in _word_vecs; _word_len[row] = number of tokens of that word
+        # word -> row in _word_vecs (the sum of its token vectors); _word_len[row] = its
+        # number of tokens. The arrays grow by doubling; rows past len(_word_row) are unused.
         self._word_row: dict[str, int] = {}
         self._word_vecs = np.zeros((0, 0), dtype=np.float32)
         self._word_len = np.zeros(0, dtype=np.int64)
@@ -103,9 +108,17 @@ class StaticEmbedder:
             starts = np.concatenate(([0], np.cumsum(lens[some])[:-1]))
             vecs[some] = np.add.reduceat(table[flat], starts, axis=0)  # type: ignore[index]
         base = len(self._word_row)
+        need = base + len(words)
+        if need > len(self._word_vecs):
+            cap = max(need, 2 * len(self._word_vecs), 4096)
+            grown = np.zeros((cap, vecs.shape[1]), dtype=np.float32)
+            grown[:base] = self._word_vecs[:base]
+            grown_len = np.zeros(cap, dtype=np.int64)
+            grown_len[:base] = self._word_len[:base]
+            self._word_vecs, self._word_len = grown, grown_len
+        self._word_vecs[base:need] = vecs
+        self._word_len[base:need] = lens
         self._word_row.update((w, base + j) for j, w in enumerate(words))
-        self._word_vecs = np.concatenate([self._word_vecs, vecs])
-        self._word_len = np.concatenate([self._word_len, lens])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -118,10 +131,13 @@ class StaticEmbedder:
             # nothing about what a chunk does; dropping them makes a mean of the rest
             # sharper and the sums a third cheaper (rich: same recall, 1.6x faster).
             docs = [[w for w in " ".join(words_of(t)).lower().split() if w not in STOPWORDS] for t in texts]
-            rows = self._word_row
-            new = list(dict.fromkeys(w for d in docs for w in d if w not in rows))
+            new = list(dict.fromkeys(w for d in docs for w in d if w not in self._word_row))
+            if len(self._word_row) + len(new) > MAX_CACHED_WORDS:
+                self._word_row = {}  # bounded memory: start over, with this batch's words
+                new = list(dict.fromkeys(w for d in docs for w in d))
             if new:
                 self._add_words(new)
+            rows = self._word_row
             counts = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
             idx = np.fromiter((rows[w] for d in docs for w in d), dtype=np.int64, count=int(counts.sum()))
             if not len(idx):

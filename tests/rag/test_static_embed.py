@@ -114,3 +114,15 @@ async def test_the_default_configuration_gives_the_pipeline_hybrid_retrieval(tmp
                                 embedder=cfg.embedding_model if cfg.embeddings else None)
     built = [e for e in events if isinstance(e, IndexBuilt)]
     assert built and built[0].embeddings and rag.index is not None and rag.index.has_embeddings
+
+
+def test_the_word_cache_is_bounded_and_starting_over_changes_no_vector(monkeypatch):
+    import deepcode_tui.rag.static_embed as static_embed
+
+    e = load_static_embedder()
+    first = e.encode(["parse an http header line", "compute the file checksum"])
+    monkeypatch.setattr(static_embed, "MAX_CACHED_WORDS", 6)
+    again = e.encode(["alpha beta gamma delta epsilon zeta eta", "parse an http header line"])
+    assert len(e._word_row) <= 7 + 4
+    assert np.allclose(again[1], first[0], atol=1e-6)
+    assert np.allclose(e.encode(["compute the file checksum"])[0], first[1], atol=1e-6)
