@@ -44,8 +44,8 @@ def ray_session(address: str | None, *, batch_dir: Path, num_cpus: int | None = 
         yield ray
         return
     env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    common = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                  runtime_env={"env_vars": env})
+    common = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING,
+              "runtime_env": {"env_vars": env}}
     try:
         if address:
             ray.init(address=address, **common)

@@ -41,11 +41,8 @@ class ProviderWindow:
         inside = [s for s in self.slots if at - self.window_s < s.at <= at]
         if self.limit.requests is not None and len(inside) + 1 > self.limit.requests:
             return False
-        if self.limit.tokens is not None and inside:
-            # A single request larger than the whole window's allowance still goes, alone.
-            if sum(s.tokens for s in inside) + tokens > self.limit.tokens:
-                return False
-        return True
+        # A single request larger than the whole window's allowance still goes, alone.
+        return not (self.limit.tokens is not None and inside and sum(s.tokens for s in inside) + tokens > self.limit.tokens)
 
     def reserve(self, now: float, tokens: int) -> float:
         self._prune(now)

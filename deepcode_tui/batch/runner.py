@@ -20,6 +20,7 @@ from deepcode_tui.batch.task import run_document
 from deepcode_tui.errors import Cancelled, DeepcodeError
 
 STOP_GRACE_S = 60.0
+PHASE_REFRESH_S = 5.0
 Say = Callable[[str], None]
 
 
@@ -73,12 +74,15 @@ class BatchDriver:
         self.say = say
         self.poll_s = poll_s
         self._announced: set[tuple[str, str]] = set()
+        self._phases_at = 0.0
 
     # -- scheduling ----------------------------------------------------------------
 
     def _submit(self, ray, remote, coordinator, entry: BatchEntry, *, stop_after: str | None, gpu: bool):
-        opts = dict(num_cpus=self.m.cpus_per_run, memory=self.m.memory_mb_per_run * 2**20,
-                    max_retries=self.m.max_retries, retry_exceptions=False, name=f"deepcode-run:{entry.stem}")
+        opts: dict[str, Any] = {
+            "num_cpus": self.m.cpus_per_run, "memory": self.m.memory_mb_per_run * 2**20,
+            "max_retries": self.m.max_retries, "retry_exceptions": False, "name": f"deepcode-run:{entry.stem}",
+        }
         if gpu:
             opts["num_gpus"] = 1
         job = {"batch_dir": str(self.batch_dir), "run_id": entry.run_id, "stop_after": stop_after}
@@ -117,6 +121,7 @@ class BatchDriver:
                         ref2 = self._submit(ray, remote, coordinator, entry, stop_after=None, gpu=bool(result.get("gpu")))
                         inflight[ref2] = entry
                 self._announce_gates()
+                self._refresh_phases(inflight.values())
         except KeyboardInterrupt:
             self._stop(ray, inflight)
             raise Cancelled(
@@ -153,6 +158,21 @@ class BatchDriver:
         mark = {"passed": "✔", "stopped": "■", "budget": "$"}.get(entry.status, "✘")
         self.say(f"{mark} {entry.stem}: {entry.status}" + (f" — {entry.message}" if entry.message else ""))
         return result
+
+    def _refresh_phases(self, running) -> None:
+        """Keep batch.json's phases live (for `batch status` and the app), every few seconds."""
+        from deepcode_tui.errors import RunStoreError
+        from deepcode_tui.store.catalog import summarize_run
+
+        now = time.monotonic()
+        if now - self._phases_at < PHASE_REFRESH_S:
+            return
+        self._phases_at = now
+        for entry in running:
+            try:
+                entry.phase = summarize_run(self.m.runs_dir(self.batch_dir) / entry.run_id).phase
+            except RunStoreError:
+                continue
 
     def _announce_gates(self) -> None:
         for gate in pending_gates(self.batch_dir):

@@ -14,7 +14,9 @@ import asyncio
 import importlib
 import os
 import re
+import signal
 import socket
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -23,8 +25,8 @@ from typing import Any
 from deepcode_tui.batch.store import stop_requested
 
 STOP_POLL_S = 0.5
-_GPU = re.compile(r"\b(gpus?|cuda)\b", re.I)
-_CPU_ENOUGH = re.compile(r"cpu[- ]only|cpu (is )?(enough|suffices|sufficient)|no gpu|without (a )?gpu", re.I)
+_GPU = re.compile(r"\b(gpus?|cuda)\b", re.IGNORECASE)
+_CPU_ENOUGH = re.compile(r"cpu[- ]only|cpu (is )?(enough|suffices|sufficient)|no gpu|without (a )?gpu", re.IGNORECASE)
 
 
 def needs_gpu(hardware: str) -> bool:
@@ -52,6 +54,10 @@ def _note_attempt(run_dir: Path) -> None:
     # One line per task start: a retried worker shows as a second line.
     with open(run_dir / "batch-attempts.log", "a", encoding="utf-8") as fh:
         fh.write(f"{time.time():.3f} pid={os.getpid()} node={socket.gethostname()}\n")
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def _setup_hook(spec: str) -> None:
@@ -125,9 +131,16 @@ def _run(manifest, entry, batch_dir: Path, run_dir: Path, job, coordinator, star
         }
         if coordinator is not None:
             services["gateway_factory"] = batch_gateway_factory(coordinator, manifest.batch_id)
-        outcome = asyncio.run(_drive_until_stopped(batch_dir, lambda: drive(
-            store, loaded.settings, gate, stop_after=job.get("stop_after"), services=services, new_run=new_run,
-        )))
+        # A terminal's Ctrl-C reaches the whole process group, Ray's workers too: the batch
+        # stops its runs through STOP (each records its stop), not by interrupting them mid-write.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            outcome = asyncio.run(_drive_until_stopped(batch_dir, lambda: drive(
+                store, loaded.settings, gate, stop_after=job.get("stop_after"), services=services, new_run=new_run,
+            )))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
     finally:
         store.close()
     summary = summarize_run(run_dir)

@@ -20,6 +20,7 @@ from deepcode_tui.batch.api import execute, new_batch
 from deepcode_tui.batch.approvals import answer, pending_gates
 from deepcode_tui.batch.models import BatchLimits, RateLimit
 from deepcode_tui.pipeline.gate import GateDecision
+from deepcode_tui.store.catalog import summarize_run
 from deepcode_tui.store.eventlog import read_log
 from deepcode_tui.store.run import lock_holder
 from tests.batch.scripted_setup import MODELS
@@ -124,3 +125,23 @@ def test_a_worker_killed_mid_codegen_is_retried_and_pays_no_completed_call_twice
     assert any(c["cached"] for c in calls) or len(calls) == len(paid)
     phases = [e.phase for e in read_log(run_dir / "events.jsonl").events if e.type == "phase_completed"]
     assert phases == ["ingest", "blueprint", "approval", "codegen", "verify", "report"]
+
+
+def test_the_batch_budget_stops_every_run_resumably(local_ray, tmp_path: Path) -> None:
+    # Two copies of the requirement: scripted replies are billed (unlike a replay), so tokens count.
+    docs = []
+    for name in ("todo-a.txt", "todo-b.txt"):
+        docs.append(tmp_path / name)
+        docs[-1].write_text(TODO.example.read_text())
+    batch_dir, _ = new_batch(
+        docs, batches_dir=tmp_path / "batches", overrides={"models": MODELS}, auto_approve=True,
+        worker_setup="tests.batch.scripted_setup:setup", cache_dir=tmp_path / "cache",
+        limits=BatchLimits(max_tokens=1),
+    )
+    manifest = execute(batch_dir)
+    for entry in manifest.entries:
+        assert entry.status == "budget", (entry.status, entry.message)
+        assert "batch's tokens budget is spent" in entry.message and "--batch-max-tokens" in entry.message
+        calls = (batch_dir / "runs" / entry.run_id / "llm" / "calls.jsonl").read_text().splitlines()
+        assert len(calls) <= 2  # stopped at its next call once the shared books said so
+        assert summarize_run(batch_dir / "runs" / entry.run_id).resumable

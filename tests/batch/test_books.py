@@ -125,3 +125,25 @@ def test_rate_flags() -> None:
     assert rates["*"].requests == 60 and rates["openai"].requests == 500 and rates["anthropic"].tokens == 40000
     with pytest.raises(ConfigError, match="--rpm"):
         _rates(("lots",), ())
+
+
+def test_the_command_refuses_bad_input_in_one_line(tmp_path: Path, capsys) -> None:
+    from deepcode_tui.cli import main
+
+    for args, expected in (
+        (["batch", "--batch-dir", str(tmp_path)], "no documents given"),
+        (["batch", "--resume", "nope", "--batch-dir", str(tmp_path)], "no batch 'nope'"),
+        (["batch", "approve", "nope", "--batch-dir", str(tmp_path)], "no batch 'nope'"),
+        (["batch", "x.md", "--rpm", "0"], "--rpm '0' is not a positive number"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and expected in err and "Traceback" not in err, err
+
+
+def test_a_list_file_names_documents_relative_to_itself(tmp_path: Path) -> None:
+    from deepcode_tui.batch.cli import _docs
+
+    (tmp_path / "list.txt").write_text("# papers\na.md\n\n/abs/b.pdf\n")
+    assert _docs((Path("c.txt"),), tmp_path / "list.txt") == [Path("c.txt"), tmp_path / "a.md", Path("/abs/b.pdf")]
