@@ -12,7 +12,7 @@ from deepcode_tui.errors import ConfigError, DeepcodeError
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
-SUBCOMMANDS = ("start", "approve", "status")
+SUBCOMMANDS = ("start", "approve", "status", "watch")
 
 
 class _BatchGroup(click.Group):
@@ -202,4 +202,16 @@ def status_cmd(batch_id: str, batch_dir: Path | None) -> int:
     out.print(summary_table(manifest))
     for line in summary_lines(manifest):
         out.print(line, soft_wrap=True)
+    return 0
+
+
+@batch_cmd.command("watch")
+@click.argument("batch_id")
+@click.option("--batch-dir", type=click.Path(path_type=Path, file_okay=False), help="Where batches live.")
+def watch_cmd(batch_id: str, batch_dir: Path | None) -> int:
+    """The batch screen: BATCH_ID's runs, live; runs waiting at a gate stand out (a approves)."""
+    from deepcode_tui.batch.store import find_batch
+    from deepcode_tui.tui.batch_screen import BatchWatchApp
+
+    BatchWatchApp(find_batch(_batches_dir(batch_dir), batch_id)).run()
     return 0

@@ -116,6 +116,11 @@ def _run(manifest, entry, batch_dir: Path, run_dir: Path, job, coordinator, star
     from deepcode_tui.store.run import RunStore
 
     runs_dir = manifest.runs_dir(batch_dir)
+    before = summarize_run(run_dir)
+    if not before.resumable and before.status in ("passed", "failed"):
+        # Finished before the batch lost track of it (its driver died): report, do not re-run.
+        return _result(entry.run_id, before.status, "already finished", started, phase=before.phase,
+                       cost_usd=Ledger(run_dir).totals().total_cost_usd)
     loaded = load_settings({**manifest.overrides, "runs_dir": str(runs_dir)}, cwd=Path(manifest.cwd))
     store = RunStore.open(runs_dir, entry.run_id)
     try:
