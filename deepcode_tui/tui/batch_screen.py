@@ -9,6 +9,7 @@ shows it in a small app of its own.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -22,7 +23,7 @@ REFRESH_S = 1.0
 
 
 class BatchScreen(Screen):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("a", "approve", "Approve gate"),
         Binding("enter", "open_run", "Open run"),
         Binding("q", "app.quit", "Quit"),
