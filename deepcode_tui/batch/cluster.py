@@ -12,8 +12,9 @@ from pathlib import Path
 
 from deepcode_tui.errors import ConfigError
 
-# Ray puts unix sockets under its temp dir; their paths must stay under ~107 bytes.
-_MAX_TEMP_DIR = 60
+# Ray puts unix sockets under its temp dir (".../session_<date>_<pid>/sockets/plasma_store",
+# 62 more bytes) and a socket path must stay under 108 bytes.
+_MAX_TEMP_DIR = 44
 
 
 def ray_temp_dir(batch_dir: Path) -> Path:
@@ -52,9 +53,12 @@ def ray_session(address: str | None, *, batch_dir: Path, num_cpus: int | None = 
         else:
             temp = ray_temp_dir(batch_dir)
             temp.mkdir(parents=True, exist_ok=True, mode=0o700)
+            link = Path(batch_dir) / "ray"
+            if temp != link and not link.exists() and not link.is_symlink():
+                link.symlink_to(temp)  # the logs are found from the batch directory either way
             # "local": a new instance even when a `ray start` cluster runs on this machine.
             ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, _temp_dir=str(temp), **common)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         fix = ("check the address (`ray status` on the head node), or omit --ray to run on this machine"
                if address else "see the Ray logs under " + str(ray_temp_dir(batch_dir)))
