@@ -147,3 +147,23 @@ def test_a_list_file_names_documents_relative_to_itself(tmp_path: Path) -> None:
 
     (tmp_path / "list.txt").write_text("# papers\na.md\n\n/abs/b.pdf\n")
     assert _docs((Path("c.txt"),), tmp_path / "list.txt") == [Path("c.txt"), tmp_path / "a.md", Path("/abs/b.pdf")]
+
+
+def test_the_grade_hook_calls_grade_run_with_the_documents_rubric(tmp_path: Path, monkeypatch) -> None:
+    import sys
+    import types
+
+    seen: list[tuple[Path, Path]] = []
+    fake = types.ModuleType("deepcode_tui.grade")
+
+    def grade_run(run_dir: Path, rubric: Path):
+        seen.append((run_dir, rubric))
+        return {"score": 0.75}
+
+    fake.grade_run = grade_run  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "deepcode_tui.grade", fake)
+    (tmp_path / "rubrics" / "ema-anomaly").mkdir(parents=True)
+    assert grade(tmp_path / "run", tmp_path / "rubrics", "ema-anomaly") == (0.75, "")
+    assert seen == [(tmp_path / "run", tmp_path / "rubrics" / "ema-anomaly")]
+    score, note = grade(tmp_path / "run", tmp_path / "rubrics", "other")
+    assert score is None and "no rubric" in note
