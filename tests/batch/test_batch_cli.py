@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,11 +34,17 @@ def _batch_dir(batches: Path) -> Path | None:
     return found[0] if found else None
 
 
-def test_ctrl_c_stops_every_run_resumably_and_resume_finishes_them(tmp_path: Path) -> None:
+@pytest.fixture
+def batches():
+    # A short path, so the local Ray keeps its sockets and logs inside the batch directory.
+    path = Path(f"/tmp/dct-b{os.getpid()}")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_ctrl_c_stops_every_run_resumably_and_resume_finishes_them(tmp_path: Path, batches: Path) -> None:
     pytest.importorskip("ray")
     _sandbox_or_skip()
-    # A short path: the local Ray keeps its sockets and logs inside the batch directory.
-    batches = Path(f"/tmp/dct-b{os.getpid()}")
     cmd = [sys.executable, "-m", "deepcode_tui", "batch", str(EMA.example), str(TODO.example), "--yes",
            "--replay-root", str(REPO_ROOT / "tests" / "cassettes"), "--batch-dir", str(batches), "--local-cpus", "2"]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_env(tmp_path), stdout=subprocess.PIPE,
@@ -79,17 +86,12 @@ def test_ctrl_c_stops_every_run_resumably_and_resume_finishes_them(tmp_path: Pat
          "--local-cpus", "2"], cwd=REPO_ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=600,
         check=False,
     )
-    try:
-        assert resumed.returncode == 0, resumed.stderr[-3000:]
-        final = json.loads((batch_dir / "batch.json").read_text())
-        assert final["status"] == "finished"
-        assert {e["stem"]: e["status"] for e in final["entries"]} == {"ema-anomaly": "passed", "todo-service": "passed"}
-        for entry in final["entries"]:
-            repo = batch_dir / "runs" / entry["run_id"] / "repo"
-            files = {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")}
-            assert files == (EMA if entry["stem"] == "ema-anomaly" else TODO).files()
-        assert "ema-anomaly" in resumed.stderr and "passed" in resumed.stderr  # the summary table
-    finally:
-        import shutil
-
-        shutil.rmtree(batches, ignore_errors=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    final = json.loads((batch_dir / "batch.json").read_text())
+    assert final["status"] == "finished"
+    assert {e["stem"]: e["status"] for e in final["entries"]} == {"ema-anomaly": "passed", "todo-service": "passed"}
+    for entry in final["entries"]:
+        repo = batch_dir / "runs" / entry["run_id"] / "repo"
+        files = {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")}
+        assert files == (EMA if entry["stem"] == "ema-anomaly" else TODO).files()
+    assert "ema-anomaly" in resumed.stderr and "passed" in resumed.stderr  # the summary table

@@ -167,3 +167,26 @@ def test_the_grade_hook_calls_grade_run_with_the_documents_rubric(tmp_path: Path
     assert seen == [(tmp_path / "run", tmp_path / "rubrics" / "ema-anomaly")]
     score, note = grade(tmp_path / "run", tmp_path / "rubrics", "other")
     assert score is None and "no rubric" in note
+
+
+def test_batch_approve_lists_and_answers_from_the_command_line(tmp_path: Path, capsys) -> None:
+    from datetime import UTC, datetime
+
+    from deepcode_tui.batch.approvals import PendingGate, QueuedDecision
+    from deepcode_tui.batch.store import new_batch_dir
+    from deepcode_tui.cli import main
+    from deepcode_tui.store.atomic import write_json_atomic
+
+    batch_dir = new_batch_dir(tmp_path)
+    (batch_dir / "batch.json").write_text("{}")
+    write_json_atomic(batch_dir / "approvals" / "run-x.json", PendingGate(
+        run_id="run-x", gate="blueprint", prompt="approve?", artifact="/r/blueprint/v1.yaml", asked_at=datetime.now(UTC)))
+    with pytest.raises(SystemExit) as listing:
+        main(["batch", "approve", batch_dir.name, "--batch-dir", str(tmp_path)])
+    assert listing.value.code == 0 and "run-x  blueprint  /r/blueprint/v1.yaml" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as answered:
+        main(["batch", "approve", batch_dir.name, "run-x", "--reject", "use two files", "--batch-dir", str(tmp_path)])
+    assert answered.value.code == 0
+    queued = QueuedDecision.model_validate_json((batch_dir / "approvals" / "run-x.decision.json").read_text())
+    assert queued.decision.decision == "reject" and queued.decision.feedback == "use two files"
+    assert queued.artifact == "/r/blueprint/v1.yaml"
