@@ -28,7 +28,7 @@ from tests.conftest import REPO_ROOT
 from tests.e2e.scripted_run import EMA, TODO
 from tests.e2e.test_replay_run import _sandbox_or_skip
 
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.timeout(1200)]
 
 
 def _repo(run_dir: Path) -> dict[str, str]:
