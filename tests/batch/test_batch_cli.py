@@ -16,7 +16,7 @@ import pytest
 from deepcode_tui.store.catalog import summarize_run
 from deepcode_tui.store.eventlog import read_log
 from tests.conftest import REPO_ROOT
-from tests.e2e.scripted_run import EMA, TODO
+from tests.e2e.scripted_run import TODO
 from tests.e2e.test_replay_run import _sandbox_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.timeout(1200)]
@@ -45,8 +45,16 @@ def batches():
 def test_ctrl_c_stops_every_run_resumably_and_resume_finishes_them(tmp_path: Path, batches: Path) -> None:
     pytest.importorskip("ray")
     _sandbox_or_skip()
-    cmd = [sys.executable, "-m", "deepcode_tui", "batch", str(EMA.example), str(TODO.example), "--yes",
-           "--replay-root", str(REPO_ROOT / "tests" / "cassettes"), "--batch-dir", str(batches), "--local-cpus", "2"]
+    # Two copies of the requirement (the cheapest whole run), each replaying its cassette.
+    cassettes = tmp_path / "cassettes"
+    cassettes.mkdir()
+    docs = []
+    for stem in ("todo-a", "todo-b"):
+        (cassettes / stem).symlink_to(TODO.cassette)
+        docs.append(tmp_path / f"{stem}.txt")
+        docs[-1].write_text(TODO.example.read_text())
+    cmd = [sys.executable, "-m", "deepcode_tui", "batch", *map(str, docs), "--yes",
+           "--replay-root", str(cassettes), "--batch-dir", str(batches), "--local-cpus", "2"]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_env(tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -89,9 +97,8 @@ def test_ctrl_c_stops_every_run_resumably_and_resume_finishes_them(tmp_path: Pat
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     final = json.loads((batch_dir / "batch.json").read_text())
     assert final["status"] == "finished"
-    assert {e["stem"]: e["status"] for e in final["entries"]} == {"ema-anomaly": "passed", "todo-service": "passed"}
+    assert {e["stem"]: e["status"] for e in final["entries"]} == {"todo-a": "passed", "todo-b": "passed"}
     for entry in final["entries"]:
         repo = batch_dir / "runs" / entry["run_id"] / "repo"
-        files = {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")}
-        assert files == (EMA if entry["stem"] == "ema-anomaly" else TODO).files()
-    assert "ema-anomaly" in resumed.stderr and "passed" in resumed.stderr  # the summary table
+        assert {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")} == TODO.files()
+    assert "todo-a" in resumed.stderr and "passed" in resumed.stderr  # the summary table
