@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -24,6 +25,7 @@ def local_ray():
         yield ray
     finally:
         ray.shutdown()
+        shutil.rmtree(short, ignore_errors=True)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
