@@ -317,7 +317,8 @@ def config_set(key: str, value: str, scope: str) -> int:
 
 def _register_optional_commands() -> None:
     """Commands owned by phase packages, imported on first use; absent packages simply add nothing."""
-    cli.lazy = {"index": ("deepcode_tui.ingest.cli", "index_cmd"), "models": ("deepcode_tui.llm.cli", "models_cmd")}
+    cli.lazy = {"index": ("deepcode_tui.ingest.cli", "index_cmd"), "models": ("deepcode_tui.llm.cli", "models_cmd"),
+                "batch": ("deepcode_tui.batch.cli", "batch_cmd")}
 
 
 _register_optional_commands()

@@ -22,7 +22,9 @@ async def ensure_gateway(ctx: RunContext):
         from deepcode_tui.llm.cli import build_gateway
 
         flags = ctx.services.get("llm_flags") or {}
-        gateway = build_gateway(
+        # A batch passes its own factory (shared rate limits, batch budget) with the same arguments.
+        factory = ctx.services.get("gateway_factory") or build_gateway
+        gateway = factory(
             ctx.settings,
             emit=ctx.emit,
             run_dir=ctx.run_dir,
