@@ -285,7 +285,11 @@ def config_set(key: str, value: str, scope: str) -> int:
 
 def _register_optional_commands() -> None:
     """Commands owned by phase packages; absent packages simply add nothing."""
-    for module, attr in (("deepcode_tui.ingest.cli", "index_cmd"), ("deepcode_tui.llm.cli", "models_cmd")):
+    for module, attr in (
+        ("deepcode_tui.ingest.cli", "index_cmd"),
+        ("deepcode_tui.llm.cli", "models_cmd"),
+        ("deepcode_tui.grade.cli", "grade_cmd"),
+    ):
         try:
             mod = __import__(module, fromlist=[attr])
         except ImportError:
