@@ -96,7 +96,7 @@ async def _grade(tgt, rubric, rubric_path: Path, loaded, opts: dict[str, Any], c
 
     async def progress(p) -> None:
         flag = "" if p.valid else " (flagged: no usable judge reply)"
-        console.print(f"[{p.done}/{p.total}] leaf {p.path}: score {p.score:g}{flag}", markup=False)
+        console.print(f"[{p.done}/{p.total}] {p.path} {p.id}: score {p.score:g}{flag}", markup=False)
 
     try:
         result = await grade_submission(

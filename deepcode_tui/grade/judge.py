@@ -81,17 +81,25 @@ def _cost(gateway: GatewayLike, model: str, completion: Any, replayed: bool) -> 
     return cost_usd(model, completion.usage.prompt_tokens, completion.usage.completion_tokens)
 
 
-async def judge_leaf(
-    gateway: GatewayLike, messages: list[dict[str, Any]], *, name: str, max_repairs: int = MAX_REPAIRS
-) -> Outcome:
-    resolved = gateway.resolve(ROLE)
-    mode = gateway.profile(resolved).structured
-    params: dict[str, Any] = {}
+def judge_request(gateway: GatewayLike, messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The messages and params sent for a leaf: the schema goes natively where the model
+    takes it, else into the system message (where it counts against the leaf's budget)."""
+    mode = gateway.profile(gateway.resolve(ROLE)).structured
     msgs = [dict(m) for m in messages]
     if mode == "native":
-        params["response_format"] = native_response_format(JudgeVerdict)
-    else:
-        msgs = with_instruction(msgs, schema_instruction(JudgeVerdict))
+        return msgs, {"response_format": native_response_format(JudgeVerdict)}
+    return with_instruction(msgs, schema_instruction(JudgeVerdict)), {}
+
+
+async def judge_leaf(
+    gateway: GatewayLike,
+    request: tuple[list[dict[str, Any]], dict[str, Any]],
+    *,
+    name: str,
+    max_repairs: int = MAX_REPAIRS,
+) -> Outcome:
+    resolved = gateway.resolve(ROLE)
+    msgs, params = request
     out = Outcome(score=0.0, valid_score=False, explanation="")
     problem = ""
     refused = False

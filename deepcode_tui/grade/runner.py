@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from deepcode_tui.grade.files import Submission
-from deepcode_tui.grade.judge import ROLE, GatewayLike, judge_leaf
+from deepcode_tui.grade.judge import ROLE, GatewayLike, judge_leaf, judge_request
 from deepcode_tui.grade.prompts import LeafContext, criterion_text, leaf_messages, listing_text, prompt_tokens
 from deepcode_tui.grade.rollup import GradedNode, LeafGrade, build_graded_tree
 from deepcode_tui.grade.rubric import TaskNode, code_only, fingerprint, path_key
@@ -45,6 +45,7 @@ class LeafProgress(BaseModel):
     done: int
     total: int
     path: str
+    id: str = ""
     score: float
     valid: bool
     resumed: bool = False
@@ -108,7 +109,8 @@ async def grade_submission(
         reproduce_sh=_read_optional(submission_dir / "reproduce.sh"),
         reproduce_log=log_text,
         code_only=options.code_only,
-        paper_tokens=options.paper_tokens,
+        # The paper may take at most half a leaf's budget: the files need the rest.
+        paper_tokens=min(options.paper_tokens, options.leaf_tokens // 2),
     )  # fmt: skip
     leaves = graded_rubric.leaves()
     total = len(leaves)
@@ -132,7 +134,7 @@ async def grade_submission(
             done[key] = grade
             counter["done"] += 1
             counter["now"] += 1
-            await report(LeafProgress(done=resumed + counter["done"], total=total, path=key,
+            await report(LeafProgress(done=resumed + counter["done"], total=total, path=key, id=leaf.id,
                                       score=grade.score, valid=grade.valid_score))  # fmt: skip
 
     pending = [(p, n) for p, n in leaves if path_key(p) not in done]
@@ -187,16 +189,20 @@ async def grade_one(
     criterion = criterion_text(rubric, path, leaf)
     listing = listing_text([f.path for f in eligible])
 
-    def build(files_text: str, shown: int) -> list[dict[str, Any]]:
-        return leaf_messages(ctx, criterion, category=category, files_text=files_text, listing=listing,
+    def build(files_text: str, shown: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        msgs = leaf_messages(ctx, criterion, category=category, files_text=files_text, listing=listing,
                              shown=shown, eligible=len(eligible))  # fmt: skip
+        return judge_request(gateway, msgs)
 
-    fixed = prompt_tokens(build("", 0)) + 16  # the count of files shown can take a few tokens
+    fixed = prompt_tokens(build("", 0)[0]) + 16  # the count of files shown can take a few tokens
     budget = max(0, options.leaf_tokens - fixed)
     selection = sub.select(ranked, budget)
-    messages = build(selection.text, len(selection.files))
-    sent = prompt_tokens(messages)
-    outcome = await judge_leaf(gateway, messages, name=f"judge:{key}")
+    request = build(selection.text, len(selection.files))
+    sent = prompt_tokens(request[0])
+    # The call's name is stable across prompt drift (replay falls back to it) and differs
+    # between the two modes, whose leaf paths differ.
+    mode = "code-dev" if options.code_only else "full"
+    outcome = await judge_leaf(gateway, request, name=f"judge:{mode}:{key}:{leaf.id}")
     model = gateway.resolve(ROLE).model
     return LeafGrade(
         path=key,

@@ -39,6 +39,10 @@ def _size(root: Path) -> int:
     return total
 
 
+def _limit(n: int) -> str:
+    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
+
+
 def check_submission(root: Path, *, code_only: bool, size_limit: int = SIZE_LIMIT_BYTES) -> list[Finding]:
     root = Path(root)
     out: list[Finding] = []
@@ -59,7 +63,7 @@ def check_submission(root: Path, *, code_only: bool, size_limit: int = SIZE_LIMI
     size = _size(root)
     if size > size_limit:
         out.append(Finding(level="error", rule="size",
-                           message=f"the submission holds {size / 1e6:.1f} MB, over the {size_limit / 1e6:.0f} MB limit"))
+                           message=f"the submission holds {size / 2**20:.1f} MiB, over the {_limit(size_limit)} limit"))
     else:
-        out.append(Finding(level="ok", rule="size", message=f"{size / 1e6:.2f} MB (limit {size_limit / 1e6:.0f} MB)"))
+        out.append(Finding(level="ok", rule="size", message=f"{size / 2**20:.2f} MiB (limit {_limit(size_limit)})"))
     return out

@@ -52,10 +52,11 @@ def default_out(target: Target, rubric: Path, *, code_only: bool) -> Path:
 
 
 def paper_text(paper: Path | None, run_dir: Path | None) -> str:
-    """The paper as text: the run's document index when there is one (it is what the run
-    read), else the document itself (a PDF through the ingest parser)."""
+    """The paper as text: a text document as it is; a PDF from the run's document index
+    when there is one (it is what the run read), else through the ingest parser."""
+    text_like = paper is not None and paper.suffix.lower() in (".md", ".markdown", ".txt", ".tex", ".rst")
     index = run_dir / "document" / "index.json" if run_dir is not None else None
-    if index is not None and index.is_file():
+    if not text_like and index is not None and index.is_file():
         try:
             from deepcode_tui.ingest.models import DocumentIndex
 
