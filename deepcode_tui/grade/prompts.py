@@ -9,6 +9,7 @@ is fixed first; the files get what is left of the leaf's budget.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,9 +112,15 @@ def leaf_messages(
     return msgs
 
 
+@functools.lru_cache(maxsize=256)
+def _count(text: str) -> int:
+    # The paper, addendum and instructions recur in every leaf's prompt: count them once.
+    return count_tokens(text)
+
+
 def prompt_tokens(messages: list[dict[str, Any]]) -> int:
     """What a prompt costs by our count (the same counter every budget in the project uses)."""
-    return sum(count_tokens(str(m.get("content") or "")) + MESSAGE_OVERHEAD for m in messages)
+    return sum(_count(str(m.get("content") or "")) + MESSAGE_OVERHEAD for m in messages)
 
 
 def listing_text(paths: list[str]) -> str:
