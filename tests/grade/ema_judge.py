@@ -34,8 +34,8 @@ VERDICTS: dict[str, tuple[int, str, str]] = {
                      "emaz/evaluate.py: precision_recall(flagged, truth) computes both from the intersection."),
     "eval-hyper": (1, "alpha 0.1, tau 4.0, w 20, epsilon 1e-8.",
                    "emaz/detector.py defaults alpha=0.1, tau=4.0, warmup=20, epsilon=1e-8; run.py uses the same defaults."),
-    "eval-run": (0, "reproduce.sh runs the experiment and prints precision and recall.",
-                 "The submission has no reproduce.sh, so nothing is executed by it (run.py exists but is not invoked)."),
+    "eval-run": (1, "reproduce.sh runs the experiment and prints precision and recall.",
+                 "reproduce.sh runs `python run.py --n \"$n\"`, which prints precision and recall and is saved to results/metrics.txt."),
     "tests-unit": (1, "unit tests of the detector's flags on a small stream.",
                    "tests/test_detector.py: test_no_flags_during_warmup checks flags on [0]*5 + [100]."),
 }
