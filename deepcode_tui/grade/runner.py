@@ -151,6 +151,9 @@ async def grade_submission(
     output = judge_output(tree, done, model=model, findings=findings, options=options, submission=submission_dir)
     path = out_dir / "grade.json"
     write_json_atomic(path, output)
+    from deepcode_tui.grade.latest import score_record
+
+    write_json_atomic(out_dir / "score.json", score_record(output))  # what run listings read
     return GradeResult(output=output, tree=tree, findings=findings, path=path, graded_now=counter["now"], resumed=resumed)
 
 
