@@ -30,12 +30,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deepcode_tui.config.settings import Settings  # noqa: E402
-from deepcode_tui.grade.rubric import TaskNode, load_rubric  # noqa: E402
-from deepcode_tui.grade.runner import LEAF_TOKENS, GradeOptions, grade_submission  # noqa: E402
-from deepcode_tui.llm.gateway import Gateway  # noqa: E402
-from deepcode_tui.llm.scripted import ScriptedReply, register_script  # noqa: E402
-from deepcode_tui.llm.types import Usage  # noqa: E402
+from deepcode_tui.config.settings import Settings
+from deepcode_tui.grade.rubric import TaskNode, load_rubric
+from deepcode_tui.grade.runner import LEAF_TOKENS, GradeOptions, grade_submission
+from deepcode_tui.llm.gateway import Gateway
+from deepcode_tui.llm.scripted import ScriptedReply, register_script
+from deepcode_tui.llm.types import Usage
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "papers"
 VERDICT = json.dumps({"expectations": "e", "reality": "r", "score": 1, "explanation": "ok"})

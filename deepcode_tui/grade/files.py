@@ -39,7 +39,7 @@ READ_BYTES = 256 * 1024
 MAX_FILES = 10  # files shown per leaf, best first (PaperBench's default)
 
 _WORD = re.compile(r"[A-Za-z][a-z0-9]*|[A-Z]+(?![a-z])|\d+")
-_STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the this to was with".split())
+_STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "with"])
 
 
 def terms(text: str) -> list[str]:

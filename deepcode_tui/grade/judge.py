@@ -29,7 +29,7 @@ ROLE = "judge"
 MAX_REPAIRS = 2
 
 _REFUSAL = re.compile(
-    r"^\s*(i'?m sorry|i am sorry|sorry,|i can(?:'|no)t|i cannot|i won'?t|i am unable|i'?m unable|as an ai)", re.I
+    r"^\s*(i'?m sorry|i am sorry|sorry,|i can(?:'|no)t|i cannot|i won'?t|i am unable|i'?m unable|as an ai)", re.IGNORECASE
 )
 
 

@@ -51,7 +51,7 @@ class TaskNode(BaseModel):
     @classmethod
     def _number(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("weight must be a number")
+            raise ValueError("weight must be a number")  # noqa: TRY004 - pydantic reports ValueErrors
         return value
 
     @model_validator(mode="after")

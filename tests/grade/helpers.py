@@ -54,7 +54,7 @@ def verdict(score: int = 1, why: str = "implemented") -> str:
 def leaf_of(request) -> str:
     """The leaf path a judge request is about (from the criterion message)."""
     text = "\n".join(str(m.get("content") or "") for m in request.messages)
-    found = re.search(r"<criterion>\n(.*?)\n</criterion>", text, re.S)
+    found = re.search(r"<criterion>\n(.*?)\n</criterion>", text, re.DOTALL)
     return found.group(1) if found else ""
 
 

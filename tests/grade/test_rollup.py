@@ -159,7 +159,7 @@ def test_unreadable_rubric_files(tmp_path) -> None:
 
 def test_prior_nodes_follow_paperbench() -> None:
     # A -> (B -> D, E), (C -> F, G): the context of G is A, B, C, F.
-    leaf = lambda i: {"id": i, "requirements": i, "weight": 1, "sub_tasks": [], "task_category": "Code Development"}  # noqa: E731
+    leaf = lambda i: {"id": i, "requirements": i, "weight": 1, "sub_tasks": [], "task_category": "Code Development"}
     tree = rubric_from_data({"id": "A", "requirements": "A", "weight": 1, "sub_tasks": [
         {"id": "B", "requirements": "B", "weight": 1, "sub_tasks": [leaf("D"), leaf("E")]},
         {"id": "C", "requirements": "C", "weight": 1, "sub_tasks": [leaf("F"), leaf("G")]}]})
