@@ -58,8 +58,8 @@ def leaf_of(request) -> str:
     return found.group(1) if found else ""
 
 
-def judge_settings(responder, tmp_path: Path, **script_kw) -> Settings:
-    name = f"judge{next(_ids)}"
+def judge_settings(responder, tmp_path: Path, *, name: str = "", **script_kw) -> Settings:
+    name = name or f"judge{next(_ids)}"
     model = register_script(name, responder, **script_kw)
     return Settings(runs_dir=tmp_path / "runs", models={"judge": model})
 

@@ -87,3 +87,38 @@ def test_submission_check_findings(tmp_path) -> None:
     found = check_submission(repo, code_only=False, size_limit=10)
     assert [f.level for f in found] == ["error", "ok", "error"]
     assert found[2].message.startswith("the submission holds") and "over the" in found[2].message
+
+
+def test_a_grade_killed_with_sigkill_resumes_paying_no_graded_leaf_again(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO_ROOT
+
+    child = subprocess.Popen([sys.executable, str(REPO_ROOT / "tests" / "grade" / "kill_child.py"), str(tmp_path),
+                              "killed-judge"], cwd=REPO_ROOT)  # fmt: skip
+    leaves = tmp_path / "out" / "leaves.jsonl"
+    deadline = time.monotonic() + 60
+    try:
+        while not (leaves.exists() and leaves.read_text().count("\n") >= 1):
+            assert child.poll() is None, "the grade ended before it could be killed"
+            assert time.monotonic() < deadline, "no leaf was graded in time"
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    before = {json.loads(x)["path"] for x in leaves.read_text().splitlines() if x.strip()}
+    assert 1 <= len(before) < 3  # the results leaf needs no judge: 3 judged leaves in all
+    asked = []
+
+    def respond(request):
+        asked.append(leaf_of(request))
+        return verdict(1)
+
+    settings = judge_settings(respond, tmp_path, name="killed-judge")
+    result = run_grade(settings, tmp_path / "repo", small_rubric(), tmp_path / "out")
+    assert result.resumed == len(before) and len(asked) == 3 - len(before)
+    assert result.output["num_invalid_leaf_nodes"] == 0
