@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.grade.helpers import judge_settings, run_grade, small_repo, small_rubric, verdict  # noqa: E402
+from tests.grade.helpers import judge_settings, run_grade, small_repo, small_rubric, verdict
 
 
 def main() -> None:
