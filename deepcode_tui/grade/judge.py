@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 
 from deepcode_tui.llm.structured import (
     describe_error,
+    grammar_response_format,
     native_response_format,
     parse_reply,
     parse_truncated,
@@ -88,7 +89,8 @@ def judge_request(gateway: GatewayLike, messages: list[dict[str, Any]]) -> tuple
     msgs = [dict(m) for m in messages]
     if mode == "native":
         return msgs, {"response_format": native_response_format(JudgeVerdict)}
-    return with_instruction(msgs, schema_instruction(JudgeVerdict)), {}
+    params = {"response_format": grammar_response_format(JudgeVerdict)} if mode == "grammar" else {}
+    return with_instruction(msgs, schema_instruction(JudgeVerdict)), params
 
 
 async def judge_leaf(
