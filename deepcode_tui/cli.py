@@ -263,10 +263,13 @@ def runs_cmd(runs_dir: Path | None) -> int:
         out_console.print(f"no runs yet in {loaded.settings.runs_dir}")
         return 0
     table = Table(show_header=True, header_style="bold")
-    for col in ("run", "input", "phase", "status", "cost", "age"):
+    from deepcode_tui.grade.latest import latest_score
+
+    for col in ("run", "input", "phase", "status", "cost", "age", "score"):
         table.add_column(col, overflow="fold")
     for s in summaries:
-        table.add_row(s.run_id, Path(s.input_path).name, s.phase, s.status, f"${s.cost_usd:.4f}", s.age())
+        score = latest_score(loaded.settings.runs_dir / s.run_id)  # the newest PaperBench grade, if any
+        table.add_row(s.run_id, Path(s.input_path).name, s.phase, s.status, f"${s.cost_usd:.4f}", s.age(), score)
     out_console.print(table)
     for line in problems:
         err_console.print(f"[yellow]unreadable run: {line}[/]")
@@ -318,7 +321,7 @@ def config_set(key: str, value: str, scope: str) -> int:
 def _register_optional_commands() -> None:
     """Commands owned by phase packages, imported on first use; absent packages simply add nothing."""
     cli.lazy = {"index": ("deepcode_tui.ingest.cli", "index_cmd"), "models": ("deepcode_tui.llm.cli", "models_cmd"),
-                "batch": ("deepcode_tui.batch.cli", "batch_cmd")}
+                "batch": ("deepcode_tui.batch.cli", "batch_cmd"), "grade": ("deepcode_tui.grade.cli", "grade_cmd")}
 
 
 _register_optional_commands()

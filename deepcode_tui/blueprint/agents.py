@@ -294,7 +294,10 @@ class BlueprintAgents:
 
     @staticmethod
     def _normalise(bp: Blueprint, kind: str) -> Blueprint:
-        return bp.model_copy(update={"source_kind": kind}) if bp.source_kind != kind else bp
+        from deepcode_tui.blueprint.submission import add_submission_files
+
+        bp = bp.model_copy(update={"source_kind": kind}) if bp.source_kind != kind else bp
+        return add_submission_files(bp)  # every plan is a complete PaperBench submission
 
     async def plan(self, analyses: Analyses) -> Blueprint:
         """Merge the analyses into a Blueprint; plan-check errors go back to the planner to fix."""

@@ -19,7 +19,7 @@ import json
 import os
 import posixpath
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -190,6 +190,9 @@ def _label_matches(label: str, target: str) -> bool:
     return bool(norm) and (norm == target or target.endswith("/" + norm))
 
 
+_SHELL_LANGS = frozenset({"bash", "sh", "shell", "zsh"})
+
+
 def _lang_fits(block_lang: str | None, target_lang: str | None) -> bool:
     if block_lang is None or block_lang not in _KNOWN_LANGS:
         return True
@@ -222,6 +225,8 @@ def extract_code(reply: str, target_path: str, *, repo: Path | None = None) -> E
     (when given) becomes a ``path_escape`` finding.
     """
     language = language_for_path(target_path)
+    # A shell block is usually a command to run, not file content; for a shell script it is the file.
+    shell_target = PurePosixPath(target_path).suffix.lower() in (".sh", ".bash")
     findings: list[Finding] = []
     blocks = parse_blocks(reply or "")
     if not blocks:
@@ -250,7 +255,7 @@ def extract_code(reply: str, target_path: str, *, repo: Path | None = None) -> E
             if not _PATHLIKE.match(b.label.strip()):
                 unlabelled.append(b)  # an odd label, not a path: treat as unlabelled
             continue
-        if _lang_fits(b.language, language):
+        if _lang_fits(b.language, language) or (shell_target and b.language in _SHELL_LANGS):
             unlabelled.append(b)
     if mine:
         closed = [b for b in mine if b.closed]

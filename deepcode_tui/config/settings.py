@@ -23,7 +23,10 @@ from pydantic_settings import (
 
 APP_NAME = "deepcode-tui"
 PROJECT_FILE = "deepcode.toml"
-ROLES = ("planner", "analyst", "coder", "summarizer", "repairer")
+ROLES = ("planner", "analyst", "coder", "summarizer", "repairer")  # the roles a run uses
+# Roles outside a run: the judge grades a finished repository (`deepcode-tui grade`).
+# Kept apart so a run never starts the embedded model only because the judge has no model.
+ALL_ROLES = (*ROLES, "judge")
 
 
 def user_config_path() -> Path:
@@ -47,6 +50,7 @@ class ModelsConfig(_Section):
     coder: str | None = None
     summarizer: str | None = None
     repairer: str | None = None
+    judge: str | None = Field(None, description="model that grades a repository against a rubric")
     api_base: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, llama.cpp server)")
     api_key: SecretStr | None = None
     temperature: float = Field(0.2, ge=0, le=2)

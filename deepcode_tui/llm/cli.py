@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 import platformdirs
 
-from deepcode_tui.config.settings import APP_NAME, ROLES, Settings
+from deepcode_tui.config.settings import ALL_ROLES, APP_NAME, Settings
 from deepcode_tui.errors import ConfigError, DeepcodeError
 from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, INSTALL_FIX, unavailable_reason
 from deepcode_tui.llm.gateway import Emit, Gateway
@@ -87,7 +87,7 @@ def build_gateway(
 
 def _rows(settings: Settings, provenance: Mapping[str, str]) -> list[tuple[str, ResolvedModel | None, str]]:
     rows: list[tuple[str, ResolvedModel | None, str]] = []
-    for role in ROLES:
+    for role in ALL_ROLES:
         try:
             rows.append((role, resolve_role(settings, role, provenance=provenance), ""))
         except ConfigError as exc:
@@ -99,7 +99,7 @@ async def _check_all(settings: Settings, provenance: Mapping[str, str]) -> dict[
     results: dict[str, CheckResult] = {}
     async with Gateway(settings, provenance=provenance) as gateway:
         seen: dict[str, CheckResult] = {}
-        for role in ROLES:
+        for role in ALL_ROLES:
             try:
                 model = gateway.resolve(role).model
             except DeepcodeError as exc:
@@ -148,7 +148,7 @@ def models_cmd(ctx: click.Context, check: bool) -> None:
             status = f"{status:<14} "
         click.echo(f"{role:<11} {model:<{width}}  {status}{source}")
     if check:
-        for role in ROLES:
+        for role in ALL_ROLES:
             result = results[role]
             if not result.ok:
                 click.echo(f"{role}: {result.detail}", err=True)

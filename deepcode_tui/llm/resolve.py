@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
-from deepcode_tui.config.settings import ROLES, Settings
+from deepcode_tui.config.settings import ALL_ROLES, ROLES, Settings
 from deepcode_tui.errors import ConfigError
 
 EMBEDDED_MODEL = "embedded/smollm2-135m-instruct"
@@ -112,8 +112,8 @@ def resolve_role(
     environ: Mapping[str, str] | None = None,
 ) -> ResolvedModel:
     """Resolve ``role`` to a model; raises ConfigError when nothing usable is configured."""
-    if role not in ROLES:
-        raise ConfigError(f"unknown model role {role!r}", f"use one of: {', '.join(ROLES)}")
+    if role not in ALL_ROLES:
+        raise ConfigError(f"unknown model role {role!r}", f"use one of: {', '.join(ALL_ROLES)}")
     models = settings.models
     own = getattr(models, role, None)
     configured = own or models.default

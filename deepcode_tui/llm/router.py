@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from deepcode_tui.config.settings import ROLES, Settings
+from deepcode_tui.config.settings import ALL_ROLES, ROLES, Settings
 from deepcode_tui.errors import ConfigError
 from deepcode_tui.llm.cassette import CassetteReader, CassetteWriter, ModelProfile
 from deepcode_tui.llm.embedded import EMBEDDED_CONTEXT
@@ -63,7 +63,7 @@ class ModelRouter:
             return found
         if self.replay is not None:
             model = self.replay.index.roles.get(role)
-            if role not in ROLES or model is None:
+            if role not in ALL_ROLES or model is None:
                 raise ConfigError(
                     f"the cassette {self.replay.root} has no calls for role {role!r}",
                     "replay a cassette recorded from the same kind of run, or run without --replay",

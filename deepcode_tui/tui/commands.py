@@ -59,6 +59,9 @@ def available_commands(app: DeepcodeApp) -> list[Command]:
                 call = f"{action}({', '.join(map(repr, args))})" if args else action
                 # call_later: run_action is a coroutine; this keeps every callback a plain call.
                 commands.append(Command(name, help_text, partial(screen.call_later, screen.run_action, call)))
+    from deepcode_tui.tui.screens.rubric import rubric_commands
+
+    commands += rubric_commands(app)  # rubric: view / grade (issue 16)
     commands.append(Command("run: open document", "Go to the start screen to open a document or a run",
                             app.action_go_start))  # fmt: skip
     for theme_name in sorted(app.theme_specs):

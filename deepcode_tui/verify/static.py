@@ -37,6 +37,7 @@ from .manifest import (
     pip_index_lookup,
     python_files,
 )
+from .submission_check import check_submission_files
 from .trace_context import TraceContext
 from .trace_tools import locate_requirement
 
@@ -261,6 +262,7 @@ def run_static_checks(
     repo = Path(repo)
     files = source_files(repo)
     findings = check_structure(repo, expected_files)
+    findings += check_submission_files(repo, expected_files)  # README.md, reproduce.sh (issue 16)
     findings += check_syntax(repo, files)
     findings += check_lint(repo)
     findings += check_manifest(repo, declared_packages, check_index=check_index, index_lookup=index_lookup)

@@ -285,7 +285,7 @@ async def test_reject_with_feedback_produces_v2(script, tmp_path) -> None:
     ]
     assert revise and "src/config.py" in revise[0].messages[-1]["content"]  # the current plan goes with it
     assert "needs feedback" in gate.requests[1].prompt
-    assert "Approve blueprint v2 (6 files)" in gate.requests[2].prompt
+    assert "Approve blueprint v2 (8 files)" in gate.requests[2].prompt  # 6 planned + README.md, reproduce.sh
     assert resolved == ["reject", "reject", "approve"] and saved == ["v1", "v2"]
     versions = BlueprintVersions(ctx.run_dir)
     assert result == {"approved": "v2", "files": 6, "revisions": 1}

@@ -151,3 +151,10 @@ def test_parse_blocks_reports_labels_and_closure():
         ("ts", "src/a.ts", True),
         ("python", None, False),
     ]
+
+
+def test_a_bash_block_is_the_content_of_a_shell_script_but_not_of_a_python_file():
+    reply = "Here it is:\n```bash\n#!/usr/bin/env bash\nset -e\npython run.py\n```\n"
+    got = extract_code(reply, "reproduce.sh")
+    assert got.problem is None and got.code.startswith("#!/usr/bin/env bash")
+    assert extract_code(reply, "run.py").problem == "no code block for this file"

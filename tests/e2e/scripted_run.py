@@ -37,7 +37,13 @@ class Scenario:
         self.drafts = drafts  # the coder's first drafts carry bugs the repairer fixes
 
     def files(self) -> dict[str, str]:
-        return {p.relative_to(self.project).as_posix(): p.read_text() for p in sorted(self.project.rglob("*.py"))}
+        """Every file of the finished repository: the code and the submission files
+        (README.md, reproduce.sh, requirements.txt) every plan ends with."""
+        return {
+            p.relative_to(self.project).as_posix(): p.read_text()
+            for p in sorted(self.project.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
 
 
 EMA = Scenario("ema-anomaly", "ema-anomaly.md", "ema_project", "ema_blueprint.json", drafts=True)
@@ -50,6 +56,21 @@ IMPORT_FIX = (
     '"""The EMA-Z detector (Section 2, Algorithm 1)."""\n\nimport math\n\n\nclass EMAZDetector:',
 )
 WARMUP_FIX = ("flag = self.t >= self.warmup and z > self.tau", "flag = self.t > self.warmup and z > self.tau")
+
+
+FENCE = {".py": "python", ".md": "markdown", ".sh": "bash", ".txt": "text"}
+
+
+GENERATED_BY_RUNNING = ("results", "__pycache__", ".pytest_cache", ".venv")
+
+
+def repo_files(repo: Path) -> dict[str, str]:
+    """The repository's files as written by the run (not what running it produced)."""
+    return {
+        p.relative_to(repo).as_posix(): p.read_text()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and not set(p.relative_to(repo).parts) & set(GENERATED_BY_RUNNING)
+    }
 
 
 def project_files() -> dict[str, str]:
@@ -82,7 +103,7 @@ def coder_responder(files: dict[str, str], drafts: bool = True):
             raise AssertionError(f"unexpected coder request: {task[-300:]}")
         path = match.group(1)
         code = first_draft(path, files[path]) if drafts else files[path]
-        return f"```python\n{code}```\n"
+        return f"```{FENCE.get(Path(path).suffix, 'text')}\n{code}```\n"
 
     return respond
 

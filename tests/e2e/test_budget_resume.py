@@ -10,7 +10,7 @@ from deepcode_tui.pipeline.driver import drive
 from deepcode_tui.pipeline.gate import AutoApproveGate
 from deepcode_tui.store.catalog import summarize_run
 from deepcode_tui.store.run import RunStore
-from tests.e2e.scripted_run import EMA, register_models
+from tests.e2e.scripted_run import EMA, register_models, repo_files
 from tests.e2e.test_replay_run import _sandbox_or_skip
 
 
@@ -40,4 +40,4 @@ async def test_budget_stop_then_resume_with_a_higher_budget(tmp_path: Path) -> N
     assert outcome.status == "passed", outcome.message
     assert phases == ["ingest", "blueprint", "approval", "codegen", "verify", "report"]
     repo = store.repo_dir
-    assert {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")} == EMA.files()
+    assert repo_files(repo) == EMA.files()

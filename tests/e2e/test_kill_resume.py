@@ -20,7 +20,7 @@ import pytest
 
 from deepcode_tui.store.eventlog import read_log
 from tests.conftest import REPO_ROOT
-from tests.e2e.scripted_run import project_files
+from tests.e2e.scripted_run import project_files, repo_files
 from tests.e2e.test_replay_run import _sandbox_or_skip
 
 CHILD = [sys.executable, "-m", "tests.e2e.scripted_child"]
@@ -67,7 +67,7 @@ def _resume(runs: Path, cache: Path, run_dir: Path) -> None:
 
 def _assert_same_as_clean_and_nothing_paid_twice(run_dir: Path) -> None:
     repo = run_dir / "repo"
-    assert {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")} == project_files()
+    assert repo_files(repo) == project_files()
     calls = [json.loads(line) for line in (run_dir / "llm" / "calls.jsonl").read_text().splitlines() if line]
     paid = Counter(c["request_key"] for c in calls if not c.get("cached") and not c.get("error"))
     twice = {key: n for key, n in paid.items() if n > 1}

@@ -19,7 +19,7 @@ import pytest
 from deepcode_tui.codegen.memory import MemoryStore
 from deepcode_tui.store.eventlog import read_log
 from tests.conftest import REPO_ROOT
-from tests.e2e.scripted_run import CASSETTE, EXAMPLE, project_files
+from tests.e2e.scripted_run import CASSETTE, EXAMPLE, project_files, repo_files
 
 PHASES = ["ingest", "blueprint", "approval", "codegen", "verify", "report"]
 
@@ -59,7 +59,7 @@ def test_the_run_passes_and_says_so(replayed_run) -> None:
 def test_the_repository_is_the_one_the_scripted_coder_and_repairer_produce(replayed_run) -> None:
     _, run_dir = replayed_run
     repo = run_dir / "repo"
-    written = {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")}
+    written = repo_files(repo)
     assert written == project_files()
 
 
@@ -116,8 +116,57 @@ def test_a_software_requirement_takes_the_same_road(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run_dir,) = [p for p in tmp_path.iterdir() if (p / "run.json").exists()]
     repo = run_dir / "repo"
-    assert {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")} == TODO.files()
+    assert repo_files(repo) == TODO.files()
     events = read_log(run_dir / "events.jsonl").events
     assert any(e.type == "section_read" and e.agent == "intent" for e in events)
     assert "source_kind: requirement" in (run_dir / "blueprint" / "approved.yaml").read_text()
     assert "PASSED" in (run_dir / "report.md").read_text()
+
+
+GRADE_CASSETTE = REPO_ROOT / "tests" / "cassettes" / "grade-ema-anomaly"
+RUBRIC = REPO_ROOT / "examples" / "ema-anomaly.rubric.json"
+
+
+def _grade(run_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEEPCODE_") and not k.endswith("_API_KEY")}
+    env.update({"DEEPCODE_RUNS_DIR": str(run_dir.parent), "COLUMNS": "160"})
+    return subprocess.run(
+        [sys.executable, "-m", "deepcode_tui", "grade", run_dir.name, "--rubric", str(RUBRIC),
+         "--replay", str(GRADE_CASSETTE), "--out", str(out), *extra],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+
+
+def test_the_repository_is_a_submission(replayed_run) -> None:
+    _, run_dir = replayed_run
+    repo = run_dir / "repo"
+    for name in ("README.md", "reproduce.sh", "requirements.txt"):
+        assert (repo / name).is_file()
+    # The verify phase ran `bash reproduce.sh` in the sandbox with the quick setting.
+    result = json.loads(sorted((run_dir / "iterations").glob("*/result.json"))[-1].read_text())
+    ran = [c for c in result["commands"] if c["argv"][-2:] == ["bash", "reproduce.sh"]]
+    assert ran and ran[0]["argv"][:2] == ["env", "REPRODUCE_QUICK=1"] and ran[0]["exit_code"] == 0
+    assert (repo / "results" / "metrics.txt").read_text().startswith("precision=")
+
+
+@pytest.mark.parametrize("mode", [[], ["--code-only"]], ids=["full", "code-dev"])
+def test_grading_the_replayed_run_is_offline_exact_and_the_same_every_time(replayed_run, tmp_path, mode) -> None:
+    """`deepcode-tui grade RUN --rubric examples/ema-anomaly.rubric.json --replay tests/cassettes/grade-ema-anomaly`."""
+    _, run_dir = replayed_run
+    first = _grade(run_dir, tmp_path / "one", *mode)
+    assert first.returncode == 0, first.stderr[-2000:]
+    second = _grade(run_dir, tmp_path / "two", *mode)
+    assert second.returncode == 0, second.stderr[-2000:]
+    text = (tmp_path / "one" / "grade.json").read_text()
+    assert text == (tmp_path / "two" / "grade.json").read_text()
+    out = json.loads(text)
+    assert out["graded_at"] == json.loads((GRADE_CASSETTE / "grade-meta.json").read_text())["graded_at"]
+    # Every judge call was the recorded request itself, not a by-name fallback.
+    recorded = {c["key"] for c in json.loads((GRADE_CASSETTE / "index.json").read_text())["calls"]}
+    calls = [json.loads(x) for x in (tmp_path / "one" / "llm" / "calls.jsonl").read_text().splitlines()]
+    assert calls and all(c["request_key"] in recorded and c["replayed"] for c in calls)
+    if mode:
+        assert out["num_leaf_nodes"] == 13 and out["score"] == pytest.approx(26 / 27)
+    else:  # the two results leaves score 0: there is no reproduce.log
+        assert out["num_leaf_nodes"] == 16 and out["score"] == pytest.approx(73 / 81)
+    assert "error:" not in first.stderr and "grade:" in first.stdout and "root" in first.stdout

@@ -27,7 +27,7 @@ def test_models_shows_each_role_and_where_it_was_configured(tmp_path, monkeypatc
     result = run([], tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines()[1:] if line.strip()}
-    assert set(lines) == {"planner", "analyst", "coder", "summarizer", "repairer"}
+    assert set(lines) == {"planner", "analyst", "coder", "summarizer", "repairer", "judge"}
     assert "anthropic/claude-sonnet-4-5" in lines["planner"] and "project (" in lines["planner"]
     assert "ollama/qwen2.5-coder:7b" in lines["coder"] and "env: models.default" in lines["coder"]
     assert "embedded" not in result.output
@@ -38,7 +38,7 @@ def test_models_check_pings_each_model_once(tmp_path, monkeypatch, script):
     monkeypatch.setenv("DEEPCODE_MODELS__DEFAULT", model)
     result = run(["--check"], tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
-    assert result.output.count(" ok ") == 5
+    assert result.output.count(" ok ") == 6  # the five run roles and the judge
 
 
 def test_models_check_reports_failures(tmp_path, monkeypatch, script):

@@ -36,19 +36,19 @@ async def test_a_cassette_run_approved_and_stepped_through_in_the_app(make_loade
         loaded, doc=EXAMPLE, blink=False, cwd=tmp_path, services={"llm_flags": {"replay": CASSETTE}}
     )
     async with app.run_test(size=(100, 32)) as pilot:
-        await wait_for(pilot, lambda: app.state.gate is not None, timeout=90, what="the blueprint gate")
+        await wait_for(pilot, lambda: app.state.gate is not None, timeout=180, what="the blueprint gate")  # each iteration now also runs reproduce.sh in the sandbox
         main = app.main
         assert main.active_pane == "blueprint" and "file_hierarchy" in main.blueprint.editor.text
         await wait_for(pilot, lambda: main.paper.index is not None, what="the paper index")
         assert {"concept", "algorithm"} <= {a for agents in app.state.sections_read.values() for a in agents}
         await pilot.press("a")
-        await wait_for(pilot, lambda: main.sandbox.pending_iteration == 1, timeout=90, what="repair 1")
+        await wait_for(pilot, lambda: main.sandbox.pending_iteration == 1, timeout=180, what="repair 1")
         assert main.active_pane == "sandbox" and main.sandbox.pending_diff.strip()
         assert all(f.status == "done" for f in app.state.files.values())
         await pilot.press("y")
-        await wait_for(pilot, lambda: main.sandbox.pending_iteration == 2, timeout=90, what="repair 2")
+        await wait_for(pilot, lambda: main.sandbox.pending_iteration == 2, timeout=180, what="repair 2")
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.state.status in ("passed", "failed"), timeout=90, what="the end")
+        await wait_for(pilot, lambda: app.state.status in ("passed", "failed"), timeout=180, what="the end")
         assert app.state.status == "passed", app.state.final
         await wait_for(pilot, lambda: "passed" in screen_text(app), what="passed")
         events = read_log(app.session.run_dir / "events.jsonl").events

@@ -126,6 +126,9 @@ class StartScreen(Screen):
         try:
             summaries, problems = list_runs(runs_dir)
             flags = [adapters.resumable(runs_dir / s.run_id, s.status) for s in summaries]
+            from deepcode_tui.grade.latest import latest_score
+
+            self._scores = {s.run_id: latest_score(runs_dir / s.run_id) for s in summaries}
         except DeepcodeError as exc:
             summaries, problems, flags = [], [exc.one_line()], []
         self.app.call_from_thread(self._show_runs, summaries, flags, problems)
@@ -138,6 +141,8 @@ class StartScreen(Screen):
         for summary, can_resume in zip(summaries, flags, strict=True):
             self.runs[summary.run_id] = (summary, can_resume)
             status = summary.status + (" ↻" if can_resume else "")
+            score = getattr(self, "_scores", {}).get(summary.run_id)
+            status += f" · {score}" if score else ""  # the newest PaperBench grade
             table.add_row(
                 summary.run_id,
                 summary.phase,
