@@ -288,7 +288,7 @@ async def test_reject_with_feedback_produces_v2(script, tmp_path) -> None:
     assert "Approve blueprint v2 (8 files)" in gate.requests[2].prompt  # 6 planned + README.md, reproduce.sh
     assert resolved == ["reject", "reject", "approve"] and saved == ["v1", "v2"]
     versions = BlueprintVersions(ctx.run_dir)
-    assert result == {"approved": "v2", "files": 6, "revisions": 1}
+    assert result == {"approved": "v2", "files": 8, "revisions": 1}
     assert "+  - path: src/evaluate.py" in versions.diff("v1", "v2")
     assert versions.load("approved").file("src/evaluate.py") is not None
 
