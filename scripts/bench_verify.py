@@ -47,7 +47,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepcode_tui.verify.execution import PYTEST_ARGV, SandboxSession, VerifyCommand  # noqa: E402
-from deepcode_tui.verify.findings import Finding  # noqa: E402
+from deepcode_tui.findings import Finding  # noqa: E402
 from deepcode_tui.verify.localise import suspects as rank_suspects  # noqa: E402
 from deepcode_tui.verify.sandbox import Limits, choose_backend, make_backend  # noqa: E402
 from deepcode_tui.verify.sandbox.base import BASE_ENV  # noqa: E402

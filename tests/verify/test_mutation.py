@@ -38,8 +38,8 @@ def test_small():
 """
 
 
-def edits(source: str, line: int) -> set[str]:
-    return {m.edit for m in line_mutants("m.py", source, line)}
+def edits(source: str, line: int, tier: int = 0) -> set[str]:
+    return {m.edit for m in line_mutants("m.py", source, line) if m.tier == tier}
 
 
 def test_boundary_mutants_of_a_line():
@@ -52,13 +52,32 @@ def test_boundary_mutants_of_a_line():
     # A bound on its own line inside a call that spans lines is still a bound.
     assert edits("for k in range(\n    n,\n):\n    pass\n", 2) == {"`n` -> `(n) + 1`", "`n` -> `(n) - 1`"}
     # Offsets are characters, not UTF-8 bytes.
-    [m] = [m for m in line_mutants("m.py", 'msg = "é" if n > 3 else ""\n', 1) if m.old == ">"]
+    [m] = [m for m in line_mutants("m.py", 'msg = "é" if n > 3 else ""\n', 1) if m.new == ">="]
     assert m.apply('msg = "é" if n > 3 else ""\n') == 'msg = "é" if n >= 3 else ""\n'
-    # Booleans, multi-line expressions, bad lines and broken sources give nothing.
+    # Booleans (no boundary), multi-line expressions, bad lines and broken sources give nothing.
     assert edits("flag = True\n", 1) == set()
     assert edits("x = (a <\n     b)\n", 1) == set()
     assert edits("x = 1\n", 5) == set()
     assert line_mutants("m.py", "def broken(:\n", 1) == []
+
+
+def test_other_operators_of_a_line():
+    assert edits("if a < b <= c:\n    pass\n", 1, tier=1) == {"`<` -> `>`", "`<=` -> `>=`"}
+    assert edits("if x not in T and y is not None:\n    pass\n", 1, tier=1) == {
+        "`and` -> `or`", "`not in` -> `in`", "`is not` -> `is`"}
+    assert edits("if x in T or not flag:\n    pass\n", 1, tier=1) == {
+        "`or` -> `and`", "`in` -> `not in`", "`not flag` -> `flag`"}
+    assert edits("ok = a == b != c\n", 1, tier=1) == {"`==` -> `!=`", "`!=` -> `==`"}
+    assert edits("flag = True\n", 1, tier=1) == {"`True` -> `False`"}
+    # A wrong index; a constant index is a literal (+-1 in tier 0).
+    assert edits("c = s[pos + 1]\n", 1, tier=1) == {"`pos + 1` -> `(pos + 1) + 1`", "`pos + 1` -> `(pos + 1) - 1`"}
+    assert edits("c = d['key']\n", 1, tier=1) == set()
+    # A table entry may hold its neighbour's value (the +-1 of an int is tier 0, not repeated).
+    table = 'T = {\n    "a": "\\b",\n    "b": "\\t",\n    "c": 7,\n}\n'
+    assert edits(table, 2, tier=1) == {'`"\\b"` -> `"\\t"`'}
+    assert edits("T = [0, 3, 7]\n", 1, tier=1) == {"`0` -> `3`", "`3` -> `0`", "`3` -> `7`", "`7` -> `3`"}
+    [m] = [m for m in line_mutants("m.py", table, 2) if m.tier == 1]
+    assert m.apply(table).splitlines()[1] == '    "a": "\\t",'
 
 
 def test_plan_takes_the_best_lines_and_caps_the_count():
@@ -66,7 +85,9 @@ def test_plan_takes_the_best_lines_and_caps_the_count():
     # Line 4 never ran in a failing test (score 0); gone.py cannot be read.
     ranked = [("m.py", 2, 1.0), ("m.py", 3, 1.0), ("gone.py", 1, 0.9), ("m.py", 1, 0.1), ("m.py", 4, 0.0)]
     planned = plan_mutants(ranked, lambda f: src if f == "m.py" else None)
-    assert [(m.line, m.edit) for m in planned] == [(3, "`<` -> `<=`"), (1, "`1` -> `2`"), (1, "`1` -> `0`")]
+    # Boundary mutants of every planned line first, then the other operators.
+    assert [(m.line, m.edit) for m in planned] == [(3, "`<` -> `<=`"), (1, "`1` -> `2`"), (1, "`1` -> `0`"),
+                                                   (3, "`<` -> `>`")]
     many = "\n".join(f"x{i} = y[{i}:{i} + 1] < {i}" for i in range(40)) + "\n"
     planned = plan_mutants([("m.py", i, 1.0) for i in range(1, 41)], lambda f: many)
     assert len(planned) == mutation.MAX_MUTANTS
