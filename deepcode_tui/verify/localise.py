@@ -217,6 +217,8 @@ def ranked_suspects(ranked: Sequence[tuple[str, int, float]], *, top: int = 3,
     the best ``top`` lines are kept whatever their ties, each saying why it is ranked."""
     if not ranked or ranked[0][2] < min_score:
         return []
+    if evidence is not None and not evidence.weights:
+        evidence = None  # nothing but the spectrum: its ties decide
     best = ranked[0][2]
     out = []
     for file, line, score in ranked[:top]:

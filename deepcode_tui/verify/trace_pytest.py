@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from .findings import Finding, Kind
+from .syntax_hints import NEVER_CLOSED, unclosed_bracket_end
 from .trace_assertions import comparison
 from .trace_context import TraceContext, classify_exception, is_test_file
 
@@ -17,7 +18,8 @@ _HEADER = re.compile(r"^_{2,} (?P<name>.+?) _{2,}$")
 _FRAME = re.compile(r"^(?P<path>[^\s:<>][^:]*?\.py):(?P<line>\d+):(?: (?P<rest>.*))?$")
 _E_FILE = re.compile(r'^E\s+File "(?P<path>[^"]+)", line (?P<line>\d+)')
 _E_TYPE = re.compile(
-    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Warning|Interrupt|Failed|Failure|Iteration))\b:?\s*(?P<msg>.*)$"
+    r"^(?P<type>(?:[A-Za-z_][\w.]*)?(?:Error|Exception|Exit|Warning|Interrupt|Failed|Failure|Iteration))\b:?\s*"
+    r"(?P<msg>.*)$"
 )
 _SUMMARY = re.compile(r"^(?P<status>FAILED|ERROR) (?P<path>[^\s:]+)(?:::(?P<test>\S+))?(?: - (?P<msg>.*))?$")
 
@@ -130,6 +132,19 @@ def _parse_section(name: str, body: list[str], ctx: TraceContext) -> Finding | N
     )
 
 
+def syntax_end_findings(f: Finding, ctx: TraceContext) -> list[Finding]:
+    """For a bracket "never closed", a finding at the line where it should have been
+    closed (:func:`.syntax_hints.unclosed_bracket_end`), when that is another line."""
+    m = NEVER_CLOSED.search(f.message)
+    if f.kind != Kind.SYNTAX_ERROR or not m or not f.file or not f.line:
+        return []
+    end = unclosed_bracket_end(ctx.read(f.file), f.line)
+    if end is None:
+        return []
+    return [f.model_copy(update={"line": end, "message": f"SyntaxError: the {m.group(1)!r} opened on line {f.line} "
+                                                         f"is not closed; its expression ends here"})]
+
+
 def parse_pytest(text: str, ctx: TraceContext) -> list[Finding]:
     """Findings for each failed or erroring test in pytest's output (empty when
     the text is not pytest output)."""
@@ -147,7 +162,11 @@ def parse_pytest(text: str, ctx: TraceContext) -> list[Finding]:
             f = _parse_section(current, body, ctx)
             if f is not None:
                 findings.append(f)
-            seen_tests.add(current.split("[")[0].split(".")[-1].replace("ERROR collecting ", ""))
+            if current.startswith("ERROR collecting "):
+                # The summary names the module as the section does: ``ERROR tests/test_x.py``.
+                seen_tests.add(current.removeprefix("ERROR collecting ").strip())
+            else:
+                seen_tests.add(current.split("[")[0].split(".")[-1])
 
     for line in lines:
         bar = _SECTION_BAR.match(line)
