@@ -62,6 +62,7 @@ from bench_verify_mutants import CLASSES, NEEDS_TEST, all_mutants, sources  # no
 
 from deepcode_tui.findings import Finding  # noqa: E402
 from deepcode_tui.verify.execution import PYTEST_ARGV, SandboxSession, VerifyCommand  # noqa: E402
+from deepcode_tui.verify.findings import Kind  # noqa: E402
 from deepcode_tui.verify.localise import suspects as rank_suspects  # noqa: E402
 from deepcode_tui.verify.localise_evidence import localisable  # noqa: E402
 from deepcode_tui.verify.sandbox import Limits, choose_backend, make_backend  # noqa: E402
@@ -200,7 +201,10 @@ async def evaluate(project: Project, work: Path, backend, per_class: int, rng: r
                 return any(f.file == m.file and f.line in m.expected for f in fs)
 
             found = static + sandbox + suspects
-            wrong_test = not is_test_file(m.file) and any(is_test_file(f.file) and f.line for f in found)
+            # A failed assertion is reported where it failed (the symptom, beside the suspects);
+            # any other location in a test file claims a cause there.
+            wrong_test = not is_test_file(m.file) and any(
+                is_test_file(f.file) and f.line and f.kind != Kind.TEST_FAILURE for f in found)
             r = Result(bool(static), hit(static), not outcome.ok, hit(sandbox) or hit(suspects),
                        hit(suspects) and not hit(sandbox), hit(plain) and not hit(sandbox),
                        hit(spectrum) and not hit(sandbox), wrong_test, took)
@@ -247,7 +251,7 @@ def report(rows: list[Row]) -> None:
           f"{pct(tot['ad'], n)} {pct(tot['al'], n)} |")
     print(f"(sandbox 'loc' includes {tot['sus']} bug(s) located only by the suspect-line stage; the spectrum "
           f"alone would locate {tot['spec']}, and {tot['plain']} without its tie-breaking prior; "
-          f"{tot['test']} bug(s) outside the tests got a location in a test file)")
+          f"{tot['test']} bug(s) outside the tests got a location in a test file other than the failed assertion)")
     times = [k.localise_s for r in rows for k in r.kept if k.localise_s is not None]
     if times:
         print(f"time per localisation: median {statistics.median(times):.1f} s, max {max(times):.1f} s "

@@ -36,8 +36,9 @@ from .trace_context import is_test_file
 
 Reader = Callable[[str], str | None]
 
+# SystemExit: a CLI's exit, which the argparse analysis locates.
 _EXACT_TYPES = ("NameError", "UnboundLocalError", "ImportError", "ModuleNotFoundError", "SyntaxError",
-                "IndentationError", "TabError")
+                "IndentationError", "TabError", "SystemExit")
 _CALL_SIGNATURE = re.compile(r"\w+\(\) (?:takes|missing|got an unexpected|got multiple)")
 MAX_TABLE_LINES = 40
 MAX_ASSIGNS_PER_NAME = 3
