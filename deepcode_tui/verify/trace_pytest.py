@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .findings import Finding, Kind
-from .syntax_hints import NEVER_CLOSED, unclosed_bracket_end
+from .syntax_hints import missing_closer_line
 from .trace_assertions import comparison
 from .trace_context import TraceContext, classify_exception, is_test_file
 
@@ -133,16 +133,16 @@ def _parse_section(name: str, body: list[str], ctx: TraceContext) -> Finding | N
 
 
 def syntax_end_findings(f: Finding, ctx: TraceContext) -> list[Finding]:
-    """For a bracket "never closed", a finding at the line where it should have been
-    closed (:func:`.syntax_hints.unclosed_bracket_end`), when that is another line."""
-    m = NEVER_CLOSED.search(f.message)
-    if f.kind != Kind.SYNTAX_ERROR or not m or not f.file or not f.line:
+    """For a syntax error caused by a bracket left open, a finding at the line
+    where it should have been closed (:func:`.syntax_hints.missing_closer_line`),
+    when that is another line."""
+    if f.kind != Kind.SYNTAX_ERROR or not f.file or not f.line or not f.file.endswith(".py"):
         return []
-    end = unclosed_bracket_end(ctx.read(f.file), f.line)
+    end = missing_closer_line(ctx.read(f.file), f.message, f.line)
     if end is None:
         return []
-    return [f.model_copy(update={"line": end, "message": f"SyntaxError: the {m.group(1)!r} opened on line {f.line} "
-                                                         f"is not closed; its expression ends here"})]
+    return [f.model_copy(update={"line": end, "message": "SyntaxError: a bracket opened before is not closed; "
+                                                         f"the expression it holds ends here ({f.message[-120:]})"})]
 
 
 def parse_pytest(text: str, ctx: TraceContext) -> list[Finding]:

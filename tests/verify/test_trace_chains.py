@@ -129,3 +129,15 @@ def test_missing_closer_in_a_call_spanning_lines(make_repo):
     assert found == {("pkg/m.py", 5), ("pkg/m.py", 6)}
     out, code = run(repo, "-c", "import pkg.m")
     assert ("pkg/m.py", 6) in {(f.file, f.line) for f in parse_output(out, ctx_for(repo), exit_code=code)}
+
+
+def test_invalid_syntax_after_a_bracket_left_open(make_repo):
+    src = "def f():\n    x = g(1,\n          2\n    return x\n"
+    repo = make_repo({"m.py": src})
+    out, code = run(repo, "m.py")
+    found = {(f.file, f.line) for f in parse_output(out, ctx_for(repo), exit_code=code)}
+    assert ("m.py", 3) in found  # the closer belongs after "2"
+    # A syntax error with no open bracket gets no second location.
+    repo = make_repo({"m.py": "def f()\n    return 1\n"}, name="plain")
+    out, code = run(repo, "m.py")
+    assert {(f.file, f.line) for f in parse_output(out, ctx_for(repo), exit_code=code)} == {("m.py", 1)}
