@@ -122,10 +122,15 @@ def gen_arity(rel, text, tree, rng, defs, root: PurePosixPath | None = None):
     imported: dict[str, str] = {}  # name -> module defining it
     modules: dict[str, str] = {}  # alias -> module
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom) and (node.module or node.level):
+            module = node.module or ""
+            if node.level:  # ``from .recipes import x``: relative to this module's package
+                here = PurePosixPath(rel).relative_to(root or PurePosixPath(".")).with_suffix("").parts[:-1]
+                base = here[: len(here) - node.level + 1]
+                module = ".".join([*base, *([module] if module else [])])
             for a in node.names:
-                imported[a.asname or a.name] = node.module
-                modules[a.asname or a.name] = f"{node.module}.{a.name}"
+                imported[a.asname or a.name] = module
+                modules[a.asname or a.name] = f"{module}.{a.name}"
         elif isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:

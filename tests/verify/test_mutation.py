@@ -168,3 +168,27 @@ def test_the_mutation_budget_comes_from_the_configuration(tmp_path):
     assert off.session.confirm_by_mutation is False
     on = RepairLoop(tmp_path, tmp_path / "run", repairer=None, backend=backend, config=LoopConfig(mutation_budget_s=30))
     assert on.session.confirm_by_mutation and on.session.mutation_budget_s == 30
+
+
+def test_a_fix_that_breaks_the_passing_tests_running_its_line_is_weaker():
+    from deepcode_tui.verify.localise import guard_tests
+
+    ms = [LineMutant("lib.py", 3, 0, 1, "1", "0"), LineMutant("lib.py", 8, 4, 6, "<=", "<")]
+    lines = '{"id": 0, "fixed": true, "guard_ok": false}\n{"id": 1, "fixed": true, "guard_ok": true}\n'
+    [best] = confirmed(ms, lines, 1)
+    assert best.line == 8 and "passing tests that run it still pass" in best.message
+    [weak] = confirmed(ms, '{"id": 0, "fixed": true, "guard_ok": false}\n', 1)
+    assert weak.line == 3 and "breaks passing tests" in weak.message
+    report = json.dumps({"spectra": {"tests/test_a.py::t1": [["lib.py", 3]], "tests/test_b.py::t2": [["lib.py", 3]],
+                                     "tests/test_a.py::t3": [["lib.py", 8]], "tests/test_a.py::bad": [["lib.py", 3]]},
+                         "outcomes": {"tests/test_a.py::t1": "passed", "tests/test_b.py::t2": "passed",
+                                      "tests/test_a.py::t3": "passed", "tests/test_a.py::bad": "failed"}})
+    guards = guard_tests(report, ["tests/test_a.py::bad"])
+    # Tests that ran the line, those in the failing test's file first; for a line no
+    # test ran (module-level code), passing tests of the failing test's file.
+    assert guards("lib.py", 3) == ["tests/test_a.py::t1", "tests/test_b.py::t2"]
+    assert guards("lib.py", 1) == ["tests/test_a.py::t1", "tests/test_a.py::t3"]
+    assert guard_tests("junk", [])("lib.py", 3) == []
+    spec = json.loads(mutation.driver_spec(ms, ["tests/test_a.py::bad"], python="p", root="/r", per_mutant_timeout_s=1,
+                                           budget_s=1, out="o", guards=guards))
+    assert spec["mutants"][1]["guard"] == ["tests/test_a.py::t3"]
