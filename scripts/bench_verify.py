@@ -197,7 +197,7 @@ async def evaluate(project: Project, work: Path, backend, per_class: int, rng: r
             spectrum = rank_suspects(report_text, repo=repo) if traced else []
             plain = rank_suspects(report_text) if traced else []
 
-            def hit(fs):
+            def hit(fs, m=m):
                 return any(f.file == m.file and f.line in m.expected for f in fs)
 
             found = static + sandbox + suspects

@@ -89,7 +89,10 @@ class _Module:
     def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
         self.parents: dict[int, ast.AST] = {}
+        self.stmts: list[ast.stmt] = []
         for node in ast.walk(tree):
+            if isinstance(node, ast.stmt):
+                self.stmts.append(node)
             for child in ast.iter_child_nodes(node):
                 self.parents[id(child)] = node
         self.module_assigns: dict[str, ast.stmt] = {}
@@ -106,13 +109,9 @@ class _Module:
                     self.imports[a.asname or a.name] = (stmt.module, stmt.level, a.name)
 
     def statement_at(self, line: int) -> ast.stmt | None:
-        best = None
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
-                if best is None or (node.end_lineno or node.lineno) - node.lineno <= \
-                        (best.end_lineno or best.lineno) - best.lineno:
-                    best = node
-        return best
+        """The innermost statement spanning ``line``."""
+        spanning = [n for n in self.stmts if n.lineno <= line <= (n.end_lineno or n.lineno)]
+        return min(spanning, key=lambda n: (n.end_lineno or n.lineno) - n.lineno, default=None)
 
     def function_of(self, node: ast.AST) -> ast.AST:
         cur = self.parents.get(id(node))
@@ -180,13 +179,9 @@ def _assign_lines(scope: ast.AST, name: str, near: int) -> list[int]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
                 continue
-            if isinstance(child, ast.Assign) and any(binds(t) for t in child.targets):
-                lines.append(child.lineno)
-            elif isinstance(child, ast.AugAssign | ast.AnnAssign) and binds(child.target):
-                lines.append(child.lineno)
-            elif isinstance(child, ast.For | ast.AsyncFor) and binds(child.target):
-                lines.append(child.lineno)
-            elif isinstance(child, ast.NamedExpr) and binds(child.target):
+            targets = child.targets if isinstance(child, ast.Assign) else [child.target] if isinstance(
+                child, ast.AugAssign | ast.AnnAssign | ast.For | ast.AsyncFor | ast.NamedExpr) else []
+            if any(binds(t) for t in targets):
                 lines.append(child.lineno)
             visit(child)
 
