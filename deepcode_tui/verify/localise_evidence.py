@@ -39,7 +39,9 @@ Reader = Callable[[str], str | None]
 # SystemExit: a CLI's exit, which the argparse analysis locates.
 _EXACT_TYPES = ("NameError", "UnboundLocalError", "ImportError", "ModuleNotFoundError", "SyntaxError",
                 "IndentationError", "TabError", "SystemExit")
-_CALL_SIGNATURE = re.compile(r"\w+\(\) (?:takes|missing|got an unexpected|got multiple)")
+# A call with the wrong arguments, or a name missing from a module: the line is the fault.
+_CALL_SIGNATURE = re.compile(r"\w+\(\) (?:takes|missing|got an unexpected|got multiple)"
+                             r"|module '[\w.]+' has no attribute")
 MAX_TABLE_LINES = 40
 MAX_ASSIGNS_PER_NAME = 3
 
