@@ -261,7 +261,7 @@ def report(rows: list[Row]) -> None:
 def combined(results: list[tuple[Project, list[Row]]]) -> None:
     """One table: detected/located per class for each project and all together."""
     names = [p.spec for p, _ in results]
-    width = 20
+    width = 22
     print("\n== combined ==")
     print(f"{'class':22s} | " + " | ".join(f"{n[:width]:^{width}s}" for n in [*names, "all projects"]))
     print(f"{'':22s} | " + " | ".join(f"{'n   det    loc':^{width}s}" for _ in [*names, "all"]))
