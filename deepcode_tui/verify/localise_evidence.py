@@ -69,7 +69,12 @@ def is_exact(f: Finding) -> bool:
         return True
     if f.kind == Kind.TEST_FAILURE:
         return False
-    return _exc_type(f.message) in _EXACT_TYPES or bool(_CALL_SIGNATURE.search(f.message))
+    if _exc_type(f.message) in _EXACT_TYPES or bool(_CALL_SIGNATURE.search(f.message)):
+        return True
+    # A handled undefined name or failed import behind the failure (code that wraps
+    # every error in its own exception): that line is the fault, nothing to rank.
+    handled = f.message.split("; raised while handling ", 1)
+    return len(handled) == 2 and (_exc_type(handled[1]) in _EXACT_TYPES or bool(_CALL_SIGNATURE.search(handled[1])))
 
 
 def localisable(findings: Iterable[Finding]) -> list[Finding]:

@@ -95,6 +95,9 @@ def test_exact_failures_are_not_localised():
     assert is_exact(base.model_copy(update={"message": "t: NameError: name 'y' is not defined"}))
     assert is_exact(base.model_copy(update={"kind": Kind.SYNTAX_ERROR}))
     assert not is_exact(base.model_copy(update={"kind": Kind.TEST_FAILURE, "message": "NameError in the text"}))
+    # A wrapper exception raised while handling an undefined name: the name is the fault.
+    wrapped = "t: ParseError: bad; raised while handling NameError: name 'mintues' is not defined at pkg/a.py:9"
+    assert is_exact(base.model_copy(update={"message": wrapped}))
 
 
 def test_evidence_follows_the_data_back_from_the_raising_line():
