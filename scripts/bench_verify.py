@@ -1,34 +1,45 @@
 #!/usr/bin/env python
 """Bug-injection benchmark for the verification phase (no model involved).
 
-Takes a real multi-file pure-Python project with its own tests, written by
-nobody here (sqlparse's sdist, downloaded with pip at run time into a temp
-dir, never committed), injects bugs of each class one at a time, runs the
-static pass and the sandboxed test suite, and prints per class and per stage
-the share of bugs detected and the share located at the injected file and
-line. Also prints the per-run overhead of each sandbox backend.
+Takes real multi-file pure-Python projects with their own tests, written by
+nobody here (sdists downloaded with pip at run time into a temp dir, never
+committed), injects bugs of each class one at a time, runs the static pass
+and the sandboxed test suite, and prints per class and per stage the share
+of bugs detected and the share located at the injected file and line, per
+project and combined, and the time each localisation took. Also prints the
+per-run overhead of each sandbox backend.
 
-    .venv/bin/python scripts/bench_verify.py [--per-class 5] [--seed 7] [--backend auto]
+    .venv/bin/python scripts/bench_verify.py [--per-class 10] [--seed 7] [--backend auto]
+    .venv/bin/python scripts/bench_verify.py --project NAME==VERSION --package PKG [--project ... --package ...]
+
+The default set is sqlparse (the project localisation was first developed
+on) and two projects nobody tuned on: isodate and jmespath (held out).
+more-itertools was used for tuning besides sqlparse (run it with
+``--project more-itertools==10.5.0 --package more_itertools``). ``--package``
+names the import package (at the sdist's top level or under ``src/``); it
+defaults to the distribution name with ``-`` as ``_``. The tests are the
+sdist's ``tests/`` (or ``test/``) directory.
 
 Classes: misspelt name, missing import, wrong arity across files (an extra
 argument, or the last one dropped, in a call of another module's function), undeclared
-dependency, wrong CLI flag (declaration side and use side), syntax error,
-off-by-one caught by a test. The static stage includes CodeMem's consistency
-check run on the mutated repository; the sandbox stage includes the
-suspect-line stage (spectrum-based ranking of the whole test selection, then
-mutation analysis re-running the failing tests against boundary mutants of
-the best-ranked lines); what the spectrum alone locates, with and without its
-tie-breaking prior, is printed alongside.
-Mutants of the classes that only a test can
-reveal (arity, CLI flag, off-by-one) are kept only if the project's own
-tests fail on them; the others are kept whatever the tests do. The number of
-discarded mutants is printed.
+dependency, wrong CLI flag (declaration side and use side; only for a package
+with an argparse CLI its tests drive: a class a project cannot host is skipped
+with a note), syntax error, off-by-one caught by a test. The static stage
+includes CodeMem's consistency check run on the mutated repository; the
+sandbox stage includes the suspect-line stage (the traceback's lines and the
+data they use ranked with the spectrum of the whole test selection, then
+mutation analysis re-running the failing tests against mutants of the
+best-ranked lines); what the spectrum alone locates, with and without its
+tie-breaking prior, is printed alongside. Mutants of the classes that only a
+test can reveal (arity, CLI flag, off-by-one) are kept only if the project's
+own tests fail on them; the others are kept whatever the tests do. The
+number of discarded mutants is printed. A location in a test file when the
+bug is not there is counted and printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import os
 import random
@@ -45,273 +56,70 @@ from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_verify_mutants import CLASSES, NEEDS_TEST, all_mutants, sources  # noqa: E402
+
+from deepcode_tui.findings import Finding  # noqa: E402
 from deepcode_tui.verify.execution import PYTEST_ARGV, SandboxSession, VerifyCommand  # noqa: E402
-from deepcode_tui.verify.findings import Finding  # noqa: E402
+from deepcode_tui.verify.findings import Kind  # noqa: E402
 from deepcode_tui.verify.localise import suspects as rank_suspects  # noqa: E402
+from deepcode_tui.verify.localise_evidence import localisable  # noqa: E402
 from deepcode_tui.verify.sandbox import Limits, choose_backend, make_backend  # noqa: E402
 from deepcode_tui.verify.sandbox.base import BASE_ENV  # noqa: E402
 from deepcode_tui.verify.sandbox.process import run_process  # noqa: E402
 from deepcode_tui.verify.static import run_static_checks  # noqa: E402
+from deepcode_tui.verify.trace_context import is_test_file  # noqa: E402
 
-PROJECT = "sqlparse==0.5.3"
-PKG = "sqlparse"
-THIRD_PARTY = ["yaml", "requests", "attr", "dateutil", "tabulate", "numpy"]
-CLASSES = ["misspelt_name", "missing_import", "wrong_arity", "undeclared_dependency", "wrong_cli_flag",
-           "syntax_error", "off_by_one"]
-NEEDS_TEST = {"wrong_arity", "wrong_cli_flag", "off_by_one"}
+DEFAULT_PROJECTS = [("sqlparse==0.5.3", "sqlparse"), ("isodate==0.7.2", "isodate"), ("jmespath==1.0.1", "jmespath")]
+# Files besides the package and its tests that the tests may need (pytest settings, fixtures).
+EXTRA_FILES = ("pyproject.toml", "conftest.py", "pytest.ini")
 
 
 @dataclass
-class Mutant:
+class Project:
+    spec: str  # NAME==VERSION
+    package: str
+    base: Path
+    pkg_dir: str  # the package's directory relative to base ("pkg" or "src/pkg")
+    test_dir: str
+
+
+@dataclass
+class Row:
     cls: str
-    file: str
-    text: str  # the whole mutated file
-    expected: set[int]  # lines where a finding counts as located
-    what: str
-    extra: dict = field(default_factory=dict)
+    kept: list = field(default_factory=list)
+    discarded: int = 0
+    note: str = ""
 
 
 # -- the project -------------------------------------------------------------------------------
-def fetch_project(work: Path) -> Path:
+def fetch_project(work: Path, spec: str, package: str) -> Project:
     dl = work / "sdist"
     proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
-                           "--disable-pip-version-check", "-q", PROJECT, "-d", str(dl)],
+                           "--disable-pip-version-check", "-q", spec, "-d", str(dl)],
                           capture_output=True, text=True, timeout=300)
     archives = list(dl.glob("*.tar.gz"))
     if proc.returncode != 0 or not archives:
-        sys.exit(f"could not download {PROJECT}: {proc.stderr.strip()[-300:]}")
+        sys.exit(f"could not download {spec}: {proc.stderr.strip()[-300:]}")
     with tarfile.open(archives[0]) as tf:
         tf.extractall(dl, filter="data")
     src = next(p for p in dl.iterdir() if p.is_dir())
+    pkg_dir = next((d for d in (package, f"src/{package}") if (src / d / "__init__.py").is_file()), None)
+    test_dir = next((d for d in ("tests", "test") if (src / d).is_dir()), None)
+    if pkg_dir is None:
+        sys.exit(f"{spec}: no package {package!r} at the top of the sdist or under src/ (give --package)")
+    if test_dir is None:
+        sys.exit(f"{spec}: the sdist ships no tests/ or test/ directory")
     base = work / "base"
     base.mkdir()
-    for name in (PKG, "tests", "pyproject.toml"):
-        (shutil.copytree if (src / name).is_dir() else shutil.copy)(src / name, base / name)
-    return base
-
-
-def sources(base: Path) -> dict[str, str]:
-    return {p.relative_to(base).as_posix(): p.read_text() for p in sorted((base / PKG).rglob("*.py"))}
-
-
-def _swap(name: str, rng: random.Random) -> str | None:
-    inner = [i for i in range(1, len(name) - 2) if name[i] != name[i + 1] and name[i].isalpha()
-             and name[i + 1].isalpha()]
-    if not inner:
-        return None
-    i = rng.choice(inner)
-    return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
-
-
-def _replace_at(text: str, line: int, col: int, old: str, new: str) -> str | None:
-    lines = text.splitlines(keepends=True)
-    row = lines[line - 1]
-    if row[col : col + len(old)] != old:
-        return None
-    lines[line - 1] = row[:col] + new + row[col + len(old) :]
-    return "".join(lines)
-
-
-# -- mutant generators -------------------------------------------------------------------------
-def gen_misspelt(rel, text, tree, rng):
-    defined = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | set(dir(__builtins__))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and len(node.id) >= 5:
-            new = _swap(node.id, rng)
-            if new and new not in defined and new not in text:
-                mutated = _replace_at(text, node.lineno, node.col_offset, node.id, new)
-                if mutated:
-                    yield Mutant("misspelt_name", rel, mutated, {node.lineno}, f"{node.id} -> {new}")
-
-
-def _global_loads(tree: ast.AST, name: str) -> list[int]:
-    """Lines loading ``name`` as a module-level name: not where a function's own
-    parameter or assignment shadows it."""
-    out: list[int] = []
-
-    def local_names(func) -> set[str]:
-        a = func.args
-        names = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, [a.vararg, a.kwarg])]}
-        body = func.body if isinstance(func.body, list) else [func.body]
-        for stmt in body:
-            for n in ast.walk(stmt):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                    names.add(n.id)
-        return names
-
-    def visit(node, shadowed: bool) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            shadowed = shadowed or name in local_names(node)
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load) and not shadowed:
-            out.append(node.lineno)
-        for child in ast.iter_child_nodes(node):
-            visit(child, shadowed)
-
-    visit(tree, False)
-    return sorted(set(out))
-
-
-def gen_missing_import(rel, text, tree, rng):
-    lines = text.splitlines()
-    for node in tree.body:
-        if not isinstance(node, (ast.Import, ast.ImportFrom)) or node.lineno != node.end_lineno:
-            continue
-        if len(node.names) != 1 or node.names[0].name == "*":
-            continue
-        alias = node.names[0]
-        bound = alias.asname or alias.name.split(".")[0]
-        uses = _global_loads(tree, bound)
-        if not uses:
-            continue
-        mutated = lines[:]
-        mutated[node.lineno - 1] = "# import removed by the benchmark"
-        yield Mutant("missing_import", rel, "\n".join(mutated) + "\n", {node.lineno, *uses},
-                     f"removed `{lines[node.lineno - 1].strip()}`")
-
-
-def gen_arity(rel, text, tree, rng, defs):
-    """Calls of a function defined in another module of the package (no defaults, no
-    ``*args``), through ``from m import f`` or a module alias (``from pkg import m``):
-    one mutant passes an extra argument, one drops the last."""
-    imported: dict[str, str] = {}  # name -> module defining it
-    modules: dict[str, str] = {}  # alias -> module
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for a in node.names:
-                imported[a.asname or a.name] = node.module
-                modules[a.asname or a.name] = f"{node.module}.{a.name}"
-        elif isinstance(node, ast.Import):
-            for a in node.names:
-                if a.asname:
-                    modules[a.asname] = a.name
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and node.lineno == node.end_lineno):
-            continue
-        if isinstance(node.func, ast.Name):
-            mod, name = imported.get(node.func.id), node.func.id
-        elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
-            mod, name = modules.get(node.func.value.id), node.func.attr
-        else:
-            continue
-        if not mod or (mod.replace(".", "/") + ".py") == rel:
-            continue
-        if (mod, name) not in defs or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            continue
-        row = text.splitlines()[node.lineno - 1]
-        end = node.end_col_offset - 1
-        if row[end] != ")":
-            continue
-        insert = ", None" if node.args else "None"
-        mutated = _replace_at(text, node.lineno, end, ")", insert + ")")
-        if mutated:
-            yield Mutant("wrong_arity", rel, mutated, {node.lineno}, f"extra argument to {name}() defined in {mod}")
-        if node.args:
-            last = node.args[-1]
-            cut_from = node.args[-2].end_col_offset if len(node.args) > 1 else last.col_offset
-            old = row[cut_from : last.end_col_offset]
-            mutated = _replace_at(text, node.lineno, cut_from, old, "")
-            if mutated:
-                yield Mutant("wrong_arity", rel, mutated, {node.lineno},
-                             f"dropped the last argument to {name}() defined in {mod}")
-
-
-def gen_undeclared(rel, text, tree, rng):
-    last = max((n.end_lineno for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))), default=0)
-    if not last:
-        return
-    lines = text.splitlines()
-    for mod in rng.sample(THIRD_PARTY, len(THIRD_PARTY)):
-        mutated = lines[:last] + [f"import {mod}"] + lines[last:]
-        yield Mutant("undeclared_dependency", rel, "\n".join(mutated) + "\n", {last + 1}, f"import {mod}")
-
-
-def gen_cli(base, rng):
-    cli_rel = f"{PKG}/cli.py"
-    text = (base / cli_rel).read_text()
-    tests = {p.relative_to(base).as_posix(): p.read_text() for p in (base / "tests").glob("test_*.py")}
-    used = {f for t in tests.values() for f in re.findall(r"""['"](--[a-z_]{4,})['"]""", t)}
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
-            for c in node.args:
-                if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value in used:
-                    new = _swap(c.value[2:], rng)
-                    if new:
-                        mutated = _replace_at(text, c.lineno, c.col_offset + 1, c.value, "--" + new)
-                        if mutated:
-                            yield Mutant("wrong_cli_flag", cli_rel, mutated, {c.lineno},
-                                         f"declared {c.value} as --{new}")
-    for rel, t in tests.items():
-        for i, row in enumerate(t.splitlines(), 1):
-            for m in re.finditer(r"""(['"])(--[a-z_]{4,})\1""", row):
-                new = _swap(m.group(2)[2:], rng)
-                if new:
-                    mutated = _replace_at(t, i, m.start(2), m.group(2), "--" + new)
-                    if mutated:
-                        yield Mutant("wrong_cli_flag", rel, mutated, {i}, f"test passes --{new}")
-
-
-def gen_syntax(rel, text, tree, rng):
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.body:
-            line = node.lineno
-            row = text.splitlines()[line - 1]
-            if row.rstrip().endswith(":") and node.body[0].lineno > line:
-                yield Mutant("syntax_error", rel, _replace_at(text, line, len(row.rstrip()) - 1, ":", ""),
-                             {line}, f"dropped ':' of def {node.name}")
-        elif isinstance(node, ast.Call) and node.lineno == node.end_lineno and node.args:
-            row = text.splitlines()[node.lineno - 1]
-            if row[node.end_col_offset - 1] == ")":
-                mutated = _replace_at(text, node.lineno, node.end_col_offset - 1, ")", "")
-                if mutated:
-                    yield Mutant("syntax_error", rel, mutated, {node.lineno}, "dropped a closing parenthesis")
-
-
-def gen_off_by_one(rel, text, tree, rng):
-    swaps = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="), ast.GtE: (">=", ">")}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and node.value in (0, 1) and type(node.value) is int:
-            mutated = _replace_at(text, node.lineno, node.col_offset, str(node.value), str(node.value + 1))
-            if mutated:
-                yield Mutant("off_by_one", rel, mutated, {node.lineno}, f"{node.value} -> {node.value + 1}")
-        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in swaps:
-            old, new = swaps[type(node.ops[0])]
-            row = text.splitlines()[node.lineno - 1]
-            if node.lineno != node.left.end_lineno:
-                continue
-            seg_start = node.left.end_col_offset
-            idx = row.find(old, seg_start)
-            if idx >= 0 and row[idx : idx + 2] in (old, old + " ", old + "=") and (old == "<=" or row[idx + 1] != "="):
-                mutated = _replace_at(text, node.lineno, idx, old, new)
-                if mutated:
-                    yield Mutant("off_by_one", rel, mutated, {node.lineno}, f"{old} -> {new}")
-
-
-def all_mutants(base: Path, rng: random.Random) -> dict[str, list[Mutant]]:
-    srcs = sources(base)
-    trees = {rel: ast.parse(t) for rel, t in srcs.items()}
-    defs = set()
-    for rel, tree in trees.items():
-        mod = rel[:-3].replace("/", ".").removesuffix(".__init__")
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and not node.args.vararg and not node.args.defaults:
-                defs.add((mod, node.name))
-    out: dict[str, list[Mutant]] = {c: [] for c in CLASSES}
-    for rel, text in srcs.items():
-        tree = trees[rel]
-        out["misspelt_name"] += gen_misspelt(rel, text, tree, rng)
-        out["missing_import"] += gen_missing_import(rel, text, tree, rng)
-        out["wrong_arity"] += gen_arity(rel, text, tree, rng, defs)
-        out["undeclared_dependency"] += list(gen_undeclared(rel, text, tree, rng))[:1]
-        out["syntax_error"] += gen_syntax(rel, text, tree, rng)
-        out["off_by_one"] += gen_off_by_one(rel, text, tree, rng)
-    out["wrong_cli_flag"] += gen_cli(base, rng)
-    # One shuffle stream per class, so a change to one class's generator leaves the
-    # other classes' samples as they were.
-    seeds = {c: rng.getrandbits(64) for c in CLASSES}
-    for c, items in out.items():
-        random.Random(seeds[c]).shuffle(items)
-    return out
+    for name in (pkg_dir, test_dir, *EXTRA_FILES):
+        if (src / name).is_dir():
+            shutil.copytree(src / name, base / name)
+        elif (src / name).is_file():
+            (base / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src / name, base / name)
+    return Project(spec, package, base, pkg_dir, test_dir)
 
 
 # -- measuring ---------------------------------------------------------------------------------
@@ -319,11 +127,26 @@ def _key(f: Finding) -> tuple:
     return (f.file, f.kind, re.sub(r"\d+", "#", f.message))
 
 
-async def evaluate(base: Path, work: Path, backend, per_class: int, rng: random.Random) -> None:
-    files = [p.relative_to(base).as_posix() for p in (base / PKG).rglob("*.py")]
+@dataclass
+class Result:
+    static_det: bool
+    static_loc: bool
+    sandbox_det: bool
+    sandbox_loc: bool
+    by_suspects: bool  # located only by the suspect-line stage
+    by_plain: bool  # the spectrum alone without its prior would have located it
+    by_spectrum: bool  # the spectrum alone (with its prior)
+    test_file_loc: bool  # a location in a test file although the bug is not in one
+    localise_s: float | None  # time the suspect-line stage took (None: not run)
+
+
+async def evaluate(project: Project, work: Path, backend, per_class: int, rng: random.Random,
+                   classes: list[str]) -> list[Row]:
+    base = project.base
+    files = [p.relative_to(base).as_posix() for p in (base / project.pkg_dir).rglob("*.py")]
     baseline = {_key(f) for f in run_static_checks(base, expected_files=files, declared_packages=None)
                 if f.severity == "error"}
-    cmd = VerifyCommand(name="tests", argv=[*PYTEST_ARGV, "-x", "tests"], timeout_s=120)
+    cmd = VerifyCommand(name="tests", argv=[*PYTEST_ARGV, "-x", project.test_dir], timeout_s=120)
     env_dir = work / "sandbox"
     session = SandboxSession(backend, base, env_dir, wheelhouse_from_installed=True, limits=Limits(memory_mb=1024))
     setup = await session.prepare([cmd])
@@ -331,15 +154,22 @@ async def evaluate(base: Path, work: Path, backend, per_class: int, rng: random.
         sys.exit(f"sandbox setup failed: {setup.result.combined_output()[-500:]}")
     base_run = await session.run(cmd)
     if not base_run.ok:
-        sys.exit("the unmodified project's tests fail in the sandbox:\n" + base_run.result.combined_output()[-800:])
+        sys.exit(f"{project.spec}: the unmodified project's tests fail in the sandbox:\n"
+                 + base_run.result.combined_output()[-800:])
     print(f"baseline: {len(baseline)} pre-existing static errors; tests pass in the sandbox "
           f"({base_run.result.duration_s:.1f} s)\n")
-    mutants = all_mutants(base, rng)
+    mutants = all_mutants(base, project.pkg_dir, project.test_dir, rng)
     rows = []
-    for cls in CLASSES:
-        kept, discarded = [], 0
+    for cls in classes:
+        row = Row(cls)
+        if not mutants[cls]:
+            row.note = "skipped: the project cannot host this class" + (
+                " (no argparse CLI that its tests drive)" if cls == "wrong_cli_flag" else "")
+            print(f"  [skip] {cls:22s} {row.note}")
+            rows.append(row)
+            continue
         for m in mutants[cls]:
-            if len(kept) >= per_class:
+            if len(row.kept) >= per_class:
                 break
             repo = work / "mutant"
             shutil.rmtree(repo, ignore_errors=True)
@@ -352,58 +182,122 @@ async def evaluate(base: Path, work: Path, backend, per_class: int, rng: random.
             await s.prepare([cmd])
             outcome = await s.run(cmd)
             if cls in NEEDS_TEST and outcome.ok:
-                discarded += 1
+                row.discarded += 1
                 continue
             sandbox = [f for f in outcome.findings if f.severity == "error"]
+            runs_stage = not outcome.ok and bool(localisable(outcome.findings))
+            t0 = time.monotonic()
             suspects = await s.localise(outcome) if not outcome.ok else []
-            # Ablations: the same spectra without mutation analysis, and also without the prior.
+            took = time.monotonic() - t0 if runs_stage else None
+            # Ablations: the same spectra without the traceback's evidence and mutation
+            # analysis, and also without the prior.
             sbfl_report = s.env_dir / "sbfl.json"
-            traced = suspects and sbfl_report.is_file()
+            traced = runs_stage and sbfl_report.is_file()
             report_text = sbfl_report.read_text() if traced else ""
             spectrum = rank_suspects(report_text, repo=repo) if traced else []
             plain = rank_suspects(report_text) if traced else []
 
-            def hit(fs):
+            def hit(fs, m=m):
                 return any(f.file == m.file and f.line in m.expected for f in fs)
 
-            kept.append((m, bool(static), hit(static), not outcome.ok, hit(sandbox) or hit(suspects),
-                         hit(suspects) and not hit(sandbox), hit(plain) and not hit(sandbox),
-                         hit(spectrum) and not hit(sandbox)))
-            flag = "ok " if (hit(static) or hit(sandbox) or hit(suspects)) else "MISS"
-            where = ", ".join(sorted({f.location for f in static + sandbox + suspects})[:4]) or "nothing"
-            print(f"  [{flag}] {cls:22s} {m.file}:{min(m.expected)}  {m.what[:48]:48s} -> {where}")
-        rows.append((cls, kept, discarded))
-    report(rows)
+            found = static + sandbox + suspects
+            # A failed assertion is reported where it failed (the symptom, beside the suspects);
+            # any other location in a test file claims a cause there.
+            wrong_test = not is_test_file(m.file) and any(
+                is_test_file(f.file) and f.line and f.kind != Kind.TEST_FAILURE for f in found)
+            r = Result(bool(static), hit(static), not outcome.ok, hit(sandbox) or hit(suspects),
+                       hit(suspects) and not hit(sandbox), hit(plain) and not hit(sandbox),
+                       hit(spectrum) and not hit(sandbox), wrong_test, took)
+            row.kept.append(r)
+            flag = "ok " if (r.static_loc or r.sandbox_loc) else "MISS"
+            where = ", ".join(sorted({f.location for f in found})[:4]) or "nothing"
+            timing = f" [{took:.1f} s]" if took is not None else ""
+            print(f"  [{flag}] {cls:22s} {m.file}:{min(m.expected)}  {m.what[:48]:48s} -> {where}{timing}")
+        rows.append(row)
+    return rows
 
 
 def pct(a: int, n: int) -> str:
     return f"{100 * a / n:5.1f}%" if n else "   - "
 
 
-def report(rows) -> None:
+def _counts(kept: list[Result]) -> dict[str, int]:
+    return {
+        "n": len(kept), "sd": sum(k.static_det for k in kept), "sl": sum(k.static_loc for k in kept),
+        "xd": sum(k.sandbox_det for k in kept), "xl": sum(k.sandbox_loc for k in kept),
+        "ad": sum(k.static_det or k.sandbox_det for k in kept), "al": sum(k.static_loc or k.sandbox_loc for k in kept),
+        "sus": sum(k.by_suspects for k in kept), "plain": sum(k.by_plain for k in kept),
+        "spec": sum(k.by_spectrum for k in kept), "test": sum(k.test_file_loc for k in kept),
+    }
+
+
+def report(rows: list[Row]) -> None:
     print("\nclass                    n  | static det  loc | sandbox det  loc | any det   loc | discarded")
-    tot = [0] * 10
-    for cls, kept, discarded in rows:
-        n = len(kept)
-        sd, sl, xd, xl = (sum(k[i] for k in kept) for i in (1, 2, 3, 4))
-        ad = sum(k[1] or k[3] for k in kept)
-        al = sum(k[2] or k[4] for k in kept)
-        for i, v in enumerate((n, sd, sl, xd, xl, ad, al, sum(k[5] for k in kept), sum(k[6] for k in kept),
-                               sum(k[7] for k in kept))):
-            tot[i] += v
-        print(f"{cls:22s} {n:3d}  | {pct(sd, n)} {pct(sl, n)} | {pct(xd, n)} {pct(xl, n)} | "
-              f"{pct(ad, n)} {pct(al, n)} | {discarded} (tests did not catch)" if cls in NEEDS_TEST else
-              f"{cls:22s} {n:3d}  | {pct(sd, n)} {pct(sl, n)} | {pct(xd, n)} {pct(xl, n)} | "
-              f"{pct(ad, n)} {pct(al, n)} |")
-    n = tot[0]
-    print(f"{'TOTAL':22s} {n:3d}  | {pct(tot[1], n)} {pct(tot[2], n)} | {pct(tot[3], n)} {pct(tot[4], n)} | "
-          f"{pct(tot[5], n)} {pct(tot[6], n)} |")
-    det, loc = (tot[5] / n if n else 0), (tot[6] / n if n else 0)
-    print(f"(sandbox 'loc' includes {tot[7]} bug(s) located only by the suspect-line stage: a line confirmed by "
-          f"mutation analysis, else up to 3 tied spectrum lines; the spectrum alone would locate {tot[9]}, "
-          f"and {tot[8]} without its tie-breaking prior)")
-    print(f"\ndetected {100 * det:.1f}% (target >= 95%: {'met' if det >= 0.95 else 'NOT met'}); "
-          f"located {100 * loc:.1f}% (target >= 90%: {'met' if loc >= 0.90 else 'NOT met'})")
+    tot: dict[str, int] = {}
+    for row in rows:
+        c = _counts(row.kept)
+        for k, v in c.items():
+            tot[k] = tot.get(k, 0) + v
+        n = c["n"]
+        line = (f"{row.cls:22s} {n:3d}  | {pct(c['sd'], n)} {pct(c['sl'], n)} | {pct(c['xd'], n)} {pct(c['xl'], n)} | "
+                f"{pct(c['ad'], n)} {pct(c['al'], n)} |")
+        if row.note:
+            line += f" {row.note}"
+        elif row.cls in NEEDS_TEST:
+            line += f" {row.discarded} (tests did not catch)"
+        print(line)
+    n = tot.get("n", 0)
+    print(f"{'TOTAL':22s} {n:3d}  | {pct(tot['sd'], n)} {pct(tot['sl'], n)} | {pct(tot['xd'], n)} {pct(tot['xl'], n)} | "
+          f"{pct(tot['ad'], n)} {pct(tot['al'], n)} |")
+    print(f"(sandbox 'loc' includes {tot['sus']} bug(s) located only by the suspect-line stage; the spectrum "
+          f"alone would locate {tot['spec']}, and {tot['plain']} without its tie-breaking prior; "
+          f"{tot['test']} bug(s) outside the tests got a location in a test file other than the failed assertion)")
+    times = [k.localise_s for r in rows for k in r.kept if k.localise_s is not None]
+    if times:
+        print(f"time per localisation: median {statistics.median(times):.1f} s, max {max(times):.1f} s "
+              f"({len(times)} localisations; shared CPU, timings noisy)")
+
+
+def combined(results: list[tuple[Project, list[Row]]]) -> None:
+    """One table: detected/located per class for each project and all together."""
+    names = [p.spec for p, _ in results]
+    width = 22
+    print("\n== combined ==")
+    print(f"{'class':22s} | " + " | ".join(f"{n[:width]:^{width}s}" for n in [*names, "all projects"]))
+    print(f"{'':22s} | " + " | ".join(f"{'n   det    loc':^{width}s}" for _ in [*names, "all"]))
+    overall: list[Result] = []
+    for cls in CLASSES:
+        cells, every = [], []
+        for _p, rows in results:
+            row = next((r for r in rows if r.cls == cls), None)
+            kept = row.kept if row else []
+            every += kept
+            c = _counts(kept)
+            cells.append(f"{c['n']:3d} {pct(c['ad'], c['n'])} {pct(c['al'], c['n'])}" if kept else
+                         f"{'skipped' if row and row.note else '-':^{width}s}")
+        c = _counts(every)
+        cells.append(f"{c['n']:3d} {pct(c['ad'], c['n'])} {pct(c['al'], c['n'])}")
+        overall += every
+        print(f"{cls:22s} | " + " | ".join(f"{x:^{width}s}" for x in cells))
+    cells = []
+    for _p, rows in results:
+        c = _counts([k for r in rows for k in r.kept])
+        cells.append(f"{c['n']:3d} {pct(c['ad'], c['n'])} {pct(c['al'], c['n'])}")
+    c = _counts(overall)
+    cells.append(f"{c['n']:3d} {pct(c['ad'], c['n'])} {pct(c['al'], c['n'])}")
+    print(f"{'TOTAL':22s} | " + " | ".join(f"{x:^{width}s}" for x in cells))
+    for p, rows in results:
+        kept = [k for r in rows for k in r.kept]
+        times = [k.localise_s for k in kept if k.localise_s is not None]
+        c = _counts(kept)
+        obo = _counts(next((r.kept for r in rows if r.cls == "off_by_one"), []))
+        t = (f"localisation median {statistics.median(times):.1f} s, max {max(times):.1f} s ({len(times)} runs)"
+             if times else "no localisation ran")
+        print(f"{p.spec}: detected {pct(c['ad'], c['n']).strip()}, located {pct(c['al'], c['n']).strip()}, "
+              f"off-by-one located {pct(obo['al'], obo['n']).strip()}, test-file locations {c['test']}; {t}")
+    c = _counts(overall)
+    print(f"all: detected {pct(c['ad'], c['n']).strip()} (target >= 99%), located {pct(c['al'], c['n']).strip()} "
+          f"(target >= 95%); timings taken on a shared machine are noisy")
 
 
 async def overhead(work: Path, runs: int) -> None:
@@ -437,21 +331,42 @@ async def overhead(work: Path, runs: int) -> None:
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-class", type=int, default=5)
+    ap.add_argument("--project", action="append", default=[], metavar="NAME==VERSION",
+                    help="a pure-Python project whose sdist ships tests (repeatable; default: "
+                         + ", ".join(p for p, _ in DEFAULT_PROJECTS) + ")")
+    ap.add_argument("--package", action="append", default=[], metavar="PKG",
+                    help="its import package, one per --project in order (default: the name with - as _)")
+    ap.add_argument("--per-class", type=int, default=10)
+    ap.add_argument("--classes", default=",".join(CLASSES), help="comma-separated subset of: " + ", ".join(CLASSES))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--backend", default="auto", choices=["auto", "podman", "bwrap", "subprocess"])
     ap.add_argument("--overhead-runs", type=int, default=10)
     ap.add_argument("--skip-injection", action="store_true")
     args = ap.parse_args()
+    classes = [c for c in args.classes.split(",") if c]
+    if unknown := [c for c in classes if c not in CLASSES]:
+        ap.error(f"unknown class {unknown[0]!r}; choose from {', '.join(CLASSES)}")
+    if len(args.package) > len(args.project):
+        ap.error("--package given without its --project")
+    projects = [(spec, args.package[i] if i < len(args.package) else
+                 re.split(r"[=<>!~ ]", spec, maxsplit=1)[0].lower().replace("-", "_"))
+                for i, spec in enumerate(args.project)] or DEFAULT_PROJECTS
     backend, notice = choose_backend(args.backend, allow_weak=args.backend == "subprocess")
     print(notice)
+    results = []
+    if not args.skip_injection:
+        for spec, package in projects:
+            with tempfile.TemporaryDirectory(prefix="bench-verify-") as tmp:
+                work = Path(tmp)
+                project = fetch_project(work, spec, package)
+                print(f"\n== project: {spec} (package {project.pkg_dir}, {len(sources(project.base, project.pkg_dir))} "
+                      f"modules, tests from its sdist's {project.test_dir}/)")
+                rows = await evaluate(project, work, backend, args.per_class, random.Random(args.seed), classes)
+                report(rows)
+                results.append((project, rows))
+        combined(results)
     with tempfile.TemporaryDirectory(prefix="bench-verify-") as tmp:
-        work = Path(tmp)
-        if not args.skip_injection:
-            base = fetch_project(work)
-            print(f"project: {PROJECT} ({len(sources(base))} modules, tests from its sdist)")
-            await evaluate(base, work, backend, args.per_class, random.Random(args.seed))
-        await overhead(work, args.overhead_runs)
+        await overhead(Path(tmp), args.overhead_runs)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ from deepcode_tui import safe_fs
 
 from . import mutation
 from .findings import Finding, Kind
-from .localise import PLUGIN_SOURCE, needs_localisation, rank, ranked_suspects, read_repo_file
+from .localise import PLUGIN_SOURCE, guard_tests, rank, ranked_suspects, read_repo_file
+from .localise_evidence import combine, failing_test_file, gather, localisable
 from .manifest import python_files
 from .patches import write_atomic
 from .sandbox.base import Limits, Mount, SandboxBackend, SandboxResult
@@ -295,33 +296,43 @@ class SandboxSession:
         return CommandOutcome(command=command, result=result, findings=findings + artefact_findings(result))
 
     async def localise(self, outcome: CommandOutcome) -> list[Finding]:
-        """Suspect lines (spectrum-based) for pytest failures that only an assertion
-        in a test shows; [] when not applicable or when the re-run fails.
+        """Suspect lines for pytest failures whose traceback does not name the
+        fault itself: assertion failures in a test, and exceptions raised where
+        a wrong value ended up rather than where it was made (see
+        :mod:`.localise_evidence`); [] when not applicable.
 
         The spectra come from the tests the command selected (its test paths, or
         pytest's own discovery): passing tests from other files are what tell the
         faulty lines from the rest. If that traced run cannot finish in its budget,
-        only the failing test files are traced."""
-        files = needs_localisation(outcome.findings)
-        if not files or "pytest" not in " ".join(outcome.command.argv):
+        only the failing test files are traced. The traceback's lines and the data
+        they use are ranked with the spectrum; mutation analysis tries the best."""
+        targets = localisable(outcome.findings)
+        if not targets or "pytest" not in " ".join(outcome.command.argv):
             return []
+        evidence = gather(targets, lambda file: read_repo_file(self.repo, file))
+        files = list(dict.fromkeys(f for f in map(failing_test_file, targets) if f))
         selection = pytest_paths(outcome.command.argv, self.repo)
         # Tracing slows tests several-fold; the plain run's duration sizes the budget.
         budget = outcome.command.timeout_s * 3
         full_budget = min(budget, max(60.0, 10 * outcome.result.duration_s))
-        attempts = [(selection, full_budget)] if sorted(selection) != sorted(files) else []
-        attempts.append((files, budget))
+        attempts = [(selection, full_budget)] if not files or sorted(selection) != sorted(files) else []
+        if files:
+            attempts.append((files, budget))
         for paths, timeout_s in attempts:
             report = await self._trace_tests(paths, timeout_s, outcome.command.timeout_s)
             if report is not None:
                 ranked, failing = rank(report, self.repo)
-                confirmed = await self._confirm_by_mutation(ranked, failing, outcome) if self.confirm_by_mutation else []
-                return confirmed or ranked_suspects(ranked)
-        return []
+                combined = combine(ranked, evidence)
+                confirmed = []
+                if self.confirm_by_mutation:
+                    confirmed = await self._confirm_by_mutation(combined, failing, outcome, report)
+                return confirmed or ranked_suspects(combined, evidence=evidence)
+        return ranked_suspects(combine([], evidence), evidence=evidence)
 
-    async def _confirm_by_mutation(self, ranked, failing: Sequence[str], outcome: CommandOutcome) -> list[Finding]:
-        """Lines whose boundary mutant makes the failing tests pass (see
-        :mod:`.mutation`); [] when none does or the run cannot be made."""
+    async def _confirm_by_mutation(self, ranked, failing: Sequence[str], outcome: CommandOutcome,
+                                   report: str = "") -> list[Finding]:
+        """Lines whose mutant makes the failing tests pass (see :mod:`.mutation`);
+        [] when none does or the run cannot be made."""
         if not failing:
             return []
         mutants = mutation.plan_mutants(ranked, lambda file: read_repo_file(self.repo, file))
@@ -334,7 +345,8 @@ class SandboxSession:
         env_in = self._inside("/env")
         write_atomic(self.env_dir / "mutants.json", mutation.driver_spec(
             mutants, failing, python=self.python, root=self.backend.repo_path(self.repo),
-            per_mutant_timeout_s=per_mutant, budget_s=budget, out=f"{env_in}/mutants.jsonl"))
+            per_mutant_timeout_s=per_mutant, budget_s=budget, out=f"{env_in}/mutants.jsonl",
+            guards=guard_tests(report, failing) if report else None))
         argv = [self.python, f"{self._inside('/opt/deepcode')}/deepcode_mutants.py", f"{env_in}/mutants.json"]
         # The driver keeps its own deadline; the sandbox's is a backstop a little later.
         await self.backend.run(argv, repo=self.repo, timeout_s=budget + 15, network=self.network,

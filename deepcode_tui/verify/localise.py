@@ -30,6 +30,7 @@ from pathlib import Path
 
 from deepcode_tui import safe_fs
 from .findings import Finding, Kind
+from .localise_evidence import Evidence, failing_test_file, localisable
 from .trace_context import is_test_file
 
 SUSPECT_LINE = Kind.SUSPECT_LINE
@@ -209,25 +210,59 @@ def suspects(report_json: str, *, top: int = 3, min_score: float = 0.3, repo: Pa
 
 
 def ranked_suspects(ranked: Sequence[tuple[str, int, float]], *, top: int = 3,
-                    min_score: float = 0.3) -> list[Finding]:
-    """:func:`suspects` from a ranking :func:`rank` already made."""
+                    min_score: float = 0.3, evidence: Evidence | None = None) -> list[Finding]:
+    """:func:`suspects` from a ranking :func:`rank` already made. With the
+    traceback's ``evidence`` (the ranking then comes from ``localise_evidence.combine``)
+    the best ``top`` lines are kept whatever their ties, each saying why it is ranked."""
     if not ranked or ranked[0][2] < min_score:
         return []
+    if evidence is not None and not evidence.weights:
+        evidence = None  # nothing but the spectrum: its ties decide
     best = ranked[0][2]
     out = []
     for file, line, score in ranked[:top]:
-        if score < best * 0.999:
+        why = evidence.reasons.get((file, line)) if evidence is not None else None
+        if evidence is None and score < best * 0.999:
             continue
+        if evidence is not None and score < min_score:
+            break
+        if why:
+            message = f"{why}; ranked with the test spectrum (score {score:.2f}): a likely cause of the failure"
+        else:
+            message = (f"ran in every failing test and in few passing ones (Ochiai {min(score, 1.0):.2f}): "
+                       "a likely cause of the assertion failures")
         out.append(Finding(file=file, line=line, kind=SUSPECT_LINE, stage="sandbox", severity="warning",
-                           message=f"ran in every failing test and in few passing ones (Ochiai {score:.2f}): "
-                                   "a likely cause of the assertion failures"))
+                           message=message))
     return out
 
 
+def guard_tests(report_json: str, failing: Sequence[str], *, limit: int = 5) -> Callable[[str, int], list[str]]:
+    """For a line, passing tests of a plugin report that ran it (those in the failing
+    tests' files first); for a line no test ran (module-level code runs at import),
+    passing tests from the failing tests' files. A mutant that fixes the failing
+    tests is re-run against these: a fix that breaks them is a weaker one."""
+    try:
+        data = json.loads(report_json)
+        spectra, outcomes = data.get("spectra", {}), data.get("outcomes", {})
+    except (ValueError, TypeError, AttributeError):
+        return lambda file, line: []
+    failing_files = {t.split("::", 1)[0] for t in failing}
+    passing = sorted((t for t, o in outcomes.items() if o == "passed"),
+                     key=lambda t: (t.split("::", 1)[0] not in failing_files, t))
+    by_line: dict[tuple[str, int], list[str]] = {}
+    for test in passing:
+        for f, n in spectra.get(test, []):
+            by_line.setdefault((str(f), int(n)), []).append(test)
+    nearby = [t for t in passing if t.split("::", 1)[0] in failing_files][:limit]
+
+    def guards(file: str, line: int) -> list[str]:
+        ran = by_line.get((file, line))
+        return (ran or nearby)[:limit]
+
+    return guards
+
+
 def needs_localisation(findings: Sequence[Finding]) -> list[str]:
-    """Failing test files whose failures show no frame in the code under test."""
-    files = []
-    for f in findings:
-        if f.kind == Kind.TEST_FAILURE and f.file and not any(not is_test_file(r) for r in f.related):
-            files.append(f.file)
-    return list(dict.fromkeys(files))
+    """Failing test files of the failures worth localising (see
+    :func:`.localise_evidence.localisable`)."""
+    return list(dict.fromkeys(f for f in map(failing_test_file, localisable(findings)) if f))

@@ -21,22 +21,30 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .findings import Finding, Kind
 
 MAX_LINES = 20
-MAX_PER_LINE = 6
-MAX_MUTANTS = 50
+MAX_PER_LINE = 10
+MAX_MUTANTS = 60
 MAX_TESTS = 5
+MAX_GUARDS = 5
 
 _SWAPS = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="), ast.GtE: (">=", ">")}
+# Swapped comparison operators: the token as written, its replacement.
+_FLIPS = {ast.Lt: ("<", ">"), ast.LtE: ("<=", ">="), ast.Gt: (">", "<"), ast.GtE: (">=", "<="),
+          ast.Eq: ("==", "!="), ast.NotEq: ("!=", "=="), ast.In: ("in", "not in"), ast.NotIn: ("not in", "in"),
+          ast.Is: ("is", "is not"), ast.IsNot: ("is not", "is")}
 
 
 @dataclass(frozen=True)
 class LineMutant:
-    """Replace the characters ``start:end`` of ``line`` in ``file`` with ``new``."""
+    """Replace the characters ``start:end`` of ``line`` in ``file`` with ``new``.
+    ``tier`` 0: a boundary change (the commonest wrong value), tried first on
+    every planned line; 1: the other operators, tried after."""
 
     file: str
     line: int
@@ -44,6 +52,7 @@ class LineMutant:
     end: int
     old: str
     new: str
+    tier: int = 0
 
     @property
     def edit(self) -> str:
@@ -64,21 +73,29 @@ def _char_col(row: str, byte_col: int) -> int:
 @dataclass(frozen=True)
 class SourceIndex:
     """A parsed file, indexed for :func:`line_mutants`: the nodes that start and end
-    on one line (by line, in walk order), and the ids of the expressions that are a
-    slice bound or one of ``range()``'s first two arguments (whatever their parent spans)."""
+    on one line (by line, in walk order), the ids of the expressions that are a
+    slice bound or one of ``range()``'s first two arguments (whatever their parent
+    spans), of non-literal subscript indexes, and for constants that are elements
+    of a literal table (list, tuple, set, dict values) the source of their
+    neighbours of the same type."""
 
     by_line: dict[int, list[ast.AST]]
     bounds: frozenset[int]
+    indexes: frozenset[int]
+    neighbours: dict[int, tuple[str, ...]]
 
     @classmethod
     def of(cls, source: str) -> SourceIndex | None:
         """None when ``source`` does not parse."""
         try:
             tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError):
             return None
+        rows = source.splitlines()
         by_line: dict[int, list[ast.AST]] = {}
         bounds: set[int] = set()
+        indexes: set[int] = set()
+        neighbours: dict[int, tuple[str, ...]] = {}
         for node in ast.walk(tree):
             line = getattr(node, "lineno", None)
             if line is not None and getattr(node, "end_lineno", None) == line:
@@ -87,13 +104,49 @@ class SourceIndex:
                 bounds.update(id(b) for b in (node.lower, node.upper) if b is not None)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
                 bounds.update(id(b) for b in node.args[:2])
-        return cls(by_line, frozenset(bounds))
+            elif isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice | ast.Constant | ast.Tuple):
+                indexes.add(id(node.slice))
+            elif isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
+                elts = node.values if isinstance(node, ast.Dict) else node.elts
+                _table_neighbours(elts, rows, neighbours)
+        return cls(by_line, frozenset(bounds), frozenset(indexes), neighbours)
+
+
+def _segment(rows: list[str], node: ast.AST) -> str | None:
+    if getattr(node, "end_lineno", None) != node.lineno or not 0 < node.lineno <= len(rows):
+        return None
+    raw = rows[node.lineno - 1].encode("utf-8")
+    return raw[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
+
+
+def _table_neighbours(elts: Sequence[ast.AST | None], rows: list[str], out: dict[int, tuple[str, ...]]) -> None:
+    """A table entry may hold its neighbour's value (a shifted table): for each
+    constant element, the source of the previous and next elements of the same type."""
+    consts = [e if isinstance(e, ast.Constant) and type(e.value) in (int, str, float) else None for e in elts]
+    for i, e in enumerate(consts):
+        if e is None:
+            continue
+        near = []
+        for j in (i - 1, i + 1):
+            other = consts[j] if 0 <= j < len(consts) else None
+            if other is not None and type(other.value) is type(e.value) and other.value != e.value:
+                text = _segment(rows, other)
+                if text is not None:
+                    near.append(text)
+        if near:
+            out[id(e)] = tuple(near)
 
 
 def line_mutants(file: str, source: str, line: int, index: SourceIndex | None = None) -> list[LineMutant]:
-    """Boundary mutants of one line (expressions that start and end on it),
-    de-duplicated, at most :data:`MAX_PER_LINE`; [] when the source does not parse.
-    ``index``: the file's :class:`SourceIndex`, when the caller has one already."""
+    """Mutants of one line (expressions that start and end on it), de-duplicated,
+    at most :data:`MAX_PER_LINE`; [] when the source does not parse.
+    ``index``: the file's :class:`SourceIndex`, when the caller has one already.
+
+    Tier 0 (boundaries): ``<``/``<=`` and ``>``/``>=``, integer literals +-1,
+    slice and ``range()`` bounds +-1. Tier 1: swapped comparison (``<``/``>``,
+    ``==``/``!=``, ``in``/``not in``, ``is``/``is not``), a non-literal index +-1,
+    ``and``/``or``, a dropped ``not``, ``True``/``False``, a table entry replaced
+    by its neighbour's value."""
     rows = source.splitlines()
     if not 0 < line <= len(rows):
         return []
@@ -102,46 +155,87 @@ def line_mutants(file: str, source: str, line: int, index: SourceIndex | None = 
         return []
     nodes = index.by_line.get(line, [])
     row = rows[line - 1]
+    raw = row.encode("utf-8")
     on_line = {id(n) for n in nodes}
     out: list[LineMutant] = []
 
-    def add(start_b: int, end_b: int, new: str) -> None:
+    def add(start_b: int, end_b: int, new: str, tier: int = 0) -> None:
         start, end = _char_col(row, start_b), _char_col(row, end_b)
         old = row[start:end]
         if old != new:
-            out.append(LineMutant(file, line, start, end, old, new))
+            out.append(LineMutant(file, line, start, end, old, new, tier))
 
     def text_of(node: ast.AST) -> str:
-        return row.encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
+        return raw[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
 
+    def token_between(a: ast.AST, b: ast.AST, token: str) -> tuple[int, int] | None:
+        """Byte offsets of operator ``token`` between two operands on the line
+        (``<`` never matches the first half of ``<=``; ``in`` never the end of ``not in``)."""
+        gap = raw[a.end_col_offset : b.col_offset].decode("utf-8", "replace")
+        if token[0].isalpha():
+            pattern = r"(?<![\w])" + r"\s+".join(map(re.escape, token.split())) + r"(?![\w])"
+            if token in ("in", "is"):
+                pattern = r"(?<!not )" + pattern + (r"(?! not\b)" if token == "is" else "")
+        else:
+            pattern = r"(?<![<>=!])" + re.escape(token) + r"(?![<>=])"
+        m = re.search(pattern, gap)
+        if m is None:
+            return None
+        start = a.end_col_offset + len(gap[: m.start()].encode("utf-8"))
+        return start, start + len(m.group(0).encode("utf-8"))
+
+    later: list[tuple[int, int, str]] = []
     for node in nodes:
         if isinstance(node, ast.Compare):
             prev = node.left
             for op, right in zip(node.ops, node.comparators, strict=True):
-                if type(op) in _SWAPS and id(prev) in on_line and id(right) in on_line:
-                    old, new = _SWAPS[type(op)]
-                    gap = row.encode("utf-8")[prev.end_col_offset : right.col_offset].decode("utf-8", "replace")
-                    at = gap.find(old)
-                    # "<" must not match the first half of "<=".
-                    if at >= 0 and (old.endswith("=") or gap[at + 1 : at + 2] != "="):
-                        pos = prev.end_col_offset + len(gap[:at].encode("utf-8"))
-                        add(pos, pos + len(old), new)
+                if id(prev) in on_line and id(right) in on_line:
+                    if type(op) in _SWAPS:
+                        old, new = _SWAPS[type(op)]
+                        span = token_between(prev, right, old)
+                        if span is not None:
+                            add(*span, new)
+                    if type(op) in _FLIPS:
+                        old, new = _FLIPS[type(op)]
+                        span = token_between(prev, right, old)
+                        if span is not None:
+                            later.append((*span, new))
                 prev = right
         elif isinstance(node, ast.Constant) and type(node.value) is int and text_of(node).isdigit():
             add(node.col_offset, node.end_col_offset, str(node.value + 1))
             if node.value > 0:
                 add(node.col_offset, node.end_col_offset, str(node.value - 1))
+        elif isinstance(node, ast.Constant) and type(node.value) is bool:
+            later.append((node.col_offset, node.end_col_offset, str(not node.value)))
+        elif isinstance(node, ast.BoolOp) and all(id(v) in on_line for v in node.values):
+            old, new = ("and", "or") if isinstance(node.op, ast.And) else ("or", "and")
+            for a, b in zip(node.values, node.values[1:], strict=False):
+                span = token_between(a, b, old)
+                if span is not None:
+                    later.append((*span, new))
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and id(node.operand) in on_line:
+            later.append((node.col_offset, node.end_col_offset, text_of(node.operand)))
         if id(node) in index.bounds and not isinstance(node, ast.Constant):
             seg = text_of(node)
             add(node.col_offset, node.end_col_offset, f"({seg}) + 1")
             add(node.col_offset, node.end_col_offset, f"({seg}) - 1")
-    unique = list(dict.fromkeys(out))
-    return unique[:MAX_PER_LINE]
+        elif id(node) in index.indexes and not isinstance(node, ast.Constant) and id(node) in on_line:
+            seg = text_of(node)
+            later.append((node.col_offset, node.end_col_offset, f"({seg}) + 1"))
+            later.append((node.col_offset, node.end_col_offset, f"({seg}) - 1"))
+        if id(node) in index.neighbours:
+            for near in index.neighbours[id(node)]:
+                later.append((node.col_offset, node.end_col_offset, near))
+    for start_b, end_b, new in later:
+        add(start_b, end_b, new, tier=1)
+    unique = {(m.start, m.end, m.new): m for m in reversed(out)}  # the first (lowest tier) kept
+    return sorted(unique.values(), key=out.index)[:MAX_PER_LINE]
 
 
 def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str], str | None]) -> list[LineMutant]:
-    """Mutants for the spectrum's best-ranked lines, in rank order: at most
-    :data:`MAX_LINES` lines that have mutants and :data:`MAX_MUTANTS` mutants.
+    """Mutants for the best-ranked lines: at most :data:`MAX_LINES` lines that have
+    mutants and :data:`MAX_MUTANTS` mutants; the boundary mutants (tier 0) of all
+    those lines in rank order first, then the other operators' in rank order.
     ``read(file)`` returns a file's source or None.
 
     There is no score cut-off: a wrong boundary in a line that also runs in
@@ -149,10 +243,9 @@ def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str],
     run only in failing tests, so it is often a few places down the ranking."""
     # Each file is read and parsed once, however many of its lines are ranked.
     indexed: dict[str, tuple[str, SourceIndex] | None] = {}
-    out: list[LineMutant] = []
-    lines = 0
+    per_line: list[list[LineMutant]] = []
     for file, line, score in ranked:
-        if score <= 0 or lines >= MAX_LINES or len(out) >= MAX_MUTANTS:
+        if score <= 0 or len(per_line) >= MAX_LINES:
             break
         if file not in indexed:
             source = read(file)
@@ -163,29 +256,36 @@ def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str],
         source, index = indexed[file]
         found = line_mutants(file, source, line, index)
         if found:
-            lines += 1
-            out += found[: MAX_MUTANTS - len(out)]
-    return out
+            per_line.append(found)
+    ordered = [m for tier in (0, 1) for found in per_line for m in found if m.tier == tier]
+    return ordered[:MAX_MUTANTS]
 
 
 def driver_spec(mutants: Sequence[LineMutant], tests: Sequence[str], *, python: str, root: str,
-                per_mutant_timeout_s: float, budget_s: float, out: str) -> str:
-    """The JSON the in-sandbox driver reads (paths as seen inside the sandbox)."""
+                per_mutant_timeout_s: float, budget_s: float, out: str,
+                guards: Callable[[str, int], Sequence[str]] | None = None) -> str:
+    """The JSON the in-sandbox driver reads (paths as seen inside the sandbox).
+    ``guards(file, line)``: passing tests that ran the line; a mutant that fixes
+    the failing tests is also run against them (a fix that breaks them is weaker)."""
     return json.dumps({
         "python": python, "root": root, "tests": list(tests)[:MAX_TESTS], "out": out,
         "per_mutant_timeout_s": per_mutant_timeout_s, "budget_s": budget_s,
-        "mutants": [{"id": i, "file": m.file, "line": m.line, "start": m.start, "end": m.end, "new": m.new}
+        "mutants": [{"id": i, "file": m.file, "line": m.line, "start": m.start, "end": m.end, "new": m.new,
+                     "guard": list(guards(m.file, m.line))[:MAX_GUARDS] if guards else []}
                     for i, m in enumerate(mutants)],
     })
 
 
 def confirmed(mutants: Sequence[LineMutant], results_jsonl: str, failing: int) -> list[Finding]:
     """Findings for lines with a mutant that made every failing test pass (the
-    driver's ``fixed``), in mutant order, one per line."""
+    driver's ``fixed``), one per line: those whose guard tests (passing tests
+    that ran the line) still passed first, in mutant order; a line whose fix
+    broke its guards only when there is no other."""
     rerun = min(failing, MAX_TESTS)
     tests = (f"the {failing} failing test{'s' if failing != 1 else ''}" if rerun == failing
              else f"the {rerun} failing tests re-run (of {failing})")
-    out: list[Finding] = []
+    clean: list[Finding] = []
+    broke: list[Finding] = []
     seen: set[tuple[str, int]] = set()
     for raw in results_jsonl.splitlines():
         try:
@@ -196,10 +296,18 @@ def confirmed(mutants: Sequence[LineMutant], results_jsonl: str, failing: int) -
         if not rec.get("fixed") or (m.file, m.line) in seen:
             continue
         seen.add((m.file, m.line))
-        out.append(Finding(file=m.file, line=m.line, kind=Kind.SUSPECT_LINE, stage="sandbox", severity="warning",
-                           message=f"changing {m.edit} on this line makes {tests} pass "
-                                   "(mutation analysis; other tests not re-run): the likely cause"))
-    return out
+        guard = rec.get("guard_ok")
+        if guard is False:
+            broke.append(Finding(file=m.file, line=m.line, kind=Kind.SUSPECT_LINE, stage="sandbox",
+                                 severity="warning",
+                                 message=f"changing {m.edit} on this line makes {tests} pass but breaks "
+                                         "passing tests that run it (mutation analysis): a possible cause"))
+            continue
+        checked = "passing tests that run it still pass" if guard else "other tests not re-run"
+        clean.append(Finding(file=m.file, line=m.line, kind=Kind.SUSPECT_LINE, stage="sandbox", severity="warning",
+                             message=f"changing {m.edit} on this line makes {tests} pass "
+                                     f"(mutation analysis; {checked}): the likely cause"))
+    return clean or broke[:3]
 
 
 # Written into the sandbox helpers directory; loaded with ``-p deepcode_mutate``.
@@ -256,21 +364,32 @@ import time
 spec = json.load(open(sys.argv[1]))
 deadline = time.monotonic() + spec["budget_s"]
 env = dict(os.environ, DEEPCODE_MUTANT_ROOT=spec["root"])
+
+
+def run(argv, left):
+    try:
+        proc = subprocess.run(argv, env=env, cwd=spec["root"], capture_output=True,
+                              timeout=min(left, spec["per_mutant_timeout_s"]))
+        return proc.returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
 with open(spec["out"], "w") as out:
     for m in spec["mutants"]:
         left = deadline - time.monotonic()
         if left < 1:
             break
         env["DEEPCODE_MUTANT"] = json.dumps(m)
-        argv = [spec["python"], "-m", "pytest", "-q", "-x", "--tb=no", "-p", "deepcode_mutate", *spec["tests"]]
-        try:
-            proc = subprocess.run(argv, env=env, cwd=spec["root"], capture_output=True,
-                                  timeout=min(left, spec["per_mutant_timeout_s"]))
-            fixed = proc.returncode == 0
-        except subprocess.TimeoutExpired:
-            fixed = False
-        out.write(json.dumps({"id": m["id"], "fixed": fixed}) + "\\n")
+        base = [spec["python"], "-m", "pytest", "-q", "-x", "--tb=no", "-p", "deepcode_mutate"]
+        fixed = run([*base, *spec["tests"]], left)
+        guard_ok = None
+        if fixed and m.get("guard"):
+            # A fix that breaks the passing tests running the line is a weaker one: keep looking.
+            left = deadline - time.monotonic()
+            guard_ok = left >= 1 and run([*base, *m["guard"]], left)
+        out.write(json.dumps({"id": m["id"], "fixed": fixed, "guard_ok": guard_ok}) + "\\n")
         out.flush()
-        if fixed:
+        if fixed and guard_ok is not False:
             break
 '''

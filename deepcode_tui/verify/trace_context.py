@@ -123,7 +123,8 @@ def classify_exception(exc_type: str, message: str, ctx: TraceContext, in_test: 
         return Kind.IMPORT_ERROR
     if short in ("SyntaxError", "IndentationError", "TabError"):
         return Kind.SYNTAX_ERROR
-    if short == "AssertionError" and in_test:
+    # ``pytest.raises`` that saw nothing raised, or ``pytest.fail``: the test's own verdict.
+    if short in ("AssertionError", "Failed") and in_test:
         return Kind.TEST_FAILURE
     return Kind.EXCEPTION
 

@@ -13,7 +13,7 @@ import re
 from rapidfuzz import fuzz
 
 from .findings import Finding, Kind
-from .trace_context import TraceContext
+from .trace_context import TraceContext, is_test_file
 from .trace_pytest import enclosing_test_frame
 
 MANIFESTS = ("requirements.txt", "requirements-dev.txt", "requirements_dev.txt", "pyproject.toml", "setup.cfg",
@@ -216,6 +216,25 @@ def _invocation_findings(ctx: TraceContext, where: tuple[str, int], msg: str, pr
     return out
 
 
+def _declaration_is_the_odd_one(ctx: TraceContext, used: str, declared: str,
+                                decls: list[tuple[str, int, list[str], str]]) -> bool:
+    """Whether the declaration, not the use, is the misspelling: the spelling passed
+    on the command line is the one the code itself uses elsewhere (``args.outfile``,
+    ``dest="outfile"``, help text), while the declared one appears nowhere but in its
+    own ``add_argument``. Then the tests' uses of the flag are right, and are not
+    reported as locations."""
+
+    def in_code(flag: str) -> bool:
+        name = flag.lstrip("-")
+        word = re.compile(rf"(?<![\w-])(?:{re.escape(name)}|{re.escape(name.replace('-', '_'))})(?![\w-])")
+        return any(not is_test_file(rel) and "add_argument(" not in line and (rel, i) not in declared_at
+                   for rel, i, line in ctx.grep(word, {".py"}))
+
+    declared_at = {(f, ln) for f, ln, _o, _p in decls}
+
+    return in_code(used) and not in_code(declared)
+
+
 def parse_argparse(text: str, ctx: TraceContext) -> list[Finding]:
     if "usage:" not in text:
         return []
@@ -225,6 +244,7 @@ def parse_argparse(text: str, ctx: TraceContext) -> list[Finding]:
         msg, prog = m.group("msg").strip(), m.group("prog")
         flags, positionals = _bad_flags(msg)
         located = False
+        misdeclared = False
         if decls is None:
             decls = _declarations(ctx)
         for flag in flags:
@@ -242,10 +262,13 @@ def parse_argparse(text: str, ctx: TraceContext) -> list[Finding]:
                     out.append(Finding(file=best[1], line=best[2], kind=Kind.CLI_USAGE, stage="sandbox",
                                        message=f"{prog}: {msg}; the parser declares {best[3]} here, not {bare}"))
                     located = True
+                    misdeclared = misdeclared or _declaration_is_the_odd_one(ctx, bare, best[3], decls)
             use = re.compile(rf"(?<![\w-]){re.escape(bare)}(?![\w-])")
             declared_at = {(f, ln) for f, ln, _o, _p in decls}
             for rel, i, line in ctx.grep(use):
                 if "add_argument(" in line or (rel, i) in declared_at:
+                    continue
+                if misdeclared and is_test_file(rel):
                     continue
                 out.append(Finding(file=rel, line=i, kind=Kind.CLI_USAGE, stage="sandbox",
                                    message=f"{prog}: {msg}; {bare} is passed here"))
@@ -261,7 +284,7 @@ def parse_argparse(text: str, ctx: TraceContext) -> list[Finding]:
                                        message=f"{prog}: {msg} (argument {name} is declared here)"))
                     located = True
         where = enclosing_test_frame(text, m.start(), ctx)
-        if where is not None:
+        if where is not None and not misdeclared:
             found = _invocation_findings(ctx, where, msg, prog, decls)
             out += [f for f in found if (f.file, f.line) not in {(o.file, o.line) for o in out}]
             located = located or bool(found)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from .findings import Finding, Kind, dedupe
 from .sandbox.base import SandboxResult
 from .trace_context import TraceContext, classify_exception, is_test_file
-from .trace_pytest import parse_pytest
+from .trace_pytest import CHAIN_SEPARATORS, parse_pytest, syntax_end_findings
 from .trace_tools import parse_argparse, parse_pip
 
 __all__ = ["TraceContext", "parse_output", "findings_from_result", "classify_exception", "python_tracebacks"]
@@ -32,10 +32,24 @@ _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
 _CANNOT_OPEN = re.compile(r"can't open file '(?P<path>[^']+)'")
 
 
+def _chained_next(lines: list[str], i: int) -> bool:
+    """Whether the traceback that ended before line ``i`` is followed by a chained one."""
+    for follow in lines[i : i + 4]:
+        if follow.strip() in CHAIN_SEPARATORS:
+            return True
+        if follow.strip():
+            return False
+    return False
+
+
 def python_tracebacks(text: str, ctx: TraceContext) -> list[Finding]:
-    """One finding per ``Traceback (most recent call last):`` block."""
+    """One finding per ``Traceback (most recent call last):`` block; a chain
+    (raised while handling another, or ``raise ... from``) is one finding at the
+    last exception, the earlier ones' frames kept as evidence."""
     lines = text.splitlines()
     out: list[Finding] = []
+    earlier: list[tuple[str, int]] = []
+    cause = ""
     i = 0
     while i < len(lines):
         if lines[i].strip() != _TB_START:
@@ -64,11 +78,21 @@ def python_tracebacks(text: str, ctx: TraceContext) -> list[Finding]:
             i += 1
         if not exc_type:
             continue
-        file, line_no = frames[-1] if frames else (None, None)
-        related = tuple(dict.fromkeys(f for f, _ in frames[:-1] if f != file))
-        kind = classify_exception(exc_type, exc_msg, ctx, in_test=is_test_file(file))
         message = f"{exc_type}: {exc_msg}" if exc_msg else exc_type
-        out.append(Finding(file=file, line=line_no, kind=kind, message=message, stage="sandbox", related=related))
+        if _chained_next(lines, i):
+            earlier += frames
+            where = f" at {frames[-1][0]}:{frames[-1][1]}" if frames else ""
+            cause = f"{message[:160]}{where}"
+            continue
+        file, line_no = frames[-1] if frames else (None, None)
+        all_frames = [*earlier, *frames]
+        related = tuple(dict.fromkeys(f for f, _ in all_frames if f != file))
+        kind = classify_exception(exc_type, exc_msg, ctx, in_test=is_test_file(file))
+        if cause:
+            message = f"{message}; raised while handling {cause}"
+        out.append(Finding(file=file, line=line_no, kind=kind, message=message, stage="sandbox", related=related,
+                           frames=tuple(all_frames)))
+        earlier, cause = [], ""
     return out
 
 
@@ -182,6 +206,7 @@ def parse_output(
     findings += parse_pip(text, ctx)
     findings += parse_argparse(text, ctx)
     findings += _module_not_run(text, ctx)
+    findings += [end for f in list(findings) for end in syntax_end_findings(f, ctx)]
     cmd = " ".join(ctx.command) or "the command"
     if timed_out and not any(f.kind == Kind.TIMEOUT for f in findings):
         limit = f" {ctx.timeout_s:g} s" if ctx.timeout_s else " its time limit"

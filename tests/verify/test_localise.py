@@ -84,7 +84,15 @@ def test_ochiai_scores_and_applicability():
     in_test = Finding(file="tests/test_a.py", line=3, kind=Kind.TEST_FAILURE, stage="sandbox", message="x")
     into_code = in_test.model_copy(update={"related": ("pkg/a.py",)})
     assert needs_localisation([in_test, into_code]) == ["tests/test_a.py"]
-    assert needs_localisation([into_code]) == []
+    # An exception raised in the code is evidence to weigh, not the answer...
+    raised = Finding(file="pkg/a.py", line=9, kind=Kind.EXCEPTION, stage="sandbox", message="t: IndexError: x",
+                     frames=(("tests/test_b.py", 4), ("pkg/a.py", 9)))
+    assert needs_localisation([raised]) == ["tests/test_b.py"]
+    # ...unless it names the fault itself: an undefined name, a bad call, an import.
+    exact = [raised.model_copy(update={"message": "t: NameError: name 'x' is not defined"}),
+             raised.model_copy(update={"message": "t: TypeError: f() takes 2 positional arguments but 3 were given"}),
+             raised.model_copy(update={"kind": Kind.IMPORT_ERROR})]
+    assert needs_localisation(exact) == []
 
 
 def test_ties_are_broken_towards_lines_that_compute_values(tmp_path):

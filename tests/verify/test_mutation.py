@@ -38,8 +38,8 @@ def test_small():
 """
 
 
-def edits(source: str, line: int) -> set[str]:
-    return {m.edit for m in line_mutants("m.py", source, line)}
+def edits(source: str, line: int, tier: int = 0) -> set[str]:
+    return {m.edit for m in line_mutants("m.py", source, line) if m.tier == tier}
 
 
 def test_boundary_mutants_of_a_line():
@@ -52,13 +52,32 @@ def test_boundary_mutants_of_a_line():
     # A bound on its own line inside a call that spans lines is still a bound.
     assert edits("for k in range(\n    n,\n):\n    pass\n", 2) == {"`n` -> `(n) + 1`", "`n` -> `(n) - 1`"}
     # Offsets are characters, not UTF-8 bytes.
-    [m] = [m for m in line_mutants("m.py", 'msg = "é" if n > 3 else ""\n', 1) if m.old == ">"]
+    [m] = [m for m in line_mutants("m.py", 'msg = "é" if n > 3 else ""\n', 1) if m.new == ">="]
     assert m.apply('msg = "é" if n > 3 else ""\n') == 'msg = "é" if n >= 3 else ""\n'
-    # Booleans, multi-line expressions, bad lines and broken sources give nothing.
+    # Booleans (no boundary), multi-line expressions, bad lines and broken sources give nothing.
     assert edits("flag = True\n", 1) == set()
     assert edits("x = (a <\n     b)\n", 1) == set()
     assert edits("x = 1\n", 5) == set()
     assert line_mutants("m.py", "def broken(:\n", 1) == []
+
+
+def test_other_operators_of_a_line():
+    assert edits("if a < b <= c:\n    pass\n", 1, tier=1) == {"`<` -> `>`", "`<=` -> `>=`"}
+    assert edits("if x not in T and y is not None:\n    pass\n", 1, tier=1) == {
+        "`and` -> `or`", "`not in` -> `in`", "`is not` -> `is`"}
+    assert edits("if x in T or not flag:\n    pass\n", 1, tier=1) == {
+        "`or` -> `and`", "`in` -> `not in`", "`not flag` -> `flag`"}
+    assert edits("ok = a == b != c\n", 1, tier=1) == {"`==` -> `!=`", "`!=` -> `==`"}
+    assert edits("flag = True\n", 1, tier=1) == {"`True` -> `False`"}
+    # A wrong index; a constant index is a literal (+-1 in tier 0).
+    assert edits("c = s[pos + 1]\n", 1, tier=1) == {"`pos + 1` -> `(pos + 1) + 1`", "`pos + 1` -> `(pos + 1) - 1`"}
+    assert edits("c = d['key']\n", 1, tier=1) == set()
+    # A table entry may hold its neighbour's value (the +-1 of an int is tier 0, not repeated).
+    table = 'T = {\n    "a": "\\b",\n    "b": "\\t",\n    "c": 7,\n}\n'
+    assert edits(table, 2, tier=1) == {'`"\\b"` -> `"\\t"`'}
+    assert edits("T = [0, 3, 7]\n", 1, tier=1) == {"`0` -> `3`", "`3` -> `0`", "`3` -> `7`", "`7` -> `3`"}
+    [m] = [m for m in line_mutants("m.py", table, 2) if m.tier == 1]
+    assert m.apply(table).splitlines()[1] == '    "a": "\\t",'
 
 
 def test_plan_takes_the_best_lines_and_caps_the_count():
@@ -66,7 +85,9 @@ def test_plan_takes_the_best_lines_and_caps_the_count():
     # Line 4 never ran in a failing test (score 0); gone.py cannot be read.
     ranked = [("m.py", 2, 1.0), ("m.py", 3, 1.0), ("gone.py", 1, 0.9), ("m.py", 1, 0.1), ("m.py", 4, 0.0)]
     planned = plan_mutants(ranked, lambda f: src if f == "m.py" else None)
-    assert [(m.line, m.edit) for m in planned] == [(3, "`<` -> `<=`"), (1, "`1` -> `2`"), (1, "`1` -> `0`")]
+    # Boundary mutants of every planned line first, then the other operators.
+    assert [(m.line, m.edit) for m in planned] == [(3, "`<` -> `<=`"), (1, "`1` -> `2`"), (1, "`1` -> `0`"),
+                                                   (3, "`<` -> `>`")]
     many = "\n".join(f"x{i} = y[{i}:{i} + 1] < {i}" for i in range(40)) + "\n"
     planned = plan_mutants([("m.py", i, 1.0) for i in range(1, 41)], lambda f: many)
     assert len(planned) == mutation.MAX_MUTANTS
@@ -147,3 +168,27 @@ def test_the_mutation_budget_comes_from_the_configuration(tmp_path):
     assert off.session.confirm_by_mutation is False
     on = RepairLoop(tmp_path, tmp_path / "run", repairer=None, backend=backend, config=LoopConfig(mutation_budget_s=30))
     assert on.session.confirm_by_mutation and on.session.mutation_budget_s == 30
+
+
+def test_a_fix_that_breaks_the_passing_tests_running_its_line_is_weaker():
+    from deepcode_tui.verify.localise import guard_tests
+
+    ms = [LineMutant("lib.py", 3, 0, 1, "1", "0"), LineMutant("lib.py", 8, 4, 6, "<=", "<")]
+    lines = '{"id": 0, "fixed": true, "guard_ok": false}\n{"id": 1, "fixed": true, "guard_ok": true}\n'
+    [best] = confirmed(ms, lines, 1)
+    assert best.line == 8 and "passing tests that run it still pass" in best.message
+    [weak] = confirmed(ms, '{"id": 0, "fixed": true, "guard_ok": false}\n', 1)
+    assert weak.line == 3 and "breaks passing tests" in weak.message
+    report = json.dumps({"spectra": {"tests/test_a.py::t1": [["lib.py", 3]], "tests/test_b.py::t2": [["lib.py", 3]],
+                                     "tests/test_a.py::t3": [["lib.py", 8]], "tests/test_a.py::bad": [["lib.py", 3]]},
+                         "outcomes": {"tests/test_a.py::t1": "passed", "tests/test_b.py::t2": "passed",
+                                      "tests/test_a.py::t3": "passed", "tests/test_a.py::bad": "failed"}})
+    guards = guard_tests(report, ["tests/test_a.py::bad"])
+    # Tests that ran the line, those in the failing test's file first; for a line no
+    # test ran (module-level code), passing tests of the failing test's file.
+    assert guards("lib.py", 3) == ["tests/test_a.py::t1", "tests/test_b.py::t2"]
+    assert guards("lib.py", 1) == ["tests/test_a.py::t1", "tests/test_a.py::t3"]
+    assert guard_tests("junk", [])("lib.py", 3) == []
+    spec = json.loads(mutation.driver_spec(ms, ["tests/test_a.py::bad"], python="p", root="/r", per_mutant_timeout_s=1,
+                                           budget_s=1, out="o", guards=guards))
+    assert spec["mutants"][1]["guard"] == ["tests/test_a.py::t3"]

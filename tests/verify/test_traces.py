@@ -237,3 +237,19 @@ def test_argparse_option_acceptance_rules():
     assert _is_declared("-c3", declared) and _is_declared("--help", declared)
     assert not _is_declared("--ver", declared)  # ambiguous: --verbose / --version
     assert not _is_declared("--hlep", declared) and not _is_declared("-x", declared)
+
+
+def test_a_misspelt_declaration_is_not_blamed_on_the_tests_that_use_the_flag(make_repo):
+    cli = CLI.replace('"--count"', '"--cuont"').replace("args.count", "args.count if hasattr(args, 'count') else 1")
+    tests = ("from cli import main\n\n\ndef test_count():\n    main([\"--count\", \"2\", \"x\"])\n")
+    repo = make_repo({"cli.py": cli, "tests/test_cli.py": tests})
+    out, code = run(repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short")
+    found = {(f.file, f.line) for f in parse_output(out, ctx_for(repo), exit_code=code)}
+    # The declaration is the odd spelling (the code reads args.count): only it is located.
+    assert ("cli.py", 6) in found
+    assert not any(f == "tests/test_cli.py" for f, _line in found)
+    # The other way round (the test misspells a flag the code uses) keeps the test's line.
+    repo = make_repo({"cli.py": CLI, "tests/test_cli.py": tests.replace("--count", "--cuont")}, name="repo2")
+    out, code = run(repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short")
+    found = {(f.file, f.line) for f in parse_output(out, ctx_for(repo), exit_code=code)}
+    assert ("tests/test_cli.py", 5) in found
