@@ -22,12 +22,19 @@ class IngestPhase:
 
         cfg = ctx.settings.ingest
         source = Path(ctx.store.manifest.input_path)
-        index = await asyncio.to_thread(
-            load_document, source, pdf_engine=cfg.pdf_engine, timeout_s=cfg.timeout_s
-        )
+        target = ctx.store.path("document", "index.json")
+
+        def load_and_save():
+            index = load_document(source, pdf_engine=cfg.pdf_engine, timeout_s=cfg.timeout_s)
+            # The agents' first search builds the BM25 retriever (and imports bm25s): here, in
+            # this thread, not on the loop the app shares; saving (an fsync) likewise.
+            index.search("warm-up", 1)
+            index.save(target)
+            return index
+
+        index = await asyncio.to_thread(load_and_save)
         for note in index.notes:
             await ctx.log(note, level="warning", phase=self.name)
-        index.save(ctx.store.path("document", "index.json"))
         ctx.services["index"] = index
         sections = sum(1 for _ in index.all_sections())
         pages = index.page_count or 0

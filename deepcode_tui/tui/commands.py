@@ -48,12 +48,14 @@ _SCREEN_COMMANDS: tuple[tuple[str, str, str, tuple[object, ...]], ...] = (
 
 
 def available_commands(app: DeepcodeApp) -> list[Command]:
-    """The commands that apply on the current screen, in palette order."""
-    from deepcode_tui.tui.screens.main import MainScreen
+    """The commands that apply now, in palette order.
 
+    The run screen is looked up under whatever is on top (the palette itself is the
+    current screen while it asks): checking ``app.screen`` offered only the app's commands.
+    """
     commands: list[Command] = []
-    screen = app.screen
-    if isinstance(screen, MainScreen):
+    screen = app.main
+    if screen is not None:
         for name, help_text, action, args in _SCREEN_COMMANDS:
             if screen.available(action, pane_scoped=False):
                 call = f"{action}({', '.join(map(repr, args))})" if args else action

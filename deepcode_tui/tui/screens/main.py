@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.content import Content
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from deepcode_tui.tui.frame_timer import PacedScreen
 from deepcode_tui.tui.keys import MAIN_BINDINGS
@@ -35,6 +36,7 @@ class MainScreen(PacedScreen):
         app = self.app
         settings = app.settings
         yield RunHeader(app.state, app.clock, id="header")
+        yield Static("", id="run-result", markup=False)
         with TabbedContent(initial="paper", id="panes"):
             with TabPane("1 Paper", id="paper"):
                 yield PaperPane(app.state, id="paper-pane")
@@ -104,6 +106,24 @@ class MainScreen(PacedScreen):
         self.generation.load(run_dir, repo_dir)
         self.sandbox.load(run_dir)
         self.header.refresh()
+        self.refresh_result()
+
+    def refresh_result(self) -> None:
+        """Once the run has ended: where its repository and report are, and the key that copies them."""
+        box = self.query_one("#run-result", Static)
+        paths = self.app.result_paths()
+        ended = self.app.state.status in ("passed", "failed", "stopped", "planned")
+        box.display = ended and paths is not None
+        if not box.display or paths is None:
+            return
+        repo, report = paths
+        parts: list[Content | str] = [
+            Content.styled("repository ", "$text-muted"), Content.styled(str(repo), "bold"),
+        ]
+        if report is not None:
+            parts += [Content.styled("  report ", "$text-muted"), Content.styled(str(report), "bold")]
+        parts.append(Content.styled("  (c copies the repository path)", "$text-muted"))
+        box.update(Content.assemble(*parts))
 
     def route(self, ev: Any) -> None:
         """Hand one event (already folded into the state) to the panes that show it."""
@@ -133,6 +153,8 @@ class MainScreen(PacedScreen):
             self.sandbox.on_run_event(ev)
         if t in ("gate_opened", "gate_resolved", "run_finished", "phase_started", "patch_decision"):
             self.update_bindings()
+        if t in ("run_finished", "run_resumed", "phase_started"):
+            self.refresh_result()
 
     @on(TabbedContent.TabActivated, "#panes")
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
@@ -143,8 +165,8 @@ class MainScreen(PacedScreen):
 
     # -- which keys apply now -----------------------------------------------------
 
-    _ACTIONS = ("stop_run", "toggle_pause", "resume_run", "approve", "approve_edits", "reject", "amend",
-                "iteration", "toggle_step", "patch", "edit_patch")  # fmt: skip
+    _ACTIONS = ("stop_run", "toggle_pause", "resume_run", "edit_blueprint", "approve", "approve_edits",
+                "reject", "amend", "iteration", "toggle_step", "patch", "edit_patch", "copy_path")  # fmt: skip
 
     def update_bindings(self) -> None:
         """Refresh the footer only when the set of usable keys changed (it rebuilds itself each time)."""
@@ -170,6 +192,10 @@ class MainScreen(PacedScreen):
             return app.is_running_run and state.phase == "codegen"
         if action == "resume_run":
             return app.can_resume_current
+        if action == "edit_blueprint":
+            return on("blueprint") and not self.blueprint.editor.editing
+        if action == "copy_path":
+            return not state.is_live and app.result_paths() is not None
         if action in ("approve", "approve_edits", "reject"):
             return on("blueprint") and state.gate is not None
         if action == "amend":
@@ -193,6 +219,13 @@ class MainScreen(PacedScreen):
 
     def action_resume_run(self) -> None:
         self.app.resume_current()
+
+    def action_edit_blueprint(self) -> None:
+        self.show("blueprint")
+        self.blueprint.edit()
+
+    def action_copy_path(self, which: str = "repo") -> None:
+        self.app.copy_path(which)
 
     def action_approve(self) -> None:
         self.show("blueprint")
