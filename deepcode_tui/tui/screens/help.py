@@ -84,7 +84,7 @@ def key_display(app, binding: Binding, keymap: dict[str, str]) -> str:
 class HelpScreen(ModalScreen[None]):
     """Help for ``pane`` ("start" or one of the run panes); any of Esc, ? or F1 closes it."""
 
-    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close", id="help.close")]
 
     def __init__(self, pane: str) -> None:
         super().__init__()
