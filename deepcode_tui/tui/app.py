@@ -385,14 +385,22 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
 
     def _refresh_plan(self) -> None:
         """Add the newest blueprint's files to the list as pending."""
-        if self.session is None:
+        if self.session is not None:
+            self.state.plan_files(_newest_plan(self.session.run_dir))
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _refresh_plan_off_loop(self, run_dir: Path) -> None:
+        """As _refresh_plan, parsing the YAML in a thread (a run event asked: the run goes on)."""
+        paths = _newest_plan(run_dir)
+        self.call_from_thread(self._plan_read, run_dir, paths)
+
+    def _plan_read(self, run_dir: Path, paths: list[str]) -> None:
+        if self.session is None or self.session.run_dir != run_dir:
             return
-        versions = adapters.list_blueprint_versions(self.session.run_dir)
-        if versions:
-            try:
-                self.state.plan_files(adapters.planned_files(adapters.read_text(versions[-1].path)))
-            except DeepcodeError:
-                pass
+        known = len(self.state.files)
+        self.state.plan_files(paths)
+        if len(self.state.files) != known and self.main is not None:
+            self.main.generation.rebuild_list()
 
     @on(StartScreen.OpenDocument)
     async def _open_document(self, message: StartScreen.OpenDocument) -> None:
@@ -401,6 +409,16 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
     @on(StartScreen.OpenRun)
     async def _open_run(self, message: StartScreen.OpenRun) -> None:
         await self.open_run(message.run_id, resume=message.resume)
+
+
+def _newest_plan(run_dir: Path) -> list[str]:
+    versions = adapters.list_blueprint_versions(run_dir)
+    if not versions:
+        return []
+    try:
+        return adapters.planned_files(adapters.read_text(versions[-1].path))
+    except DeepcodeError:
+        return []
 
 
 def run_app(doc: Path | None, loaded: Any, *, services: dict[str, Any] | None = None) -> int:

@@ -113,8 +113,8 @@ class RunEventsMixin:
         ev = message.event
         self.state.apply(ev)
         main = self.main
-        if ev.type in ("blueprint_saved", "gate_resolved"):
-            self._refresh_plan()
+        if ev.type in ("blueprint_saved", "gate_resolved") and self.session is not None:
+            self._refresh_plan_off_loop(self.session.run_dir)
         if main is not None:
             if ev.type == "file_started":
                 main.header.paused = False

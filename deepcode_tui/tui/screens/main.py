@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events, on
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from deepcode_tui.tui.frame_timer import PacedScreen
 from deepcode_tui.tui.keys import MAIN_BINDINGS
@@ -15,6 +15,7 @@ from deepcode_tui.tui.screens.dialogs import FeedbackDialog, PatchEditDialog
 from deepcode_tui.tui.widgets.blueprint import BlueprintPane
 from deepcode_tui.tui.widgets.generation import GenerationPane
 from deepcode_tui.tui.widgets.header import RunHeader
+from deepcode_tui.tui.widgets.key_bar import KeyBar
 from deepcode_tui.tui.widgets.paper import PaperPane
 from deepcode_tui.tui.widgets.sandbox import SandboxPane
 
@@ -50,7 +51,7 @@ class MainScreen(PacedScreen):
                 yield SandboxPane(
                     app.state, log_lines=settings.ui.log_lines, step=settings.verify.step, id="sandbox-pane"
                 )
-        yield Footer()
+        yield KeyBar()
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE_COLUMNS, "-wide")
