@@ -77,8 +77,10 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         blink: bool = True,
         cwd: Path | None = None,
         services: dict[str, Any] | None = None,
+        warm_up: bool | None = None,
     ) -> None:
         """``driver`` defaults to pipeline.driver.drive; tests pass a scripted one.
+        ``warm_up`` imports the pipeline and litellm in a thread at start (default: with the real driver).
         ``blink`` False freezes cursors (snapshots); ``clock`` fixes time (snapshots).
         ``services`` are added to every run's services (e.g. ``{"llm_flags": {"replay": DIR}}``)."""
         super().__init__()
@@ -92,6 +94,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self.blink = blink
         self.cwd = cwd
         self.extra_services = dict(services or {})
+        self._warm_up = driver is None if warm_up is None else warm_up
         self.state = RunState()
         self.session: RunSession | None = None
         self._open_problem = ""
@@ -130,7 +133,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self.set_keymap(keymap)
         for problem in (*self._theme_problems, *key_problems):
             self.notify(problem, title="Configuration", severity="warning", timeout=10)
-        if self._run_driver is None:
+        if self._warm_up:
             self._preload()
         if self.doc is None or not await self.open_document(self.doc):
             await self._show(StartScreen(self.loaded, cwd=self.cwd))

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 
 class FeedbackDialog(ModalScreen[str | None]):
@@ -127,10 +127,10 @@ class ResumeChoiceDialog(ModalScreen[str | None]):
             f"  {d.setting:<{width}} run: {d.recorded}\n  {'':<{width}} now: {d.current}" for d in self.differences
         )
         with Vertical(classes="dialog"):
-            yield Label(f"Run {self.run_id} was started with another model configuration", classes="dialog-title")
-            yield Label(rows, id="resume-differences", markup=False)
-            yield Label("Continue it with the models it was started with, or with the ones configured now?",
-                        id="resume-question")  # fmt: skip
+            yield Static("This run was started with other models", classes="dialog-title")
+            yield Static(f"Run {self.run_id}:\n{rows}", id="resume-differences", markup=False)
+            yield Static("Continue it with the models it was started with, or with the ones configured now?",
+                         id="resume-question")  # fmt: skip
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Use the run's", id="recorded", variant="primary")
                 yield Button("Use today's", id="current", variant="warning")

@@ -76,6 +76,25 @@ PANES: dict[str, PaneHelp] = {
 }
 
 
+# What a key does, in words (the footer's labels are kept short for 80 columns).
+WHAT: dict[str, str] = {
+    "start.open": "go to the path box", "start.refresh": "list the runs again",
+    "start.runs": "from the path box to the recent runs", "start.remove_ref": "remove the reference source",
+    "blueprint.edit": "enter the editor", "blueprint.approve": "approve the blueprint as saved",
+    "blueprint.approve_edits": "approve it with your edits", "blueprint.reject": "reject it with feedback",
+    "blueprint.amend": "hand your edit to the coder (while code is generated)",
+    "sandbox.previous": "show the previous iteration", "sandbox.next": "show the next iteration",
+    "sandbox.apply": "apply the waiting patch", "sandbox.skip": "skip the waiting patch",
+    "sandbox.edit": "edit the waiting patch, then apply it",
+    "sandbox.step": "pause before applying each patch (on / off)",
+    "view.paper": "Paper pane", "view.blueprint": "Blueprint pane", "view.generation": "Generation pane",
+    "view.sandbox": "Sandbox pane", "run.stop": "stop the run (resume later)",
+    "run.pause": "pause the coder at the next file / continue", "run.resume": "resume a stopped run",
+    "run.copy_repo": "copy the finished run's repository path", "app.quit": "quit (a running run stops)",
+    "app.help": "this help",
+}  # fmt: skip
+
+
 def key_display(app, binding: Binding, keymap: dict[str, str]) -> str:
     keys = keymap.get(binding.id or "", binding.key)
     return " / ".join(app.get_key_display(Binding(k.strip(), binding.action)) for k in keys.split(","))
@@ -105,13 +124,14 @@ class HelpScreen(ModalScreen[None]):
         rows: list[tuple[str, str]] = []
         for bid in info.binding_ids:
             if bid in by_id:
-                rows.append((key_display(app, by_id[bid], keymap), by_id[bid].description))
+                rows.append((key_display(app, by_id[bid], keymap), WHAT.get(bid, by_id[bid].description)))
         rows += list(info.extra)
         sections = [("This pane", rows)]
         if self.pane != "start":
-            sections.append(("Every pane", [(key_display(app, by_id[b], keymap), by_id[b].description)
+            sections.append(("Every pane", [(key_display(app, by_id[b], keymap), WHAT.get(b, by_id[b].description))
                                             for b in _RUN_IDS if b in by_id]))  # fmt: skip
-        app_rows = [(key_display(app, b, keymap), b.description) for b in APP_BINDINGS if b.id != "app.screenshot"]
+        app_rows = [(key_display(app, b, keymap), WHAT.get(b.id or "", b.description))
+                    for b in APP_BINDINGS if b.id != "app.screenshot"]  # fmt: skip
         sections.append(("Anywhere", [*app_rows, *_APP_KEYS]))
         width = max((len(k) for _, rs in sections for k, _ in rs), default=8) + 2
         lines: list[Content] = []

@@ -119,12 +119,25 @@ class MainScreen(PacedScreen):
             return
         repo, report = paths
         parts: list[Content | str] = [
-            Content.styled("repository ", "$text-muted"), Content.styled(str(repo), "bold"),
+            Content.styled("repository ", "$text-muted"), Content.styled(self._short(repo), "bold"),
         ]
         if report is not None:
-            parts += [Content.styled("  report ", "$text-muted"), Content.styled(str(report), "bold")]
-        parts.append(Content.styled("  (c copies the repository path)", "$text-muted"))
+            parts += [Content.styled("  report ", "$text-muted"), Content.styled(self._short(report), "bold")]
+        parts.insert(0, Content.styled("c copies · ", "$text-muted"))
         box.update(Content.assemble(*parts))
+
+    def _short(self, path: Any) -> str:
+        """``path`` relative to the working directory when under it, else with ~ for home
+        (the copy key copies it whole)."""
+        from pathlib import Path
+
+        path = Path(path)
+        for base, prefix in ((Path(self.app.cwd or Path.cwd()), ""), (Path.home(), "~/")):
+            try:
+                return prefix + str(path.relative_to(base))
+            except ValueError:
+                continue
+        return str(path)
 
     def route(self, ev: Any) -> None:
         """Hand one event (already folded into the state) to the panes that show it."""
