@@ -187,7 +187,7 @@ async def start_to_gate() -> dict:
     loaded = load_settings({"runs_dir": str(tmp / "runs")}, cwd=tmp)
     app = DeepcodeApp(loaded, doc=None, blink=False, cwd=tmp, services={"llm_flags": {"replay": CASSETTE}})
     keys: list[tuple[str, float]] = []  # (phase when pressed, seconds)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         frames = FrameClock(app)
 
         def pulse() -> None:
@@ -247,7 +247,7 @@ def start_runs(count: int) -> None:
     runs = []
     for _ in range(count):
         out = subprocess.run([sys.executable, __file__, "--only", "start-one"], capture_output=True, text=True,
-                             timeout=300, cwd=ROOT)  # fmt: skip
+                             timeout=300, cwd=ROOT, check=False)  # fmt: skip
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith("{")), None)
         if out.returncode != 0 or line is None:
             print(f"open -> gate run failed: {out.stderr.strip()[-500:]}")

@@ -20,8 +20,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from deepcode_tui.config.loader import load_settings
 from deepcode_tui.tui.app import DeepcodeApp
-from tests.tui.scripted import CODE, PAPER_MD, REPORT_ENTRY, Script, scripted_driver
 from tests.tui.screen_text import screen_text as _text
+from tests.tui.scripted import CODE, PAPER_MD, REPORT_ENTRY, Script, scripted_driver
 from tests.tui.waiting import wait_for
 
 SIZE = (110, 32)

@@ -57,7 +57,7 @@ def _warm() -> None:
 
     try:
         asyncio.run(calls())
-    except Exception:  # noqa: BLE001 - a failed warm-up leaves the rest to the first call (done once)
+    except Exception:  # noqa: BLE001, S110 - a failed warm-up leaves the rest to the first call (done once)
         pass
 
 

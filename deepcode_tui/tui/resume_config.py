@@ -49,9 +49,8 @@ def model_differences(manifest: Any, settings: Any, services: dict[str, Any]) ->
                 out.append(Difference(f"models.{key}", _show(recorded.get(key)), _show(now.get(key))))
     was, is_ = dict(getattr(manifest, "llm_flags", {}) or {}), current_flags(services)
     for key in FLAG_KEYS:
-        if bool(was.get(key)) or bool(is_.get(key)):
-            if _show(was.get(key)) != _show(is_.get(key)):
-                out.append(Difference(f"--{key.replace('_', '-')}", _show(was.get(key)), _show(is_.get(key))))
+        if (was.get(key) or is_.get(key)) and _show(was.get(key)) != _show(is_.get(key)):
+            out.append(Difference(f"--{key.replace('_', '-')}", _show(was.get(key)), _show(is_.get(key))))
     return out
 
 

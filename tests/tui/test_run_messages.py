@@ -38,7 +38,9 @@ def test_a_sandbox_run_emits_its_output_lines_after_the_command_line():
 def test_the_header_counts_every_calls_tokens_as_the_report_does():
     state = RunState()
     for n in (1, 2):  # replayed calls: CostUpdated's paid total stays 0
-        state.apply(LLMCallFinished(call_id=f"c{n}", role="coder", model="m", prompt_tokens=100, completion_tokens=20))
+        state.apply(
+            LLMCallFinished(call_id=f"c{n}", role="coder", model="m", prompt_tokens=100, completion_tokens=20)
+        )
         state.apply(CostUpdated(total_cost_usd=0.0, total_tokens=0))
     assert state.tokens == 240 and state.cost_usd == 0.0
 
@@ -59,7 +61,9 @@ async def test_a_reopened_run_shows_each_iterations_output_and_one_verdict(finis
         text = screen_text(app)
         # trace.txt of each iteration (the scripted run writes "iteration N" there)
         for n in (1, 2, 3):
-            assert f"── iteration {n} ──\niteration {n}\n" in "\n".join(ln.strip() for ln in text.splitlines())
+            assert f"── iteration {n} ──\niteration {n}\n" in "\n".join(
+                ln.strip() for ln in text.splitlines()
+            )
         assert "passed passed" not in text
         assert str(app.session.repo_dir.relative_to(tmp_path)) in text  # where the repository is
 
@@ -70,5 +74,7 @@ def test_iteration_verdict_is_said_once():
     pushed: list[str] = []
     pane = SimpleNamespace(live_log=SimpleNamespace(push=lambda line, style="": pushed.append(line)))
     SandboxPane._log_line(pane, IterationFinished(iteration=3, passed=True, findings=0, summary="passed"))
-    SandboxPane._log_line(pane, IterationFinished(iteration=2, passed=False, findings=1, summary="1 test failed"))
+    SandboxPane._log_line(
+        pane, IterationFinished(iteration=2, passed=False, findings=1, summary="1 test failed")
+    )
     assert pushed == ["iteration 3: passed", "iteration 2: failed (1 findings) 1 test failed"]

@@ -14,7 +14,6 @@ from deepcode_tui.tui.app import DeepcodeApp
 from deepcode_tui.tui.screens.dialogs import ResumeChoiceDialog
 from deepcode_tui.tui.screens.help import HelpScreen
 from deepcode_tui.tui.screens.start import StartScreen
-from deepcode_tui.tui.widgets.yaml_editor import YamlEditor
 from tests.e2e.scripted_run import CASSETTE
 from tests.tui.screen_text import screen_text
 from tests.tui.scripted import Script, scripted_driver
@@ -84,7 +83,9 @@ async def test_the_palette_offers_the_run_commands_and_events_reach_the_panes_un
                     app._observe(SandboxOutput(line=f"while the palette was open {k}"))
                 await wait_for(pilot, lambda: app.main.sandbox.live_log.total_lines == 5, what="the lines")
             await pilot.press("escape")
-            await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette), what="the palette closed")
+            await wait_for(
+                pilot, lambda: not isinstance(app.screen, CommandPalette), what="the palette closed"
+            )
         await pilot.press("ctrl+p")
         await pilot.press(*"view: sandbox")
         await wait_for(pilot, lambda: any("view: sandbox" in h for h in _palette_hits(app)), what="the hit")

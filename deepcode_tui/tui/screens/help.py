@@ -28,7 +28,10 @@ class PaneHelp:
 
 _RUN_IDS = ("view.paper", "view.blueprint", "view.generation", "view.sandbox", "run.stop", "run.pause",
             "run.resume", "run.copy_repo")  # fmt: skip
-_APP_KEYS = (("ctrl+p", "command palette: every action, by name"), ("Tab / shift+Tab", "next / previous control"))
+_APP_KEYS = (
+    ("ctrl+p", "command palette: every action, by name"),
+    ("Tab / shift+Tab", "next / previous control"),
+)
 
 PANES: dict[str, PaneHelp] = {
     "start": PaneHelp(
@@ -44,8 +47,10 @@ PANES: dict[str, PaneHelp] = {
         "The document's section index. Each section shows which agents read it and how many tokens "
         "it holds; the agents read only the sections they ask for.",
         (),
-        (("↑ ↓", "move through the sections; the highlighted one is shown beside"),
-         ("Enter / Space", "expand or collapse a section")),
+        (
+            ("↑ ↓", "move through the sections; the highlighted one is shown beside"),
+            ("Enter / Space", "expand or collapse a section"),
+        ),
     ),
     "blueprint": PaneHelp(
         "2 Blueprint",
@@ -53,9 +58,18 @@ PANES: dict[str, PaneHelp] = {
         "approve it as saved, approve your edits or reject it with feedback. While code is generated, "
         "an edit pauses the coder at the next file and Amend hands it the new version. Coverage lists "
         "what the plan dropped; History shows each version's changes.",
-        ("blueprint.edit", "blueprint.approve", "blueprint.approve_edits", "blueprint.reject", "blueprint.amend"),
-        (("Esc (in the editor)", "leave the editor; Tab passes over it until you enter it again"),
-         ("Tab (in the editor)", "indent"), ("← →", "switch Editor / Coverage / History")),
+        (
+            "blueprint.edit",
+            "blueprint.approve",
+            "blueprint.approve_edits",
+            "blueprint.reject",
+            "blueprint.amend",
+        ),
+        (
+            ("Esc (in the editor)", "leave the editor; Tab passes over it until you enter it again"),
+            ("Tab (in the editor)", "indent"),
+            ("← →", "switch Editor / Coverage / History"),
+        ),
     ),
     "generation": PaneHelp(
         "3 Generation",
@@ -63,8 +77,10 @@ PANES: dict[str, PaneHelp] = {
         "The file being written streams in; pick another to read it. Below: the file's memory entry and "
         "what its context held (blueprint, memory, retrieved code) against the budget.",
         (),
-        (("↑ ↓", "pick a file (the view stops following the coder)"),
-         ("↑ ↓ to the ✎ file", "follow the coder again")),
+        (
+            ("↑ ↓", "pick a file (the view stops following the coder)"),
+            ("↑ ↓ to the ✎ file", "follow the coder again"),
+        ),
     ),
     "sandbox": PaneHelp(
         "4 Sandbox",
@@ -119,7 +135,7 @@ class HelpScreen(ModalScreen[None]):
 
     def _keys(self, info: PaneHelp) -> Content:
         app = self.app
-        keymap, _ = check_keymap(getattr(app, "settings").ui.keys) if hasattr(app, "settings") else ({}, [])
+        keymap, _ = check_keymap(app.settings.ui.keys) if hasattr(app, "settings") else ({}, [])
         by_id = {b.id: b for b in (*APP_BINDINGS, *START_BINDINGS, *MAIN_BINDINGS) if b.id}
         rows: list[tuple[str, str]] = []
         for bid in info.binding_ids:

@@ -54,7 +54,9 @@ class KeyBar(Widget):
         for entries in groups.values():
             binding, enabled = entries[0]
             key = self.app.get_key_display(binding)
-            style, text_style = ("bold $footer-key-foreground", "") if enabled else ("$text-disabled", "$text-disabled")
+            style, text_style = (
+                ("bold $footer-key-foreground", "") if enabled else ("$text-disabled", "$text-disabled")
+            )
             part = Content.assemble((f" {key}", style), (f" {binding.description} ", text_style))
             spans.append((x, x + part.cell_length, binding.key.split(",")[0]))
             x += part.cell_length
