@@ -4,6 +4,7 @@ the log of a reopened run, the coverage label."""
 from __future__ import annotations
 
 import asyncio
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -78,3 +79,37 @@ def test_iteration_verdict_is_said_once():
         pane, IterationFinished(iteration=2, passed=False, findings=1, summary="1 test failed")
     )
     assert pushed == ["iteration 3: passed", "iteration 2: failed (1 findings) 1 test failed"]
+
+
+def test_coverage_says_which_version_it_measured(tmp_path):
+    from deepcode_tui.blueprint.coverage import CoverageReport
+    from deepcode_tui.tui import adapters
+
+    folder = tmp_path / "blueprint"
+    folder.mkdir()
+    (folder / "v1.yaml").write_text("title: t\n")
+    report = CoverageReport().model_dump(mode="json")
+    (folder / "coverage.json").write_text(json.dumps({"version": "v1", **report}))
+    assert "Coverage (blueprint v1)" in adapters.coverage_text(tmp_path)
+    (folder / "v2.yaml").write_text("title: t2\n")  # the human's edit, approved: not measured
+    assert "(of blueprint v1; v2 is newer and was not measured)" in adapters.coverage_text(tmp_path)
+
+
+async def test_one_escape_closes_the_patch_editor(make_app, paper):
+    from deepcode_tui.tui.screens.dialogs import PatchEditDialog
+    from tests.tui.scripted import Script
+
+    app, _ = make_app(doc=paper, script=Script(iterations=1), verify={"step": True})
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: app.state.gate is not None, what="the gate")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: app.main.sandbox.pending_iteration == 1, what="the patch")
+        assert not [n for n in app._notifications if "Blueprint v1 waits" in n.message]  # answered: gone
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, PatchEditDialog), what="the patch editor")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PatchEditDialog), what="one Esc to close it")
+        assert app.main.sandbox.pending_iteration == 1  # cancelled: the patch still waits
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.state.status == "passed", what="the run")
+        assert not [n for n in app._notifications if n.title == "Your turn"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -181,6 +181,13 @@ class BlueprintPane(Vertical):
         self.query_one("#bp-tabs", TabbedContent).active = "bp-editor-tab"
         self.editor.focus()
         self.refresh_gate()
+
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        # The status line says how to enter or leave the editor; after the editor's own handler.
+        self.call_after_refresh(self.refresh_gate)
+
+    def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
+        self.call_after_refresh(self.refresh_gate)
 
     @on(YamlEditor.Left)
     def _left_editor(self, event: YamlEditor.Left) -> None:
