@@ -384,7 +384,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
             return
         self._refresh_plan()
         main.load_run(session.run_dir, session.repo_dir)
-        self._gc.freeze()  # the run's panes and caches are long-lived: out of the full scans
+        self._gc.freeze(collect=False)  # the run's panes and caches are long-lived: out of the full scans
 
     def _refresh_plan(self) -> None:
         """Add the newest blueprint's files to the list as pending."""
