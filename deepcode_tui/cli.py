@@ -49,11 +49,29 @@ class _DocOrCommand(click.Group):
         return self.commands.get(cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        first = next((a for a in args if not a.startswith("-")), None)
-        if first is not None and first not in self.commands and first not in self.lazy:
-            args = list(args)
-            args.insert(args.index(first), "open")
+        # The first word that is neither an option nor an option's value (``--replay DIR``).
+        takes_value = {name for p in self.params if isinstance(p, click.Option) and not p.is_flag for name in p.opts}
+        args, position, skip = list(args), None, False
+        for i, arg in enumerate(args):
+            if skip:
+                skip = False
+            elif arg in takes_value:
+                skip = True
+            elif not arg.startswith("-"):
+                position = i
+                break
+        if position is not None and args[position] not in self.commands and args[position] not in self.lazy:
+            args.insert(position, "open")
         return super().parse_args(ctx, args)
+
+
+def _app_flag(name: str, given: Any) -> Any:
+    """An ``open`` option, or the same option given before the command (``deepcode-tui --replay DIR``)."""
+    if given not in (None, False):
+        return given
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    return ((root.obj or {}).get("app_flags") or {}).get(name) if root is not None else given
 
 
 def _settings(**cli: Any):
@@ -92,15 +110,21 @@ def _overrides(
 @click.group(cls=_DocOrCommand, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="deepcode-tui")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--record", type=click.Path(path_type=Path), help="App: record every model call to a cassette here.")
+@click.option("--replay", type=click.Path(path_type=Path), help="App: replay model calls from this cassette (offline).")
+@click.option("--no-cache", is_flag=True, help="App: do not reuse cached model replies.")
+@click.option("--model", help="App: litellm model string for every role without its own.")
+@click.option("--runs-dir", type=click.Path(path_type=Path), help="App: where run directories live.")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> Any:
+def cli(ctx: click.Context, debug: bool, **app_flags: Any) -> Any:
     """Turn a paper or a software requirement into a working repository.
 
     Run without a command to open the app; `deepcode-tui DOC` opens the app on DOC.
+    The app's options (--replay, --record, --model ...) may come before DOC or alone.
     """
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug, "app_flags": app_flags}
     if ctx.invoked_subcommand is None:
-        return ctx.invoke(open_cmd, doc=None)  # the other options take their defaults
+        return ctx.invoke(open_cmd, doc=None, **app_flags)
 
 
 @cli.command("open")
@@ -121,6 +145,8 @@ def open_cmd(
     """Open the app (optionally on DOC)."""
     from deepcode_tui.tui.app import run_app
 
+    record, replay, no_cache = _app_flag("record", record), _app_flag("replay", replay), _app_flag("no_cache", no_cache)
+    model, runs_dir = _app_flag("model", model), _app_flag("runs_dir", runs_dir)
     flags = {"record": record, "replay": replay, "no_cache": no_cache}
     loaded = _settings(**_overrides(model=model, runs_dir=runs_dir))
     return run_app(doc=doc, loaded=loaded, services={"llm_flags": flags, "provenance": loaded.provenance})
@@ -159,7 +185,8 @@ def _start(doc: Path, opts: dict[str, Any], *, command: str, stop_after: str | N
     out = check_out_dir(opts.get("out"))
     loaded = _settings(**_overrides(**_pick(opts)))
     store = RunStore.create(
-        loaded.settings.runs_dir, doc, repo_dir=out, command=command, config=loaded.snapshot()
+        loaded.settings.runs_dir, doc, repo_dir=out, command=command, config=loaded.snapshot(),
+        llm_flags={k: _app_flag(k, opts.get(k)) for k in ("record", "replay", "no_cache")},
     )
     return _drive(store, loaded, opts, stop_after=stop_after, new_run=True)
 
@@ -177,7 +204,7 @@ def _drive(store, loaded, opts: dict[str, Any], *, stop_after: str | None, new_r
     gate = AutoApproveGate() if opts.get("yes") else ConsoleGate()
     display = HeadlessDisplay(err_console, verbose=bool(opts.get("verbose")))
     services = {
-        "llm_flags": {k: opts.get(k) for k in ("record", "replay", "no_cache")},
+        "llm_flags": {k: _app_flag(k, opts.get(k)) for k in ("record", "replay", "no_cache")},
         "provenance": loaded.provenance,
     }
     try:

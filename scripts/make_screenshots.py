@@ -20,6 +20,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from deepcode_tui.config.loader import load_settings
 from deepcode_tui.tui.app import DeepcodeApp
+from tests.tui.screen_text import screen_text as _text
 from tests.tui.scripted import CODE, PAPER_MD, REPORT_ENTRY, Script, scripted_driver
 from tests.tui.waiting import wait_for
 
@@ -107,6 +108,13 @@ async def main(out: Path) -> None:
         await _shoot(app, pilot, out, "sandbox-log")
         await pilot.press("y")
         await wait_for(pilot, lambda: app.state.status == "passed", what="the end")
+        main_screen.show("sandbox")
+        await wait_for(pilot, lambda: main_screen.query_one("#run-result").display, what="the paths")
+        await _shoot(app, pilot, out, "finished")
+        main_screen.show("blueprint")
+        await pilot.press("question_mark")
+        await _shoot(app, pilot, out, "help")
+        await pilot.press("escape")
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
         await pilot.press(*"theme")
@@ -121,6 +129,27 @@ async def main(out: Path) -> None:
         main_screen.show("generation")
         main_screen.generation.select("ema/detector.py")
         await _shoot(app, pilot, out, "generation-light")
+
+    # A run started on a replayed cassette and stopped; resumed from a plain start it asks first.
+    from tests.e2e.scripted_run import CASSETTE
+
+    never = asyncio.Event()
+    loaded = load_settings({"runs_dir": str(tmp / "runs"), "models": {"default": "anthropic/claude-sonnet-4-5"}},
+                           cwd=tmp)  # fmt: skip
+    replayed = DeepcodeApp(loaded, doc=doc, driver=scripted_driver(Script(hold_before={"ema/cli.py": never})),
+                           blink=False, cwd=tmp, services={"llm_flags": {"replay": CASSETTE}})  # fmt: skip
+    async with replayed.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: replayed.state.gate is not None, what="the gate")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: replayed.state.files["ema/detector.py"].status == "done", what="a file")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: replayed.session.store is None, what="the stop")
+    asking = _app(tmp, None, Script())
+    async with asking.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "stopped ↻" in _text(asking), what="the stopped run")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: type(asking.screen).__name__ == "ResumeChoiceDialog", what="the question")
+        await _shoot(asking, pilot, out, "resume-models")
 
     # A restart: the start screen lists the run; the model check explains the embedded model.
     app2 = _app(tmp, None, Script())

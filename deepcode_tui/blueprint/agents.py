@@ -162,7 +162,11 @@ class BlueprintAgents:
             {"role": "system", "content": system},
             {"role": "user", "content": f"Document: {title}. {task}"},
         ]
-        await self._log(f"{agent} agent: reading budget {budget} tokens of {self.paper_tokens}")
+        if budget >= self.paper_tokens:
+            note = f"{agent} agent: may read the whole document ({self.paper_tokens} tokens; budget {budget})"
+        else:
+            note = f"{agent} agent: may read {budget} of the document's {self.paper_tokens} tokens"
+        await self._log(note)
         result = await self.gw.with_tools(
             "analyst", messages, reader.tools(), name=f"{agent} agent", max_rounds=s.max_rounds
         )

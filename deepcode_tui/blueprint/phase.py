@@ -10,6 +10,7 @@ Artifacts, all under ``<run>/blueprint/`` and written atomically:
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,9 @@ class BlueprintPhase:
                 version=version, path=str(versions.path(version)), files=len(blueprint.file_hierarchy)
             )
         )
-        return self._summary(versions, version, index, analyses)
+        # Parsing, validating and measuring the YAML take a second on a busy machine: in a thread,
+        # so the loop (the app's too) keeps drawing frames.
+        return await asyncio.to_thread(self._summary, versions, version, index, analyses)
 
     def _summary(
         self, versions: BlueprintVersions, version: str, index: Any, analyses: Analyses
@@ -164,11 +167,11 @@ class ApprovalPhase:
         notice, revisions, invalid_approvals = "", 0, 0
         for _ in range(self.max_rounds):
             text = versions.text(latest)
-            problems = validate_yaml(text)
+            problems = await asyncio.to_thread(validate_yaml, text)
             errors = [e for e in problems if e.severity == "error"]
-            prompt = self._prompt(latest, text, problems, index, versions.dir, notice)
-            decision = await ctx.ask(GateRequest(gate=GATE, prompt=prompt, artifact=str(draft),
-                                                 questions=_open_questions(text)))
+            prompt = await asyncio.to_thread(self._prompt, latest, text, problems, index, versions.dir, notice)
+            questions = await asyncio.to_thread(_open_questions, text)
+            decision = await ctx.ask(GateRequest(gate=GATE, prompt=prompt, artifact=str(draft), questions=questions))
             notice = ""
             if decision.decision == "approve":
                 if not errors:

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 import re
 from pathlib import Path, PurePosixPath
@@ -25,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deepcode_tui.codegen.findings import Finding
 from deepcode_tui.diffs import unified_diff  # noqa: F401  (re-exported for codegen callers)
-from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.repo_paths import PathRefused, confine
 from deepcode_tui.store.atomic import write_text_atomic
 from deepcode_tui.treesitter import get_parser, language_for_path

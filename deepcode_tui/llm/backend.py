@@ -38,6 +38,45 @@ def get_litellm() -> Any:
     return litellm
 
 
+@functools.cache
+def _warm() -> None:
+    import asyncio
+
+    litellm = get_litellm()
+    messages = [{"role": "user", "content": "warm-up"}]
+
+    async def calls() -> None:
+        # mock_response: no network; the call still walks acompletion's path, whose modules
+        # litellm imports lazily on the first real call (~3 s, 15+ s on a loaded machine).
+        await litellm.acompletion(model="openai/deepcode-warm-up", messages=messages, mock_response="ok")
+        stream = await litellm.acompletion(
+            model="openai/deepcode-warm-up", messages=messages, mock_response="ok", stream=True
+        )
+        async for _chunk in stream:
+            pass
+
+    try:
+        asyncio.run(calls())
+    except Exception:  # noqa: BLE001, S110 - a failed warm-up leaves the rest to the first call (done once)
+        pass
+
+
+def warm_up() -> None:
+    """Import litellm and everything its first call imports. Blocking: call it in a thread
+    (``asyncio.to_thread(warm_up)``), never on an event loop a user is waiting on; once done,
+    the first real call costs no import time on the caller's loop."""
+    with _warm_lock:
+        _warm()
+
+
+_warm_lock = threading.Lock()
+
+
+def is_warm() -> bool:
+    """Whether :func:`warm_up` has run (then litellm calls import nothing more)."""
+    return _warm.cache_info().currsize > 0
+
+
 def _register_providers(litellm: Any) -> None:
     from deepcode_tui.llm.providers import ReplayProvider, ScriptedProvider
 

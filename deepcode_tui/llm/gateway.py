@@ -29,6 +29,7 @@ from deepcode_tui.events.models import (
 )
 from deepcode_tui.llm import structured as so
 from deepcode_tui.llm.accounting import BudgetStatus, Ledger, budget_error, cost_usd
+from deepcode_tui.llm.backend import is_warm as litellm_warm
 from deepcode_tui.llm.cache import ResponseCache, StoredResponse, request_key
 from deepcode_tui.llm.cassette import CassetteWriter, ModelProfile, cassette_reader, forget_cassette
 from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer
@@ -46,9 +47,9 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _import_litellm() -> None:
-    from deepcode_tui.llm.backend import get_litellm
+    from deepcode_tui.llm.backend import warm_up
 
-    get_litellm()
+    warm_up()  # also what the first call imports lazily: none of it on the caller's loop
 
 
 class Gateway:
@@ -193,6 +194,10 @@ class Gateway:
     ) -> Completion:
         """One model call for ``role``. ``params`` go to litellm (max_tokens, temperature,
         response_format, tools ...). Raises BudgetExceeded, ProviderError or ConfigError."""
+        if not litellm_warm():
+            # litellm's import and its first call's lazy imports take seconds: in a thread, not
+            # on this loop (the app shares it; it froze for as long on its first model call).
+            await asyncio.to_thread(_import_litellm)
         resolved = self.resolve(role)
         await self.ensure_budget()
         profile = self.profile(resolved)

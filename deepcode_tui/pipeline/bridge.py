@@ -16,6 +16,7 @@ from deepcode_tui.events import models as ev
 from deepcode_tui.pipeline.context import RunContext
 
 Emit = Callable[[Any], Awaitable[None]]
+OUTPUT_LINES = 400  # per stream and command: the app's log is bounded anyway (ui.log_lines)
 
 
 def _finding(f: dict[str, Any], stage: str) -> ev.FindingReported:
@@ -92,6 +93,16 @@ def verify_emitter(ctx: RunContext) -> Emit:
                     notice=str(data.get("killed_reason") or ""),
                 )
             )
+            # The command's output, for the app's log (not persisted: trace.txt keeps it). The
+            # backends return it when the command ends; live lines need them to stream it.
+            for stream in ("stdout", "stderr"):
+                lines = str(data.get(stream) or "").splitlines()
+                if len(lines) > OUTPUT_LINES:
+                    skipped = len(lines) - OUTPUT_LINES
+                    lines = [f"[{skipped} earlier lines of {stream} in the iteration's trace.txt]",
+                             *lines[-OUTPUT_LINES:]]  # fmt: skip
+                for line in lines:
+                    await ctx.emit(ev.SandboxOutput(stream=stream, line=line))
         elif kind in ("patch_applied", "patch_rejected"):
             await ctx.emit(ev.PatchProposed(iteration=n, diff=data.get("diff", "")))
             rejected = "; ".join(f"{r.get('path')}: {r.get('reason')}" for r in data.get("rejected", []))

@@ -22,17 +22,30 @@ class IngestPhase:
 
         cfg = ctx.settings.ingest
         source = Path(ctx.store.manifest.input_path)
-        index = await asyncio.to_thread(
-            load_document, source, pdf_engine=cfg.pdf_engine, timeout_s=cfg.timeout_s
-        )
+        target = ctx.store.path("document", "index.json")
+        addendum = None
         if cfg.addendum is not None:
-            from deepcode_tui.ingest.addendum import attach_addendum, read_addendum
+            from deepcode_tui.ingest.addendum import read_addendum
 
-            index = attach_addendum(index, await asyncio.to_thread(read_addendum, cfg.addendum))
+            addendum = await asyncio.to_thread(read_addendum, cfg.addendum)
+
+        def load_and_save():
+            index = load_document(source, pdf_engine=cfg.pdf_engine, timeout_s=cfg.timeout_s)
+            if addendum is not None:
+                from deepcode_tui.ingest.addendum import attach_addendum
+
+                index = attach_addendum(index, addendum)
+            # The agents' first search builds the BM25 retriever (and imports bm25s): here, in
+            # this thread, not on the loop the app shares; saving (an fsync) likewise.
+            index.search("warm-up", 1)
+            index.save(target)
+            return index
+
+        index = await asyncio.to_thread(load_and_save)
+        if addendum is not None:
             await ctx.log(f"addendum {cfg.addendum.name} added to the document index", phase=self.name)
         for note in index.notes:
             await ctx.log(note, level="warning", phase=self.name)
-        index.save(ctx.store.path("document", "index.json"))
         ctx.services["index"] = index
         sections = sum(1 for _ in index.all_sections())
         pages = index.page_count or 0

@@ -47,6 +47,9 @@ class RunManifest(BaseModel):
     command: str = "run"
     deepcode_version: str = __version__
     config: dict[str, Any] = Field(default_factory=dict)  # redacted snapshot
+    # The model-call flags the run was started with (replay / record cassette, no_cache):
+    # a resume restores them with the models, so a replayed run does not continue on another model.
+    llm_flags: dict[str, Any] = Field(default_factory=dict)
 
 
 def _slug(name: str) -> str:
@@ -83,6 +86,7 @@ class RunStore:
         command: str = "run",
         config: dict[str, Any] | None = None,
         input_format: str = "",
+        llm_flags: dict[str, Any] | None = None,
     ) -> RunStore:
         runs_dir = Path(runs_dir).expanduser()
         try:
@@ -117,6 +121,7 @@ class RunStore:
             repo_dir=str(Path(repo_dir).resolve() if repo_dir else root / "repo"),
             command=command,
             config=config or {},
+            llm_flags={k: str(v) if isinstance(v, Path) else v for k, v in (llm_flags or {}).items() if v},
         )
         write_json_atomic(root / "run.json", manifest)
         return cls(root, manifest, _acquire_lock(root))

@@ -116,6 +116,12 @@ def coverage_text(run_dir: Path) -> str:
             data = json.loads(path.read_text(encoding="utf-8"))
             report = CoverageReport.model_validate({k: v for k, v in data.items() if k != "version"})
             version = f" (blueprint {data['version']})" if data.get("version") else ""
+            from deepcode_tui.blueprint.versions import BlueprintVersions
+
+            saved = BlueprintVersions(run_dir).list()
+            if data.get("version") and saved and saved[-1] != data["version"]:
+                # Coverage is computed for the planner's versions; a human's edit has none of its own.
+                version = f" (of blueprint {data['version']}; {saved[-1]} is newer and was not measured)"
             return report.render(limit=200).replace("Coverage:", f"Coverage{version}:", 1)
         except (OSError, ValueError, ImportError):
             pass

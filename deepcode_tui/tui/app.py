@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -77,8 +77,10 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         blink: bool = True,
         cwd: Path | None = None,
         services: dict[str, Any] | None = None,
+        warm_up: bool | None = None,
     ) -> None:
         """``driver`` defaults to pipeline.driver.drive; tests pass a scripted one.
+        ``warm_up`` imports the pipeline and litellm in a thread at start (default: with the real driver).
         ``blink`` False freezes cursors (snapshots); ``clock`` fixes time (snapshots).
         ``services`` are added to every run's services (e.g. ``{"llm_flags": {"replay": DIR}}``)."""
         super().__init__()
@@ -92,6 +94,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self.blink = blink
         self.cwd = cwd
         self.extra_services = dict(services or {})
+        self._warm_up = driver is None if warm_up is None else warm_up
         self.state = RunState()
         self.session: RunSession | None = None
         self._open_problem = ""
@@ -130,10 +133,24 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self.set_keymap(keymap)
         for problem in (*self._theme_problems, *key_problems):
             self.notify(problem, title="Configuration", severity="warning", timeout=10)
+        if self._warm_up:
+            self._preload()
         if self.doc is None or not await self.open_document(self.doc):
             await self._show(StartScreen(self.loaded, cwd=self.cwd))
             if self._open_problem and isinstance(self.screen, StartScreen):
                 self.screen.show_error(self._open_problem)
+
+    @work(thread=True, exclusive=True, group="preload", exit_on_error=False)
+    def _preload(self) -> None:
+        """Import the pipeline and warm litellm up (seconds of imports) in a thread while the
+        first screen is shown, so none of it runs on the UI loop when a run starts."""
+        from pydantic import json_schema  # noqa: F401 - the tool schemas' first use imports it
+
+        from deepcode_tui.llm.backend import warm_up
+        from deepcode_tui.pipeline.phases import build_pipeline
+
+        build_pipeline()
+        warm_up()
 
     def on_unmount(self) -> None:
         self._gc.stop()
@@ -162,8 +179,12 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
 
     @property
     def main(self) -> MainScreen | None:
-        screen = self.screen
-        return screen if isinstance(screen, MainScreen) else None
+        """The run screen, also while a palette, dialog or help screen is on top of it:
+        events that arrive meanwhile still reach its panes, and the palette's commands act on it."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
 
     @property
     def is_running_run(self) -> bool:
@@ -197,6 +218,38 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self._release_session()
         self.call_later(self._show, StartScreen(self.loaded, cwd=self.cwd))
 
+    def result_paths(self) -> tuple[Path, Path | None] | None:
+        """The run's repository and its report (None while it has not written one)."""
+        if self.session is None:
+            return None
+        report = self.session.run_dir / "report.md"
+        if self.state.final is not None and self.state.final.report_path:
+            report = Path(self.state.final.report_path)
+        return self.session.repo_dir, report if report.is_file() else None
+
+    def copy_path(self, which: str) -> None:
+        """Copy the repository's (or the report's) path to the clipboard (OSC 52) and say which."""
+        paths = self.result_paths()
+        path = None if paths is None else paths[0] if which == "repo" else paths[1]
+        if path is None:
+            self.notify(f"No {which} path yet.", severity="warning")
+            return
+        self.copy_to_clipboard(str(path))
+        self.notify(f"{path}\n(copied; a terminal without OSC 52 clipboard support ignores the copy)",
+                    title=f"{'Repository' if which == 'repo' else 'Report'} path", timeout=6)  # fmt: skip
+
+    def action_help(self) -> None:
+        from deepcode_tui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        main = self.main
+        where = main.active_pane if main is not None and self.screen is main else "start"
+        if isinstance(self.screen, StartScreen):
+            where = "start"
+        self.push_screen(HelpScreen(where))
+
     def action_screenshot(self) -> None:
         path = self.save_screenshot(path=str(self.cwd or Path.cwd()))
         self.notify(f"screenshot saved: {path}")
@@ -224,7 +277,10 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
             return False
         try:
             doc = check_input(Path(path))
-            store = RunStore.create(self.settings.runs_dir, doc, command="run", config=self.loaded.snapshot())
+            store = RunStore.create(
+                self.settings.runs_dir, doc, command="run", config=self.loaded.snapshot(),
+                llm_flags=self.extra_services.get("llm_flags"),
+            )  # fmt: skip
         except DeepcodeError as exc:
             self._report_open_problem(exc)
             return False
@@ -234,14 +290,29 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self._start_worker(new_run=True)
         return True
 
-    async def open_run(self, run_id: str, *, resume: bool) -> bool:
-        """Resume ``run_id`` (takes its lock) or, when it cannot resume, view it read-only."""
+    async def open_run(self, run_id: str, *, resume: bool, models: str | None = None) -> bool:
+        """Resume ``run_id`` (takes its lock) or, when it cannot resume, view it read-only.
+
+        A resume whose recorded models or model flags differ from today's asks first
+        (:class:`ResumeChoiceDialog`); ``models`` ("recorded" or "current") is that answer.
+        False when it cannot open, or while the question is being asked.
+        """
         from deepcode_tui.store.run import RunStore, find_run, load_manifest
+        from deepcode_tui.tui import resume_config
 
         if self.is_running_run:
             self.notify("A run is in progress; stop it first (Esc).", severity="warning")
             return False
+        settings, services = None, self.extra_services
         try:
+            if resume:
+                manifest = load_manifest(find_run(self.settings.runs_dir, run_id))
+                differences = resume_config.model_differences(manifest, self.settings, self.extra_services)
+                if differences and models is None:
+                    self._ask_models(run_id, differences)
+                    return False
+                if differences and models == "recorded":
+                    settings, services = resume_config.recorded_setup(manifest, self.settings, self.extra_services)
             if resume:
                 store = RunStore.open(self.settings.runs_dir, run_id)
                 root, repo, rid = store.root, store.repo_dir, store.run_id
@@ -253,7 +324,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         except DeepcodeError as exc:
             self._report_open_problem(exc)
             return False
-        self._new_session(root, repo, rid, store)
+        self._new_session(root, repo, rid, store, settings=settings, services=services)
         self.state.run_id = rid
         for ev in history:
             self.state.apply(ev)
@@ -263,6 +334,15 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         if resume:
             self._start_worker(new_run=False)
         return True
+
+    def _ask_models(self, run_id: str, differences: list[Any]) -> None:
+        from deepcode_tui.tui.screens.dialogs import ResumeChoiceDialog
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None:
+                self.call_later(self.open_run, run_id, resume=True, models=choice)
+
+        self.push_screen(ResumeChoiceDialog(run_id, differences), chosen)
 
     def _read_history(self, root: Path) -> list[Event]:
         from deepcode_tui.store.eventlog import read_log
@@ -276,7 +356,10 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
             screen.show_error(exc.one_line())
         self.notify(exc.one_line(), title="Cannot open", severity="error", timeout=10)
 
-    def _new_session(self, run_dir: Path, repo_dir: Path, run_id: str, store: Any) -> None:
+    def _new_session(
+        self, run_dir: Path, repo_dir: Path, run_id: str, store: Any, *, settings: Any = None,
+        services: dict[str, Any] | None = None,
+    ) -> None:
         self._release_session()
         self.state = RunState(run_id=run_id)
         steering = Steering(on_paused=lambda: self.post_message(CoderPaused(None)))
@@ -288,7 +371,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self.session = RunSession(
             run_dir, repo_dir, run_id, store=store, steering=steering, stepper=stepper,
             on_gate=lambda req: self.post_message(GateWaiting(req.gate, req.prompt, req.artifact)),
-            extra_services=self.extra_services,
+            extra_services=self.extra_services if services is None else services, settings=settings,
         )  # fmt: skip
 
     def _release_session(self) -> None:
@@ -301,18 +384,26 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
             return
         self._refresh_plan()
         main.load_run(session.run_dir, session.repo_dir)
-        self._gc.freeze()  # the run's panes and caches are long-lived: out of the full scans
+        self._gc.freeze(collect=False)  # the run's panes and caches are long-lived: out of the full scans
 
     def _refresh_plan(self) -> None:
         """Add the newest blueprint's files to the list as pending."""
-        if self.session is None:
+        if self.session is not None:
+            self.state.plan_files(_newest_plan(self.session.run_dir))
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _refresh_plan_off_loop(self, run_dir: Path) -> None:
+        """As _refresh_plan, parsing the YAML in a thread (a run event asked: the run goes on)."""
+        paths = _newest_plan(run_dir)
+        self.call_from_thread(self._plan_read, run_dir, paths)
+
+    def _plan_read(self, run_dir: Path, paths: list[str]) -> None:
+        if self.session is None or self.session.run_dir != run_dir:
             return
-        versions = adapters.list_blueprint_versions(self.session.run_dir)
-        if versions:
-            try:
-                self.state.plan_files(adapters.planned_files(adapters.read_text(versions[-1].path)))
-            except DeepcodeError:
-                pass
+        known = len(self.state.files)
+        self.state.plan_files(paths)
+        if len(self.state.files) != known and self.main is not None:
+            self.main.generation.rebuild_list()
 
     @on(StartScreen.OpenDocument)
     async def _open_document(self, message: StartScreen.OpenDocument) -> None:
@@ -321,6 +412,16 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
     @on(StartScreen.OpenRun)
     async def _open_run(self, message: StartScreen.OpenRun) -> None:
         await self.open_run(message.run_id, resume=message.resume)
+
+
+def _newest_plan(run_dir: Path) -> list[str]:
+    versions = adapters.list_blueprint_versions(run_dir)
+    if not versions:
+        return []
+    try:
+        return adapters.planned_files(adapters.read_text(versions[-1].path))
+    except DeepcodeError:
+        return []
 
 
 def run_app(doc: Path | None, loaded: Any, *, services: dict[str, Any] | None = None) -> int:

@@ -25,6 +25,9 @@ _SCREEN_COMMANDS: tuple[tuple[str, str, str, tuple[object, ...]], ...] = (
     ("run: stop", "Stop the run now; resume later from its last checkpoint", "stop_run", ()),
     ("run: pause", "Pause or continue the coder at the next file boundary", "toggle_pause", ()),
     ("run: resume", "Continue a stopped run from its last checkpoint", "resume_run", ()),
+    ("run: copy repository path", "Copy the path of the run's repository to the clipboard", "copy_path", ("repo",)),
+    ("run: copy report path", "Copy the path of the run's report to the clipboard", "copy_path", ("report",)),
+    ("blueprint: edit", "Enter the blueprint editor (Esc leaves it)", "edit_blueprint", ()),
     ("blueprint: approve", "Approve the blueprint as saved", "approve", ()),
     ("blueprint: approve with edits", "Approve the blueprint as edited in the editor", "approve_edits", ()),
     ("blueprint: reject", "Reject the blueprint with feedback for the planner", "reject", ()),
@@ -48,12 +51,14 @@ _SCREEN_COMMANDS: tuple[tuple[str, str, str, tuple[object, ...]], ...] = (
 
 
 def available_commands(app: DeepcodeApp) -> list[Command]:
-    """The commands that apply on the current screen, in palette order."""
-    from deepcode_tui.tui.screens.main import MainScreen
+    """The commands that apply now, in palette order.
 
+    The run screen is looked up under whatever is on top (the palette itself is the
+    current screen while it asks): checking ``app.screen`` offered only the app's commands.
+    """
     commands: list[Command] = []
-    screen = app.screen
-    if isinstance(screen, MainScreen):
+    screen = app.main
+    if screen is not None:
         for name, help_text, action, args in _SCREEN_COMMANDS:
             if screen.available(action, pane_scoped=False):
                 call = f"{action}({', '.join(map(repr, args))})" if args else action
@@ -73,6 +78,8 @@ def available_commands(app: DeepcodeApp) -> list[Command]:
                 partial(setattr, app, "theme", theme_name),
             )
         )
+    commands.append(Command("app: help", "What the pane on screen is for and every key that works there",
+                            partial(app.call_later, app.action_help)))  # fmt: skip
     commands.append(
         Command("app: screenshot", "Save an SVG screenshot in the current directory", app.action_screenshot)
     )

@@ -70,6 +70,7 @@ class DecisionsMixin:
             return False
         # Not every gate is followed by a GateResolved event: the UI stops waiting now.
         self.state.gate, self.state.status = None, "running"
+        self.turn_over()
         if self.main is not None:
             self.main.blueprint.refresh_gate()
             self.main.header.refresh()
@@ -125,6 +126,7 @@ class DecisionsMixin:
         if decision != "edit":
             if self.main is not None:
                 self.main.sandbox.set_pending(None)
+            self.turn_over()
             return s.stepper.decide(decision)
         if self.main is not None:
 

@@ -35,9 +35,14 @@ class GcPolicy:
         gc.set_threshold(t0, t1, HELD_THRESHOLD2)
         self.freeze()
 
-    def freeze(self) -> None:
-        """Collect, then keep everything alive now out of later full scans (start-up, a run opened)."""
-        gc.collect()
+    def freeze(self, *, collect: bool = True) -> None:
+        """Collect, then keep everything alive now out of later full scans (start-up, a run opened).
+
+        ``collect=False`` freezes without the full collection first (a run being opened: the
+        collection took up to a second there, with litellm being imported in a thread; what
+        little garbage is frozen with it is left for good)."""
+        if collect:
+            gc.collect()
         gc.freeze()
 
     def tick(self) -> bool:

@@ -5,7 +5,7 @@ separated by commas)::
 
     [ui.keys]
     "run.stop" = "ctrl+x"
-    "view.paper" = "f1,1"
+    "view.paper" = "f5,1"
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from textual.binding import Binding
 APP_BINDINGS: list[Binding] = [
     Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     Binding("f12", "screenshot", "Screenshot", id="app.screenshot", show=False),
+    Binding("question_mark,f1", "help", "Help", id="app.help"),
 ]
 
 START_BINDINGS: list[Binding] = [
@@ -39,6 +40,7 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("escape", "stop_run", "Stop", id="run.stop"),
     Binding("p", "toggle_pause", "Pause", id="run.pause"),
     Binding("ctrl+r", "resume_run", "Resume", id="run.resume"),
+    Binding("i,enter", "edit_blueprint", "Edit", id="blueprint.edit"),
     Binding("a", "approve", "Approve", id="blueprint.approve"),
     Binding("e", "approve_edits", "Approve edits", id="blueprint.approve_edits"),
     Binding("r", "reject", "Reject", id="blueprint.reject"),
@@ -49,6 +51,7 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("n", "patch('skip')", "Skip", id="sandbox.skip"),
     Binding("x", "edit_patch", "Edit patch", id="sandbox.edit"),
     Binding("s", "toggle_step", "Step", id="sandbox.step"),
+    Binding("c", "copy_path('repo')", "Copy repo path", id="run.copy_repo"),
 ]
 
 BINDING_IDS: tuple[str, ...] = tuple(

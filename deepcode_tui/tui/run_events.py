@@ -7,6 +7,7 @@ only from message-pump classes, and this mixin is a plain class.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,22 @@ from deepcode_tui.tui.state import GateState
 
 if TYPE_CHECKING:
     from deepcode_tui.tui.screens.main import MainScreen
+
+
+TURN_TOAST_S = 6
+
+
+def gate_notice(gate: str, prompt: str) -> str:
+    """What a gate asks, phrased for the app (the pipeline's prompt speaks to a terminal user
+    and names files to edit; here the editor is the Blueprint pane)."""
+    if gate in ("blueprint", "approval"):
+        version = re.search(r"\bblueprint (v\d+)", prompt)
+        which = f"Blueprint {version.group(1)}" if version else "The blueprint"
+        return f"{which} waits for you on the Blueprint pane: a approves, i edits, r rejects."
+    if gate == "amendment":
+        return "The repairer proposes a blueprint amendment (Blueprint pane): a approves, r rejects."
+    first = next((line for line in prompt.splitlines() if line.strip()), "")
+    return first or f"The {gate} waits for your decision."
 
 
 class RunEventsMixin:
@@ -54,7 +71,7 @@ class RunEventsMixin:
         try:
             outcome = await driver(
                 session.store,
-                self.settings,
+                session.settings or self.settings,
                 session.gate,
                 observers=[self._observe],
                 stop_after=None,
@@ -96,8 +113,8 @@ class RunEventsMixin:
         ev = message.event
         self.state.apply(ev)
         main = self.main
-        if ev.type in ("blueprint_saved", "gate_resolved"):
-            self._refresh_plan()
+        if ev.type in ("blueprint_saved", "gate_resolved") and self.session is not None:
+            self._refresh_plan_off_loop(self.session.run_dir)
         if main is not None:
             if ev.type == "file_started":
                 main.header.paused = False
@@ -108,10 +125,11 @@ class RunEventsMixin:
         t = ev.type
         if t == "gate_opened":
             self.bell()
-            first = next((line for line in ev.prompt.splitlines() if line.strip()), "")
-            self.notify(first or f"The {ev.gate} waits for your decision.", title="Your turn", timeout=15)
+            self._your_turn(gate_notice(ev.gate, ev.prompt))
             if main is not None and ev.gate in ("blueprint", "approval"):
                 main.show("blueprint")
+        elif t in ("gate_resolved", "patch_decision", "run_finished"):
+            self.turn_over()
         elif t == "phase_failed":
             self.notify(
                 f"{ev.phase}: {ev.error}" + (f"\nfix: {ev.fix}" if ev.fix else ""),
@@ -139,7 +157,10 @@ class RunEventsMixin:
         text = message.message or message.status
         if message.status == "stopped":
             text = "Run stopped; everything up to the last checkpoint is kept. ctrl+r resumes."
-        self.notify(text, title=f"Run {message.status}", severity=severity, timeout=10)  # type: ignore[arg-type]
+        self.turn_over()
+        if self.main is not None:
+            self.main.refresh_result()
+        self.notify(text, title=f"Run {message.status}", severity=severity, timeout=8, markup=False)  # type: ignore[arg-type]
 
     def on_gate_waiting(self, message: GateWaiting) -> None:
         """A gate asked without a GateOpened event (e.g. verify's amendment gate) still reaches the human."""
@@ -157,10 +178,7 @@ class RunEventsMixin:
             main.update_bindings()
         if not known:
             self.bell()
-            first = next((line for line in message.prompt.splitlines() if line.strip()), "")
-            self.notify(
-                first or f"The {message.gate} waits for your decision.", title="Your turn", timeout=15
-            )
+            self._your_turn(gate_notice(message.gate, message.prompt))
             if main is not None:
                 main.show("blueprint")
 
@@ -177,8 +195,18 @@ class RunEventsMixin:
             self.main.sandbox.set_pending(message.pending.iteration, message.pending.diff)
             self.main.show("sandbox")
             self.main.update_bindings()
-        self.notify(
-            f"The patch of iteration {message.pending.iteration} waits: apply (y), skip (n) or edit (x).",
-            title="Your turn",
-            timeout=15,
-        )
+        self._your_turn(f"The patch of iteration {message.pending.iteration} waits: apply (y), skip (n) or edit (x).")
+
+    # -- "your turn" notices ------------------------------------------------------
+
+    def _your_turn(self, text: str) -> None:
+        """A short notice (the pane's own status line keeps saying it): at 80x24 a toast covers
+        the pane's buttons, so it goes once the human answers, or after TURN_TOAST_S."""
+        self.turn_over()
+        self.notify(text, title="Your turn", timeout=TURN_TOAST_S, markup=False)
+
+    def turn_over(self) -> None:
+        """Remove the "Your turn" notices: what they asked for was answered (or the run ended)."""
+        for notification in list(self._notifications):
+            if notification.title == "Your turn":
+                self._unnotify(notification)

@@ -47,13 +47,17 @@ class RunSession:
         stepper: PatchStepper,
         on_gate: Callable[[GateRequest], None] | None = None,
         extra_services: dict[str, Any] | None = None,
+        settings: Any = None,
     ) -> None:
+        """``settings`` (None: the app's) are the ones this run is driven with: a resume may
+        continue with the run's recorded models instead of today's."""
         self.run_dir = run_dir
         self.repo_dir = repo_dir
         self.run_id = run_id
         self.store = store
         self.gate = NotifyingGate(on_gate)
         self.extra_services = dict(extra_services or {})
+        self.settings = settings
         self.steering = steering
         self.stepper = stepper
         self.worker: Worker[Any] | None = None

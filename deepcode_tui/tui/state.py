@@ -203,9 +203,12 @@ class RunState:
     def _on_llm_call_finished(self, ev) -> None:
         self.models[ev.role] = ev.model
         self._calls.pop(ev.call_id, None)
+        # Every call's tokens, as the report counts them: CostUpdated's total leaves out
+        # replayed and cached calls (nothing paid), so the header said "0 tok" on a replay.
+        self.tokens += ev.prompt_tokens + ev.completion_tokens
 
     def _on_cost_updated(self, ev) -> None:
-        self.tokens, self.cost_usd = ev.total_tokens, ev.total_cost_usd
+        self.cost_usd = ev.total_cost_usd
 
     def _on_file_started(self, ev) -> None:
         f = self.file(ev.path)

@@ -216,7 +216,7 @@ class RepairLoop:
         r = o.result
         await self.emit("sandbox_run", iteration=iteration, command=o.command.name, argv=o.command.argv,
                         backend=r.backend, exit_code=r.exit_code, duration_s=r.duration_s, ok=r.ok,
-                        killed_reason=r.killed_reason)
+                        killed_reason=r.killed_reason, stdout=r.stdout, stderr=r.stderr)
 
     # -- repair ------------------------------------------------------------------------------
     def _files_for(self, findings: Sequence[Finding], extra: Sequence[str] = ()) -> dict[str, str]:

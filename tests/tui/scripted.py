@@ -210,6 +210,7 @@ class Script:
     amendments: list[Any] = field(default_factory=list)  # amended plans the coder switched to
     paused_at: list[str] = field(default_factory=list)  # files the coder held before
     codegen_runs: int = 0
+    driven_with: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)  # (settings, services) per drive
 
 
 class _Phase:
@@ -424,6 +425,7 @@ def scripted_driver(script: Script):
     """A driver with drive()'s signature: the real driver over the scripted phases."""
 
     async def drive(store, settings, gate, **kwargs):
+        script.driven_with.append((settings, dict(kwargs.get("services") or {})))
         with mock.patch.object(driver_module, "build_pipeline", lambda: scripted_pipeline(script)):
             return await driver_module.drive(store, settings, gate, **kwargs)
 

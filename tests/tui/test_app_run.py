@@ -30,7 +30,9 @@ async def test_open_approve_amend_mid_run_and_step_two_iterations(make_app, pape
         main = app.main
         assert main.active_pane == "blueprint"  # the app brings the waiting gate forward
         await wait_for(pilot, lambda: "waiting for you" in screen_text(app), what="waiting for you")
-        assert any("Approve blueprint v1" in n.message for n in app._notifications)
+        # The notice points at the built-in editor, not at a file to edit elsewhere.
+        notices = [n.message for n in app._notifications if n.title == "Your turn"]
+        assert notices == ["Blueprint v1 waits for you on the Blueprint pane: a approves, i edits, r rejects."]
         assert "ema/detector.py" in main.blueprint.editor.text
         assert "Coverage (blueprint v1)" in str(main.blueprint.query_one("#bp-coverage").render())
 

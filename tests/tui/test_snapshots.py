@@ -29,13 +29,14 @@ def run_root(tmp_path_factory):
 
 def _app(root, **overrides) -> DeepcodeApp:
     loaded = load_settings({"runs_dir": str(root / "runs"), **overrides}, cwd=root)
-    return DeepcodeApp(loaded, blink=False, clock=FrozenClock(NOW), cwd=root)
+    return DeepcodeApp(loaded, blink=False, clock=FrozenClock(NOW), cwd=root, warm_up=False)
 
 
 async def _settle(pilot, delay: float = 0.15) -> None:
-    await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group != "run"])
+    busy = ("run",)
+    await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group not in busy])
     await pilot.pause(delay)  # validation is debounced (0.25 s); the preview of a picked file 0.06 s
-    await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group != "run"])
+    await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group not in busy])
     await pilot.pause()
     pilot.app.clear_notifications()
     await pilot.pause()

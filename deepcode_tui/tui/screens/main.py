@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.content import Content
+from textual.widgets import Static, TabbedContent, TabPane
 
 from deepcode_tui.tui.frame_timer import PacedScreen
 from deepcode_tui.tui.keys import MAIN_BINDINGS
@@ -14,6 +15,7 @@ from deepcode_tui.tui.screens.dialogs import FeedbackDialog, PatchEditDialog
 from deepcode_tui.tui.widgets.blueprint import BlueprintPane
 from deepcode_tui.tui.widgets.generation import GenerationPane
 from deepcode_tui.tui.widgets.header import RunHeader
+from deepcode_tui.tui.widgets.key_bar import KeyBar
 from deepcode_tui.tui.widgets.paper import PaperPane
 from deepcode_tui.tui.widgets.sandbox import SandboxPane
 
@@ -35,6 +37,7 @@ class MainScreen(PacedScreen):
         app = self.app
         settings = app.settings
         yield RunHeader(app.state, app.clock, id="header")
+        yield Static("", id="run-result", markup=False)
         with TabbedContent(initial="paper", id="panes"):
             with TabPane("1 Paper", id="paper"):
                 yield PaperPane(app.state, id="paper-pane")
@@ -48,7 +51,7 @@ class MainScreen(PacedScreen):
                 yield SandboxPane(
                     app.state, log_lines=settings.ui.log_lines, step=settings.verify.step, id="sandbox-pane"
                 )
-        yield Footer()
+        yield KeyBar()
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE_COLUMNS, "-wide")
@@ -104,6 +107,37 @@ class MainScreen(PacedScreen):
         self.generation.load(run_dir, repo_dir)
         self.sandbox.load(run_dir)
         self.header.refresh()
+        self.refresh_result()
+
+    def refresh_result(self) -> None:
+        """Once the run has ended: where its repository and report are, and the key that copies them."""
+        box = self.query_one("#run-result", Static)
+        paths = self.app.result_paths()
+        ended = self.app.state.status in ("passed", "failed", "stopped", "planned")
+        box.display = ended and paths is not None
+        if not box.display or paths is None:
+            return
+        repo, report = paths
+        parts: list[Content | str] = [
+            Content.styled("repository ", "$text-muted"), Content.styled(self._short(repo), "bold"),
+        ]
+        if report is not None:
+            parts += [Content.styled("  report ", "$text-muted"), Content.styled(self._short(report), "bold")]
+        parts.insert(0, Content.styled("c copies · ", "$text-muted"))
+        box.update(Content.assemble(*parts))
+
+    def _short(self, path: Any) -> str:
+        """``path`` relative to the working directory when under it, else with ~ for home
+        (the copy key copies it whole)."""
+        from pathlib import Path
+
+        path = Path(path)
+        for base, prefix in ((Path(self.app.cwd or Path.cwd()), ""), (Path.home(), "~/")):
+            try:
+                return prefix + str(path.relative_to(base))
+            except ValueError:
+                continue
+        return str(path)
 
     def route(self, ev: Any) -> None:
         """Hand one event (already folded into the state) to the panes that show it."""
@@ -133,6 +167,8 @@ class MainScreen(PacedScreen):
             self.sandbox.on_run_event(ev)
         if t in ("gate_opened", "gate_resolved", "run_finished", "phase_started", "patch_decision"):
             self.update_bindings()
+        if t in ("run_finished", "run_resumed", "phase_started"):
+            self.refresh_result()
 
     @on(TabbedContent.TabActivated, "#panes")
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
@@ -143,8 +179,8 @@ class MainScreen(PacedScreen):
 
     # -- which keys apply now -----------------------------------------------------
 
-    _ACTIONS = ("stop_run", "toggle_pause", "resume_run", "approve", "approve_edits", "reject", "amend",
-                "iteration", "toggle_step", "patch", "edit_patch")  # fmt: skip
+    _ACTIONS = ("stop_run", "toggle_pause", "resume_run", "edit_blueprint", "approve", "approve_edits",
+                "reject", "amend", "iteration", "toggle_step", "patch", "edit_patch", "copy_path")  # fmt: skip
 
     def update_bindings(self) -> None:
         """Refresh the footer only when the set of usable keys changed (it rebuilds itself each time)."""
@@ -170,6 +206,10 @@ class MainScreen(PacedScreen):
             return app.is_running_run and state.phase == "codegen"
         if action == "resume_run":
             return app.can_resume_current
+        if action == "edit_blueprint":
+            return on("blueprint") and not self.blueprint.editor.editing
+        if action == "copy_path":
+            return not state.is_live and app.result_paths() is not None
         if action in ("approve", "approve_edits", "reject"):
             return on("blueprint") and state.gate is not None
         if action == "amend":
@@ -193,6 +233,13 @@ class MainScreen(PacedScreen):
 
     def action_resume_run(self) -> None:
         self.app.resume_current()
+
+    def action_edit_blueprint(self) -> None:
+        self.show("blueprint")
+        self.blueprint.edit()
+
+    def action_copy_path(self, which: str = "repo") -> None:
+        self.app.copy_path(which)
 
     def action_approve(self) -> None:
         self.show("blueprint")

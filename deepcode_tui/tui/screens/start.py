@@ -11,11 +11,12 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Label, Static
+from textual.widgets import Button, DataTable, Label, Static
 
 from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.tui import adapters
 from deepcode_tui.tui.keys import START_BINDINGS
+from deepcode_tui.tui.widgets.key_bar import KeyBar
 from deepcode_tui.tui.widgets.path_input import PathInput
 from deepcode_tui.tui.widgets.reference_sources import ReferenceSources
 
@@ -75,7 +76,7 @@ class StartScreen(Screen):
                 with Vertical(id="start-models-box"):
                     yield Label("Models", classes="section")
                     yield Static("", id="start-models")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#start-runs", DataTable)

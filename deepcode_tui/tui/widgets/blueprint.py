@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -174,6 +174,27 @@ class BlueprintPane(Vertical):
             self.post_message(self.EditingChanged(editing))
         self.refresh_gate()
 
+    # -- entering and leaving the editor ------------------------------------------
+
+    def edit(self) -> None:
+        """Enter the editor (its tab comes to the front); Esc leaves it."""
+        self.query_one("#bp-tabs", TabbedContent).active = "bp-editor-tab"
+        self.editor.focus()
+        self.refresh_gate()
+
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        # The status line says how to enter or leave the editor; after the editor's own handler.
+        self.call_after_refresh(self.refresh_gate)
+
+    def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
+        self.call_after_refresh(self.refresh_gate)
+
+    @on(YamlEditor.Left)
+    def _left_editor(self, event: YamlEditor.Left) -> None:
+        event.stop()
+        self.query_one("#bp-tabs Tabs").focus()
+        self.refresh_gate()
+
     def validate_now(self) -> None:
         """Validate the editor's text now (off the UI loop) and mark the error lines."""
         self._validate(self.editor.text)
@@ -221,12 +242,14 @@ class BlueprintPane(Vertical):
         ):
             button = self.query_one(button_id, Button)
             button.display, button.disabled = shown, not enabled
+        editing = self.editor.editing
         if waiting:
             status = f"Waiting for you: approve {self.base_version or 'the blueprint'}?"
+            status += " (Esc leaves the editor)" if editing else " (i edits it here)"
         elif coding and dirty:
             status = "Coder pauses at the next file; Amend applies your edit."
         elif coding:
-            status = "Generating code; edit to amend the remaining files."
+            status = "Generating code; i edits the blueprint to amend the remaining files."
         elif self.base_version:
             status = f"Showing {self.base_version}."
         else:

@@ -218,9 +218,20 @@ class SandboxPane(Vertical):
         self.query_one("#sb-step", Checkbox).value = enabled
 
     def replay(self, events: list[Any]) -> None:
-        """Put a reopened run's persisted log lines back into the log (live output is not persisted)."""
+        """Put a reopened run's log back: its persisted lines, and each iteration's command
+        output from ``iterations/NNN/trace.txt`` (live output lines are not persisted)."""
+        trace = ""  # the current iteration's trace: it holds the commands with their output
         for ev in events:
-            if ev.type in ("log", "sandbox_ran", "iteration_started", "iteration_finished"):
+            t = ev.type
+            if t == "iteration_started" and self.run_dir is not None:
+                trace = adapters.read_iteration(self.run_dir, ev.iteration).trace.strip()
+            if t == "sandbox_ran" and trace:
+                continue
+            if t == "iteration_finished" and trace:
+                for line in trace.splitlines():
+                    self.live_log.push(line, "bold" if line.startswith("$ ") else "")
+                trace = ""
+            if t in ("log", "sandbox_ran", "iteration_started", "iteration_finished"):
                 self._log_line(ev)
         self.refresh_view()
 
@@ -238,7 +249,8 @@ class SandboxPane(Vertical):
             log.push(f"── iteration {ev.iteration} ──", "bold")
         elif t == "iteration_finished":
             verdict = "passed" if ev.passed else f"failed ({ev.findings} findings)"
-            log.push(f"iteration {ev.iteration}: {verdict} {ev.summary}".rstrip(), "bold")
+            summary = "" if ev.summary in ("passed", "failed") else ev.summary  # said once is enough
+            log.push(f"iteration {ev.iteration}: {verdict} {summary}".rstrip(), "bold")
 
     # -- events -------------------------------------------------------------------
 

@@ -1,8 +1,16 @@
-"""A YAML code editor whose gutter marks the lines that have validation errors."""
+"""A YAML code editor whose gutter marks the lines that have validation errors.
+
+The editor is entered explicitly and left with Esc: Tab and shift+Tab cycling
+through a pane pass over it (inside it, Tab indents, so cycling focus through
+it typed spaces into the blueprint). It is entered by ``focus()`` (the
+pane's ``i`` / Enter key, a palette command) or a click.
+"""
 
 from __future__ import annotations
 
 from rich.segment import Segment
+from textual import events
+from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import TextArea
 
@@ -22,6 +30,9 @@ class YamlEditor(FixedTextArea):
     }
     """
 
+    class Left(Message):
+        """The human left the editor with Esc (the pane puts focus back on its tabs)."""
+
     def __init__(self, text: str = "", *, id: str | None = None, read_only: bool = False) -> None:
         super().__init__(
             text,
@@ -34,6 +45,38 @@ class YamlEditor(FixedTextArea):
         )
         self.indent_width = 2
         self._error_lines: frozenset[int] = frozenset()  # 0-based
+        self.editing = False  # entered explicitly; only then in the focus chain
+
+    # -- entering and leaving ---------------------------------------------------------
+
+    def allow_focus(self) -> bool:
+        return self.editing and super().allow_focus()
+
+    def focus(self, scroll_visible: bool = True) -> YamlEditor:
+        """Enter the editor (an explicit request: a key, a command, a click)."""
+        self.editing = True
+        return super().focus(scroll_visible)
+
+    def leave(self) -> None:
+        self.editing = False
+        self.post_message(self.Left())
+
+    # Textual calls each class's handler along the MRO: these run before TextArea's, no super().
+
+    def _on_key(self, event: events.Key) -> None:
+        if event.key == "escape":
+            # TextArea's own Esc moves to the next widget in the chain; here it leaves.
+            event.stop()
+            event.prevent_default()  # TextArea's handler does not run
+            self.leave()
+
+    def _on_mouse_down(self, event: events.MouseDown) -> None:
+        if not self.editing:
+            self.focus()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        # Focus went elsewhere (a click on a button, a pane switch): out of the chain again.
+        self.editing = False
 
     def on_mount(self) -> None:
         self.theme = getattr(self.app, "code_theme", "css")
