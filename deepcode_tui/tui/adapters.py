@@ -288,3 +288,16 @@ def resumable(run_dir: Path, status: str) -> bool:
         ev.phase for ev in read_log(Path(run_dir) / "events.jsonl").events if ev.type == "phase_completed"
     }
     return "report" not in done
+
+
+def open_questions(text: str) -> list[dict[str, Any]]:
+    """The open questions of a blueprint YAML text as plain dicts ([] when it does not load)."""
+    from deepcode_tui.blueprint.yaml_io import load_blueprint_yaml
+
+    try:
+        bp = load_blueprint_yaml(text, check=False)
+    except DeepcodeError:
+        return []
+    except Exception:  # noqa: BLE001 - a half-typed edit must never break the pane
+        return []
+    return [q.model_dump(mode="json") for q in bp.open_questions]

@@ -59,12 +59,13 @@ class DecisionsMixin:
             self.notify("The coder will pause at the next file boundary.")
 
     def answer_gate(
-        self, decision: Literal["approve", "edit", "reject"], text: str | None, feedback: str
+        self, decision: Literal["approve", "edit", "reject"], text: str | None, feedback: str,
+        answers: dict[str, str] | None = None,
     ) -> bool:
         if self.session is None or self.state.gate is None:
             self.notify("Nothing is waiting for approval.", severity="warning")
             return False
-        answer = GateDecision(decision=decision, edited_text=text, feedback=feedback)
+        answer = GateDecision(decision=decision, edited_text=text, feedback=feedback, answers=answers or {})
         if not self.session.gate.resolve(answer):
             self.notify("Nothing is waiting for approval.", severity="warning")
             return False

@@ -238,6 +238,15 @@ class MainScreen(PacedScreen):
         self.show("blueprint")
         self.blueprint.edit()
 
+    def action_show_questions(self) -> None:
+        self.show("blueprint")
+        self.blueprint.show_questions()
+
+    def action_accept_question_proposals(self) -> None:
+        self.show("blueprint")
+        self.blueprint.show_questions()
+        self.blueprint.questions.accept_all()
+
     def action_copy_path(self, which: str = "repo") -> None:
         self.app.copy_path(which)
 
@@ -280,7 +289,7 @@ class MainScreen(PacedScreen):
 
     @on(BlueprintPane.GateAnswer)
     def _gate_answer(self, message: BlueprintPane.GateAnswer) -> None:
-        self.app.answer_gate(message.decision, message.text, message.feedback)
+        self.app.answer_gate(message.decision, message.text, message.feedback, answers=message.answers)
 
     @on(BlueprintPane.EditingChanged)
     def _editing(self, message: BlueprintPane.EditingChanged) -> None:

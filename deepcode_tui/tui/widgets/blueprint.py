@@ -18,6 +18,7 @@ from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.tui import adapters
 from deepcode_tui.tui.state import RunState
 from deepcode_tui.tui.widgets.diff_view import DiffView
+from deepcode_tui.tui.widgets.questions import QuestionsView
 from deepcode_tui.tui.widgets.yaml_editor import YamlEditor
 
 VALIDATE_DELAY_S = 0.25
@@ -30,12 +31,14 @@ class BlueprintPane(Vertical):
         """Approve (``text`` None), approve with edits (``text``), or reject (``feedback``)."""
 
         def __init__(
-            self, decision: Literal["approve", "edit", "reject"], text: str | None, feedback: str = ""
+            self, decision: Literal["approve", "edit", "reject"], text: str | None, feedback: str = "",
+            answers: dict[str, str] | None = None,
         ) -> None:
             super().__init__()
             self.decision = decision
             self.text = text
             self.feedback = feedback
+            self.answers = dict(answers or {})  # open question id -> answer ("" accepts the proposal)
 
     class EditingChanged(Message):
         """The editor's text started (``editing``) or stopped differing from the saved version."""
@@ -74,6 +77,8 @@ class BlueprintPane(Vertical):
                     yield Button("Reject…", id="bp-reject", variant="error", compact=True)
                     yield Button("Amend", id="bp-amend", variant="warning", compact=True)
                     yield Button("Revert", id="bp-revert", compact=True)
+            with TabPane("Questions", id="bp-questions-tab"):
+                yield QuestionsView(id="bp-questions")
             with TabPane("Coverage", id="bp-coverage-tab"):
                 yield Static("No coverage report yet.", id="bp-coverage", markup=False)
             with TabPane("History", id="bp-history-tab"), Horizontal():
@@ -91,6 +96,20 @@ class BlueprintPane(Vertical):
     @property
     def editor(self) -> YamlEditor:
         return self.query_one("#bp-editor", YamlEditor)
+
+    @property
+    def questions(self) -> QuestionsView:
+        return self.query_one("#bp-questions", QuestionsView)
+
+    def show_questions(self) -> None:
+        self.query_one("#bp-tabs", TabbedContent).active = "bp-questions-tab"
+        self.questions.query_one("#q-table").focus()
+
+    @work(thread=True, exclusive=True, group="bp-questions")
+    def _load_questions(self, text: str) -> None:
+        """Parse the saved version's open questions off the UI loop."""
+        questions = adapters.open_questions(text)
+        self.app.call_from_thread(self.questions.set_questions, questions)
 
     @property
     def dirty(self) -> bool:
@@ -127,6 +146,7 @@ class BlueprintPane(Vertical):
         else:
             self.base_version, self.base_text = newest.name, text
             self.editor.load_text(text)
+        self._load_questions(text)
         self.refresh_gate()
 
     def show_artifact(self, path: Path, label: str) -> None:
@@ -264,18 +284,18 @@ class BlueprintPane(Vertical):
                 "Your edits are not part of a plain approve; use Approve edits.", severity="warning"
             )
             return False
-        self.post_message(self.GateAnswer("approve", None))
+        self.post_message(self.GateAnswer("approve", None, answers=self.questions.answers))
         return True
 
     def approve_edits(self) -> bool:
         if self.problems or not self.editor.text.strip():
             self.app.notify("Fix the blueprint's problems before approving it.", severity="error")
             return False
-        self.post_message(self.GateAnswer("edit", self.editor.text))
+        self.post_message(self.GateAnswer("edit", self.editor.text, answers=self.questions.answers))
         return True
 
     def reject(self, feedback: str) -> None:
-        self.post_message(self.GateAnswer("reject", None, feedback))
+        self.post_message(self.GateAnswer("reject", None, feedback, answers=self.questions.answers))
 
     def amend(self) -> bool:
         if self.problems or not self.dirty:

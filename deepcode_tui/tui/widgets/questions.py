@@ -87,6 +87,16 @@ class QuestionsView(Vertical):
         self.answers[q["id"]] = ""
         self._refill()
 
+    def accept_all(self) -> int:
+        """Accept the proposal of every question still open here; how many."""
+        n = 0
+        for q in self.questions:
+            if q.get("status", "open") == "open" and q.get("proposed_answer") and q["id"] not in self.answers:
+                self.answers[q["id"]] = ""
+                n += 1
+        self._refill()
+        return n
+
     def action_leave_open(self) -> None:
         q = self._current()
         if q is not None:
