@@ -306,6 +306,7 @@ _UNITS = re.compile(
 def norm_value(v: str) -> str:
     v = v.strip().replace("−", "-").replace("–", "-")
     v = re.sub(r"\s+", " ", v)
+    v = re.sub(r"(?<=\d)\s*([eE])\s*([-+]?)\s*(?=\d)", r"\1\2", v)  # "5 e - 6" (a converter's spacing)
     m = re.fullmatch(r"10\s*(?:\^|\*\*)\s*([+-]?\d+)", v.replace(" ", ""))
     if m:
         return f"1e{int(m.group(1))}"
