@@ -33,14 +33,17 @@ class _DocOrCommand(click.Group):
     Commands owned by phase packages are imported when used (``lazy``), so ``deepcode-tui index``
     does not pay for importing the model gateway."""
 
-    lazy: dict[str, tuple[str, str]] = {}
+    lazy: dict[str, tuple[str, str]]  # name -> (module, attribute); set by _register_optional_commands
+
+    def _lazy(self) -> dict[str, tuple[str, str]]:
+        return getattr(self, "lazy", {})
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*self.commands, *self.lazy})
+        return sorted({*self.commands, *self._lazy()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands and cmd_name in self.lazy:
-            module, attr = self.lazy[cmd_name]
+        if cmd_name not in self.commands and cmd_name in self._lazy():
+            module, attr = self._lazy()[cmd_name]
             try:
                 mod = __import__(module, fromlist=[attr])
             except ImportError:  # an absent optional package simply adds no command
@@ -60,7 +63,7 @@ class _DocOrCommand(click.Group):
             elif not arg.startswith("-"):
                 position = i
                 break
-        if position is not None and args[position] not in self.commands and args[position] not in self.lazy:
+        if position is not None and args[position] not in self.commands and args[position] not in self._lazy():
             args.insert(position, "open")
         return super().parse_args(ctx, args)
 

@@ -98,7 +98,7 @@ def grobid_prose(path: Path) -> dict[str, list[str]]:
 
 # ---- captions --------------------------------------------------------------------
 
-CAPTION_START = re.compile(r"^\s*\**\s*((?:Table|Figure|Fig\.)\s*[A-Z]?\d{1,3})\s*\**\s*[:.|]", re.I)
+CAPTION_START = re.compile(r"^\s*\**\s*((?:Table|Figure|Fig\.)\s*[A-Z]?\d{1,3})\s*\**\s*[:.|]", re.IGNORECASE)
 
 
 def _cap_key(label: str) -> str:
@@ -119,7 +119,7 @@ def captions_in_index(index) -> set[str]:
         if m:
             found.add(_cap_key(m.group(1)))
         elif t.caption:
-            lm = re.match(r"(table\s*[A-Z]?\d{1,3})", t.caption, re.I)
+            lm = re.match(r"(table\s*[A-Z]?\d{1,3})", t.caption, re.IGNORECASE)
             if lm:
                 found.add(_cap_key(lm.group(1)))
     for c in index.chunks:  # captions kept with a figure element or as a caption chunk
@@ -138,10 +138,53 @@ _NUMV = (
     r"(?:\s*/\s*\d+)?"
 )
 _STOP = {
-    "a", "an", "the", "with", "and", "of", "to", "is", "are", "was", "were", "set", "has", "have",
-    "been", "be", "uses", "use", "using", "used", "for", "in", "on", "at", "its", "their", "that",
-    "which", "where", "each", "all", "total", "value", "as", "by", "it", "from", "size", "into",
-    "implemented", "defined", "run", "added", "computed", "code", "model", "models",
+    "a",
+    "an",
+    "the",
+    "with",
+    "and",
+    "of",
+    "to",
+    "is",
+    "are",
+    "was",
+    "were",
+    "set",
+    "has",
+    "have",
+    "been",
+    "be",
+    "uses",
+    "use",
+    "using",
+    "used",
+    "for",
+    "in",
+    "on",
+    "at",
+    "its",
+    "their",
+    "that",
+    "which",
+    "where",
+    "each",
+    "all",
+    "total",
+    "value",
+    "as",
+    "by",
+    "it",
+    "from",
+    "size",
+    "into",
+    "implemented",
+    "defined",
+    "run",
+    "added",
+    "computed",
+    "code",
+    "model",
+    "models",
 }
 _NAME_WORDS = r"(?:[A-Za-z][\w\-']*|\\[a-zA-Z]+(?:_\{?[\w\\]+\}?)?|[α-ωϵ][\w]*)"
 _R_LINK = re.compile(
@@ -152,18 +195,18 @@ _R_LINK = re.compile(
 _R_BARE = re.compile(
     rf"\b(?P<name>batch size|learning rate|minibatch size|mini-batch size|hidden dimension|"
     rf"embedding dimension|temperature|momentum|weight decay|dropout)\s+(?P<value>{_NUMV})(?!\w|\.\d)",
-    re.I,
+    re.IGNORECASE,
 )
 # Results and data sizes are not settings: a rubric's "accuracy of 73.8%" is not a value to extract.
 _RESULT = re.compile(
     r"\b(?:accuracy|error|score|reward|performance|success|successes|auc|f1|cider|improvement|mse|"
     r"correlation|sequence of|split|out|total|average|mean|equation|section|table|figure|step \d)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _LEADING = re.compile(
     r"^(?:(?:a|an|the|with|and|uses?|using|of|has|have|for|in|its|their|all|is|are|to|that|such|"
     r"when|where|been|set|use)\s+)+",
-    re.I,
+    re.IGNORECASE,
 )
 
 

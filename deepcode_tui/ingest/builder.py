@@ -302,7 +302,9 @@ class IndexBuilder:
                 )
             if not is_refs and e.kind in ("para", "algorithm", "caption", "code", "footnote"):
                 source = "algorithm" if e.kind in ("algorithm", "code") else "prose"
-                self._add_hypers(idx, find_hyperparameters(e.text, section_id=sid, page=e.page, source=source))
+                self._add_hypers(
+                    idx, find_hyperparameters(e.text, section_id=sid, page=e.page, source=source)
+                )
 
     def _add_hypers(self, idx: DocumentIndex, found: list) -> None:
         for h in found:

@@ -56,6 +56,7 @@ GREEK_LETTERS = "α-ωΑ-Ωϵϑϕϱς"  # a regex character-class body
 def is_greek(ch: str) -> bool:
     return "α" <= ch <= "ω" or "Α" <= ch <= "Ω" or ch in "ϵϑϕϱς"
 
+
 # ---- numbers -------------------------------------------------------------------
 
 _NUM = (
@@ -262,7 +263,9 @@ def _keywordless_name(words: list[str]) -> str:
 
 # ---- LaTeX math as text ---------------------------------------------------------------
 
-_TEX_CMD = re.compile(r"\\(?:text|mathrm|mathit|operatorname|mathbf|textbf|textit|mathcal|boldsymbol|rm)\s*\{([^{}]*)\}")
+_TEX_CMD = re.compile(
+    r"\\(?:text|mathrm|mathit|operatorname|mathbf|textbf|textit|mathcal|boldsymbol|rm)\s*\{([^{}]*)\}"
+)
 _TEX_GREEK = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?![A-Za-z])")
 _TEX_POW = re.compile(r"10\s*\^\s*\{\s*([−\-–+]?\s*\d+)\s*\}|10\s*\^\s*([−\-–+]?\d+)")
 
@@ -306,6 +309,7 @@ _UNITS = re.compile(
 def norm_value(v: str) -> str:
     v = v.strip().replace("−", "-").replace("–", "-")
     v = re.sub(r"\s+", " ", v)
+    v = re.sub(r"(?<=\d)\s*([eE])\s*([-+]?)\s*(?=\d)", r"\1\2", v)  # "5 e - 6" (a converter's spacing)
     m = re.fullmatch(r"10\s*(?:\^|\*\*)\s*([+-]?\d+)", v.replace(" ", ""))
     if m:
         return f"1e{int(m.group(1))}"
@@ -401,7 +405,9 @@ def _respectively(s: str, c: _Collector) -> list[tuple[int, int]]:
     for m in _RESPECTIVELY.finditer(s):
         spans.append(m.span())
         names = [n.strip() for n in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group("names")) if n.strip()]
-        values = [v.strip() for v in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group("values")) if v.strip()]
+        values = [
+            v.strip() for v in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group("values")) if v.strip()
+        ]
         if len(names) != len(values):
             continue
         for n, v in zip(names, values):
@@ -501,7 +507,7 @@ def find_hyperparameters(
 _PARAM_TABLE = re.compile(
     r"hyper-?param|training (?:details|settings|configuration)|implementation details|"
     r"(?:default|training|model|optimi[sz]ation|architecture) (?:settings|parameters|configuration)",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -517,9 +523,7 @@ def _name_cell(cell: str) -> bool:
     cell = cell.strip()
     if not cell or len(cell) > 60 or not re.match(rf"[A-Za-z{GREEK_LETTERS}\\$]", cell):
         return False
-    if _numeric_cell(cell) and not re.search(r"[A-Za-z]{3,}", cell):
-        return False
-    return True
+    return not (_numeric_cell(cell) and not re.search(r"[A-Za-z]{3,}", cell))
 
 
 def _param_name(cell: str) -> bool:
@@ -584,7 +588,11 @@ def hyperparameters_from_table(
                 if not _numeric_cell(cell):
                     continue
                 col = header[k] if has_header and k < len(header) else ""
-                ctx = " | ".join(r) if not col or col.lower() in ("value", "values") else f"{col}: {' | '.join(r)}"
+                ctx = (
+                    " | ".join(r)
+                    if not col or col.lower() in ("value", "values")
+                    else f"{col}: {' | '.join(r)}"
+                )
                 m = NUM_RE.search(cell)
                 c.add(name, m.group(0) if m else cell, ctx, _unit_after(cell, m.end()) if m else "")
         return c.out
@@ -626,7 +634,9 @@ def symbol_names(texts: list[str]) -> dict[str, str]:
             if name and not _RESULT.search(name) and len(name) > 2:
                 # "infinite batch size", "batch sizes": the name's last two words, singular.
                 key = " ".join(name.lower().split()[-2:])
-                seen.setdefault(m.group("sym"), []).append(key[:-1] if key.endswith("s") and len(key) > 4 else key)
+                seen.setdefault(m.group("sym"), []).append(
+                    key[:-1] if key.endswith("s") and len(key) > 4 else key
+                )
     out = {}
     for sym, names in seen.items():
         best = max(set(names), key=names.count)

@@ -90,7 +90,9 @@ def make_float_paper(path: Path) -> dict:
     for k, t in enumerate(("0.0", "0.5", "1.0", "1.5")):
         c.drawString(M + 20 + k * 120, fig_bottom + 12, t)
     c.setFont("Times-Roman", 9)
-    c.drawString(M, fig_bottom - 14, "Figure 1: The widget pipeline, from the encoder to the decoder and back again.")
+    c.drawString(
+        M, fig_bottom - 14, "Figure 1: The widget pipeline, from the encoder to the decoder and back again."
+    )
     # Two columns of numbered sentences under the figure.
     y = fig_bottom - 40
     c.setFont("Times-Bold", 12)
@@ -123,8 +125,12 @@ def make_float_paper(path: Path) -> dict:
     c.setFont("Times-Roman", 9)
     c.drawString(M, ty, "Table 1: Hyperparameters of the widget model.")
     c.setLineWidth(0.6)
-    rows = [("Hyperparameter", "Value", "Note"), ("Learning rate", "3e-4", "Adam"), ("Batch size", "128", "per GPU"),
-            ("Warmup steps", "4000", "linear")]
+    rows = [
+        ("Hyperparameter", "Value", "Note"),
+        ("Learning rate", "3e-4", "Adam"),
+        ("Batch size", "128", "per GPU"),
+        ("Warmup steps", "4000", "linear"),
+    ]
     ry = ty - 10
     c.line(M, ry, W - M, ry)
     for k, row in enumerate(rows):
@@ -146,5 +152,11 @@ def make_float_paper(path: Path) -> dict:
     c.showPage()
     c.save()
     return {
-        "headings": ["1 Introduction", "2 Method", "3 Experiments", "3.1 Loss with α Weighting", "4 Conclusion"],
+        "headings": [
+            "1 Introduction",
+            "2 Method",
+            "3 Experiments",
+            "3.1 Loss with α Weighting",
+            "4 Conclusion",
+        ],
     }

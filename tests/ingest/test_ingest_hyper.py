@@ -35,7 +35,9 @@ def test_prose_forms():
 
 
 def test_lists_and_respectively():
-    got = _hp("We varied the batch size B = 2, 5, 10 and 20. Adam with β1 and β2 set to 0.9 and 0.95, respectively.")
+    got = _hp(
+        "We varied the batch size B = 2, 5, 10 and 20. Adam with β1 and β2 set to 0.9 and 0.95, respectively."
+    )
     assert {("B", "2"), ("B", "5"), ("B", "10"), ("B", "20")} <= got
     assert {("β1", "0.9"), ("β2", "0.95")} <= got
     assert _hp("The learning rate and batch size are set to 1e-4 and 32, respectively.") == {
@@ -45,7 +47,7 @@ def test_lists_and_respectively():
 
 
 def test_latex_math_reads_like_pdf_text():
-    assert detex(r"$\beta _ { 1 } = 0 . 9$") .split() == ["β1", "=", "0.9"]
+    assert detex(r"$\beta _ { 1 } = 0 . 9$").split() == ["β1", "=", "0.9"]
     got = _hp(r"We use a learning rate of $10^{-4}$ and $\lambda = 0.4$ with $\epsilon=10^{-8}$.")
     assert {("learning rate", "1e-4"), ("λ", "0.4"), ("ϵ", "1e-8")} <= got
     h = find_hyperparameters("the loss uses 100K steps")[0]
@@ -67,7 +69,12 @@ def test_not_values():
 
 
 def test_tables_by_rows_by_header_and_not_results():
-    rows = [["Hyperparameter", "Value"], ["Learning rate", "3e-4"], ["Discount factor, γ", "0.99"], ["Optimizer", "Adam"]]
+    rows = [
+        ["Hyperparameter", "Value"],
+        ["Learning rate", "3e-4"],
+        ["Discount factor, γ", "0.99"],
+        ["Optimizer", "Adam"],
+    ]
     got = {(h.name, h.value) for h in hyperparameters_from_table(rows, caption="Table 4: Hyperparameters.")}
     assert got == {("Learning rate", "3e-4"), ("Discount factor, γ", "0.99")}
     header = [["lr", "batch size", "epochs"], ["1e-4", "32", "10"]]

@@ -112,7 +112,9 @@ def _row_cells(ln: Line) -> list[str]:
         return out
     toks = cells[0].split()
     k = len(toks)
-    while k > 0 and (_NUM_TOKEN.match(toks[k - 1]) or re.fullmatch(r"\d+(?:\.\d+)?[eE][-−+]?\d+", toks[k - 1])):
+    while k > 0 and (
+        _NUM_TOKEN.match(toks[k - 1]) or re.fullmatch(r"\d+(?:\.\d+)?[eE][-−+]?\d+", toks[k - 1])
+    ):
         k -= 1
     if 0 < k < len(toks):
         return [" ".join(toks[:k]), *toks[k:]]

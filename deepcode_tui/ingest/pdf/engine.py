@@ -39,9 +39,7 @@ class PdfParse:
 
 def _title(lines: list[Line], body: float, meta_title: str) -> str:
     """The biggest text near the top of page 1 (joined over its lines), else the metadata title."""
-    first = [
-        ln for ln in lines if ln.page == 1 and ln.top < 0.45 * (ln.page_height or 792) and not ln.kind
-    ]
+    first = [ln for ln in lines if ln.page == 1 and ln.top < 0.45 * (ln.page_height or 792) and not ln.kind]
     if first:
         big = max(ln.size for ln in first)
         if big >= 1.2 * body:

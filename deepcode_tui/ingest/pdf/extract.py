@@ -327,7 +327,12 @@ def _merge_boxes(boxes: list[list[float]], pad: float) -> list[list[float]]:
         for b in out:
             for c in merged:
                 if b[0] <= c[2] + pad and b[2] >= c[0] - pad and b[1] <= c[3] + pad and b[3] >= c[1] - pad:
-                    c[0], c[1], c[2], c[3] = min(c[0], b[0]), min(c[1], b[1]), max(c[2], b[2]), max(c[3], b[3])
+                    c[0], c[1], c[2], c[3] = (
+                        min(c[0], b[0]),
+                        min(c[1], b[1]),
+                        max(c[2], b[2]),
+                        max(c[3], b[3]),
+                    )
                     c[4] += b[4]
                     changed = True
                     break

@@ -60,7 +60,11 @@ def table_regions(page: PageText) -> list[Box]:
 def unmark_prose_boxes(lines: list, tables: list[Box]) -> None:
     """A ruled box of sentences (an example, a definition) is not a table: its lines stay text."""
     for b in tables:
-        inside = [ln for ln in lines if ln.kind == "table" and in_box((ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2, b, 2.0)]
+        inside = [
+            ln
+            for ln in lines
+            if ln.kind == "table" and in_box((ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2, b, 2.0)
+        ]
         if inside and sum(prose_like(ln.text) for ln in inside) > 0.4 * len(inside):
             for ln in inside:
                 ln.kind = ""

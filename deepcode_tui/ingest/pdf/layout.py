@@ -111,14 +111,10 @@ def _make_line(page: PageText, spans: list[Span], cells: list[list[Span]], col: 
     s0 = spans[0]
     x0, x1, top, bottom = s0.x0, s0.x1, s0.top, s0.bottom
     for s in spans:
-        if s.x0 < x0:
-            x0 = s.x0
-        if s.x1 > x1:
-            x1 = s.x1
-        if s.top < top:
-            top = s.top
-        if s.bottom > bottom:
-            bottom = s.bottom
+        x0 = min(x0, s.x0)
+        x1 = max(x1, s.x1)
+        top = min(top, s.top)
+        bottom = max(bottom, s.bottom)
     bases = sorted(s.base for s in spans)
     return Line(
         page=page.number,
@@ -211,10 +207,9 @@ def _fragments(row: list[Span], gap_em: float = FRAG_GAP_EM) -> list[list[Span]]
     for s in row:
         if frags:
             prev = frags[-1][-1]
-            if s.x0 - right <= gap_em * (s.size if s.size > prev.size else prev.size):
+            if s.x0 - right <= gap_em * (max(prev.size, s.size)):
                 frags[-1].append(s)
-                if s.x1 > right:
-                    right = s.x1
+                right = max(right, s.x1)
                 continue
         frags.append([s])
         right = s.x1
@@ -336,7 +331,7 @@ def document_gutter(pages: list[PageText], preps: list[PagePrep | None]) -> floa
     found = [round(p.gutter / 2) * 2 for p in preps if p is not None and p.gutter is not None]
     if len(found) < 2:
         return None
-    g, n = Counter(found).most_common(1)[0]
+    g = Counter(found).most_common(1)[0][0]
     near = sum(1 for x in found if abs(x - g) <= 6)
     return float(g) if near >= 0.6 * len(found) else None
 
@@ -418,7 +413,9 @@ def page_lines(page: PageText, prep: PagePrep | None = None, gutter: float | Non
     lines: list[Line] = []
     for row, frags in zip(prep.rows, prep.row_frags):
         mid = (row[0].top + row[0].bottom) / 2
-        in_table = [b for b in tables if in_box((row[0].x0 + row[-1].x1) / 2, mid, b, pad=2.0)] if tables else []
+        in_table = (
+            [b for b in tables if in_box((row[0].x0 + row[-1].x1) / 2, mid, b, pad=2.0)] if tables else []
+        )
         if gutter is None:
             if in_table:
                 ln = _make_line(page, row, _fragments(row, TABLE_GAP_EM), 0)
