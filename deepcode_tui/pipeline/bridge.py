@@ -82,6 +82,8 @@ def verify_emitter(ctx: RunContext) -> Emit:
             )
             for f in data.get("findings", []):
                 await ctx.emit(_finding(f, data.get("stage", "")))
+        elif kind == "sandbox_output":
+            await ctx.emit(ev.SandboxOutput(stream=str(data.get("stream", "stdout")), line=str(data.get("line", ""))))
         elif kind == "sandbox_run":
             await ctx.emit(
                 ev.SandboxRan(
@@ -93,9 +95,9 @@ def verify_emitter(ctx: RunContext) -> Emit:
                     notice=str(data.get("killed_reason") or ""),
                 )
             )
-            # The command's output, for the app's log (not persisted: trace.txt keeps it). The
-            # backends return it when the command ends; live lines need them to stream it.
-            for stream in ("stdout", "stderr"):
+            # The command's output, for the app's log (not persisted: trace.txt keeps it), unless
+            # it was already streamed line by line while the command ran.
+            for stream in () if data.get("streamed") else ("stdout", "stderr"):
                 lines = str(data.get(stream) or "").splitlines()
                 if len(lines) > OUTPUT_LINES:
                     skipped = len(lines) - OUTPUT_LINES

@@ -282,14 +282,15 @@ class SandboxSession:
             self._prepared_key = key
         return CommandOutcome(command=setup, result=result, findings=findings)
 
-    async def run(self, command: VerifyCommand) -> CommandOutcome:
-        """Run one verification command; findings located from its output."""
+    async def run(self, command: VerifyCommand, *, on_output=None) -> CommandOutcome:
+        """Run one verification command; findings located from its output.
+        ``on_output(stream, line)`` receives the output live (see SandboxBackend.run)."""
         argv = list(command.argv)
         if argv and argv[0] in ("python", "python3"):
             argv[0] = self.python
         result = await self.backend.run(
             argv, repo=self.repo, timeout_s=command.timeout_s, network=self.network,
-            env=self._env(command.timeout_s), limits=self.limits, mounts=self.mounts,
+            env=self._env(command.timeout_s), limits=self.limits, mounts=self.mounts, on_output=on_output,
         )
         # A passing run may print handled tracebacks; only a failing one is analysed.
         findings = [] if result.ok else findings_from_result(result, self._ctx(command.argv, command.timeout_s))

@@ -192,7 +192,7 @@ class RepairLoop:
         outcomes: list[CommandOutcome] = [setup] if setup is not None else []
         if setup is None or setup.ok:
             for cmd in commands:
-                outcome = await self.session.run(cmd)
+                outcome = await self.session.run(cmd, on_output=self._live_output(iteration))
                 if self.config.localise and cmd.kind == "test" and not outcome.ok:
                     outcome.findings += await self.session.localise(outcome)
                 outcomes.append(outcome)
@@ -212,11 +212,23 @@ class RepairLoop:
                         findings=[f.model_dump() for f in sandbox_findings])
         return v
 
+    def _live_output(self, iteration: int):
+        """A callback streaming a command's output lines as events while it runs."""
+        if self._emit is None:
+            return None
+
+        async def line(stream: str, text: str) -> None:
+            await self.emit("sandbox_output", iteration=iteration, stream=stream, line=text)
+
+        return line
+
     async def _emit_run(self, iteration: int, o: CommandOutcome) -> None:
         r = o.result
+        # Test commands streamed their output live; the setup step's output comes here.
+        streamed = o.command.kind != "setup" and self._emit is not None
         await self.emit("sandbox_run", iteration=iteration, command=o.command.name, argv=o.command.argv,
                         backend=r.backend, exit_code=r.exit_code, duration_s=r.duration_s, ok=r.ok,
-                        killed_reason=r.killed_reason, stdout=r.stdout, stderr=r.stderr)
+                        killed_reason=r.killed_reason, stdout=r.stdout, stderr=r.stderr, streamed=streamed)
 
     # -- repair ------------------------------------------------------------------------------
     def _files_for(self, findings: Sequence[Finding], extra: Sequence[str] = ()) -> dict[str, str]:

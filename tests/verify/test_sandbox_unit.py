@@ -199,3 +199,24 @@ def test_wheelhouse_failure_is_reported_not_raised(tmp_path):
     result = prepare_wheelhouse(["not a valid requirement !!"], tmp_path / "wh")
     assert not result.ok and "ERROR" in result.output
     assert not list(Path(tmp_path / "wh").glob(".deepcode-wheelhouse-*"))
+
+
+async def test_output_lines_stream_while_the_command_runs_and_are_scrubbed(tmp_path, monkeypatch):
+    import sys
+    import time as _time
+
+    monkeypatch.setenv("SOME_SERVICE_TOKEN", "tok-secret-123456")
+    seen: list[tuple[float, str, str]] = []
+
+    async def on_output(stream: str, line: str) -> None:
+        seen.append((_time.monotonic(), stream, line))
+
+    code = ("import sys, time\nprint('first', flush=True)\ntime.sleep(1.0)\n"
+            "print('tok-secret-123456', file=sys.stderr, flush=True)\nprint('last', end='')\n")
+    start = _time.monotonic()
+    result = await SubprocessBackend(allow_weak=True).run(
+        [sys.executable, "-c", code], repo=tmp_path, timeout_s=30, on_output=on_output)
+    end = _time.monotonic()
+    assert result.ok
+    assert [(s, line) for _, s, line in seen] == [("stdout", "first"), ("stderr", "[redacted]"), ("stdout", "last")]
+    assert seen[0][0] - start < end - start - 0.5, "the first line arrived only when the command ended"

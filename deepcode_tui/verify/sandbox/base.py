@@ -28,7 +28,7 @@ import abc
 import asyncio
 import contextlib
 import signal
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -210,27 +210,34 @@ class SandboxBackend(abc.ABC):
         limits: Limits | None = None,
         mounts: Sequence[Mount] = (),
         workdir: str | None = None,
+        on_output: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> SandboxResult:
         """Run ``cmd`` with the repo mounted; ``workdir`` defaults to the repo.
-        Raises SandboxError when the backend is not available here."""
+        ``on_output(stream, line)`` receives each output line as it is written (secrets
+        scrubbed, at most a few thousand lines). Raises SandboxError when the backend is
+        not available here."""
         ok, reason = self.available()
         if not ok:
             raise SandboxError(f"{self.name} sandbox unavailable: {reason}", self.unavailable_fix)
         repo = Path(repo).resolve()
         limits = limits or Limits()
         writable = [Path(m.source) for m in mounts if not m.read_only]
+        values = secret_values()
+        live = None
+        if on_output is not None:
+            async def live(stream: str, line: str) -> None:
+                await on_output(stream, scrub_secrets(line, values))
         watched = [(repo, limits.disk_mb), *((w, limits.disk_mb * ENV_DISK_FACTOR) for w in writable)]
         try:
             result = await _guarded(
                 self._run(cmd, repo=repo, timeout_s=timeout_s, network=network, env=env,
-                          limits=limits, mounts=mounts, workdir=workdir),
+                          limits=limits, mounts=mounts, workdir=workdir, on_output=live),
                 watched, backend=self.name, command=list(cmd),
             )
         finally:
             # Whatever happened (passed, failed, killed, cancelled), the host never keeps
             # setuid bits, escaping symlinks or FIFOs the code left behind.
             notes = _sweep_all(repo, writable)
-        values = secret_values()
         return result.model_copy(update={
             "stdout": scrub_secrets(result.stdout, values), "stderr": scrub_secrets(result.stderr, values),
             "artefacts": [*result.artefacts, *notes],
@@ -248,6 +255,7 @@ class SandboxBackend(abc.ABC):
         limits: Limits,
         mounts: Sequence[Mount],
         workdir: str | None,
+        on_output: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> SandboxResult:
         """The backend's own run, called with the backend available, ``repo`` resolved
         and ``limits`` filled in."""

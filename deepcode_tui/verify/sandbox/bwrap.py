@@ -164,6 +164,7 @@ class BwrapBackend(SandboxBackend):
         limits: Limits,
         mounts: Sequence[Mount],
         workdir: str | None,
+        on_output=None,
     ) -> SandboxResult:
         cg = cgroups.create(limits)
         self.last_limits_note = self.limits_note() if cg else "no cgroup limits: rlimits only"
@@ -181,7 +182,7 @@ class BwrapBackend(SandboxBackend):
             # with (/proc/1/environ), whatever --clearenv does for the command: so bwrap,
             # prlimit and the cgroup shell start from a cleared environment.
             raw = await run_process(argv, timeout_s=timeout_s, env=clean_environment(),
-                                    output_bytes=limits.output_bytes, cleanup=cleanup)
+                                    output_bytes=limits.output_bytes, cleanup=cleanup, on_line=on_output)
             oom = cg.oom_killed() if cg is not None else False
         finally:
             if cg is not None:

@@ -53,6 +53,7 @@ class SubprocessBackend(SandboxBackend):
         limits: Limits,
         mounts: Sequence[Mount],
         workdir: str | None,
+        on_output=None,
     ) -> SandboxResult:
         full_env = {**BASE_ENV, **(env or {})}
         # The sandboxes' /tmp is private; here the best we can do is a per-repo HOME.
@@ -65,7 +66,8 @@ class SubprocessBackend(SandboxBackend):
         ]
         argv += list(cmd)
         raw = await run_process(
-            argv, timeout_s=timeout_s, env=full_env, cwd=workdir or str(repo), output_bytes=limits.output_bytes
+            argv, timeout_s=timeout_s, env=full_env, cwd=workdir or str(repo), output_bytes=limits.output_bytes,
+            on_line=on_output,
         )
         reason = f"timed out after {timeout_s:g} s; process group killed" if raw.timed_out else kill_reason(
             raw.exit_code, limits

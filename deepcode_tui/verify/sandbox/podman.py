@@ -264,6 +264,7 @@ class PodmanBackend(SandboxBackend):
         limits: Limits,
         mounts: Sequence[Mount],
         workdir: str | None,
+        on_output=None,
     ) -> SandboxResult:
         await self.prepare()
         name = f"deepcode-{uuid.uuid4().hex[:12]}"
@@ -285,7 +286,8 @@ class PodmanBackend(SandboxBackend):
         watcher.register(name)
         try:
             raw = await run_process(
-                argv, timeout_s=timeout_s, env=self._env(), output_bytes=limits.output_bytes, cleanup=remove
+                argv, timeout_s=timeout_s, env=self._env(), output_bytes=limits.output_bytes, cleanup=remove,
+                on_line=on_output,
             )
             if raw.exit_code is None or raw.exit_code < 0 or raw.exit_code >= 125:
                 # The podman client itself may have died (killed, crashed): the container

@@ -52,14 +52,35 @@ class _Capture:
         return bytes(self.head + mid + self.tail).decode("utf-8", errors="replace")
 
 
-async def _pump(stream: asyncio.StreamReader | None, cap: _Capture) -> None:
+OnLine = Callable[[str, str], Awaitable[None]]
+
+
+async def _pump(stream: asyncio.StreamReader | None, cap: _Capture, name: str = "",
+                on_line: OnLine | None = None, max_lines: int = 2000) -> None:
+    """Capture ``stream``; with ``on_line``, also hand each complete line to it as it
+    arrives (at most ``max_lines``: the capture keeps the rest)."""
     if stream is None:
         return
+    pending = b""
+    sent = 0
     while True:
         chunk = await stream.read(65536)
         if not chunk:
-            return
+            break
         cap.feed(chunk)
+        if on_line is not None and sent < max_lines:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if len(pending) > 65536:  # a line without end: hand over what there is
+                lines.append(pending)
+                pending = b""
+            for raw in lines:
+                if sent >= max_lines:
+                    break
+                sent += 1
+                await on_line(name, raw.decode("utf-8", errors="replace").rstrip("\r"))
+    if on_line is not None and pending and sent < max_lines:
+        await on_line(name, pending.decode("utf-8", errors="replace"))
 
 
 def _killpg(pid: int) -> None:
@@ -76,6 +97,7 @@ async def run_process(
     output_bytes: int = 256_000,
     on_timeout: Callable[[], Awaitable[None]] | None = None,
     cleanup: Callable[[], Awaitable[None]] | None = None,
+    on_line: OnLine | None = None,
 ) -> RawResult:
     """Run ``argv`` in its own session; kill its whole process group at the
     deadline or on cancellation (after awaiting ``on_timeout``/``cleanup``).
@@ -102,7 +124,8 @@ async def run_process(
             timed_out=False, truncated=False,
         )
     out, err = _Capture(output_bytes), _Capture(output_bytes)
-    pumps = [asyncio.ensure_future(_pump(proc.stdout, out)), asyncio.ensure_future(_pump(proc.stderr, err))]
+    pumps = [asyncio.ensure_future(_pump(proc.stdout, out, "stdout", on_line)),
+             asyncio.ensure_future(_pump(proc.stderr, err, "stderr", on_line))]
     timed_out = False
     try:
         try:
