@@ -211,7 +211,9 @@ def status_cmd(batch_id: str, batch_dir: Path | None) -> int:
 def watch_cmd(batch_id: str, batch_dir: Path | None) -> int:
     """The batch screen: BATCH_ID's runs, live; runs waiting at a gate stand out (a approves)."""
     from deepcode_tui.batch.store import find_batch
-    from deepcode_tui.tui.batch_screen import BatchWatchApp
+    from deepcode_tui.config.loader import load_settings
+    from deepcode_tui.tui.app import DeepcodeApp
 
-    BatchWatchApp(find_batch(_batches_dir(batch_dir), batch_id)).run()
+    # The app with the batch screen first: Enter on a run opens its four panes.
+    DeepcodeApp(load_settings(), batch_dir=find_batch(_batches_dir(batch_dir), batch_id)).run()
     return 0

@@ -78,6 +78,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         cwd: Path | None = None,
         services: dict[str, Any] | None = None,
         warm_up: bool | None = None,
+        batch_dir: Path | None = None,
     ) -> None:
         """``driver`` defaults to pipeline.driver.drive; tests pass a scripted one.
         ``warm_up`` imports the pipeline and litellm in a thread at start (default: with the real driver).
@@ -94,6 +95,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self.blink = blink
         self.cwd = cwd
         self.extra_services = dict(services or {})
+        self.batch_dir = batch_dir  # `batch watch`: the batch screen is the first screen
         self._warm_up = driver is None if warm_up is None else warm_up
         self.state = RunState()
         self.session: RunSession | None = None
@@ -135,6 +137,11 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
             self.notify(problem, title="Configuration", severity="warning", timeout=10)
         if self._warm_up:
             self._preload()
+        if self.batch_dir is not None:
+            from deepcode_tui.tui.batch_screen import BatchScreen
+
+            await self.push_screen(BatchScreen(self.batch_dir))
+            return
         if self.doc is None or not await self.open_document(self.doc):
             await self._show(StartScreen(self.loaded, cwd=self.cwd))
             if self._open_problem and isinstance(self.screen, StartScreen):
@@ -289,6 +296,12 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self._after_load()
         self._start_worker(new_run=True)
         return True
+
+    async def on_batch_screen_open_run(self, message: Any) -> None:
+        """Enter on the batch screen: the run's four panes (read-only while its worker
+        drives it; the batch screen comes back with the start key)."""
+        self.settings = self.settings.model_copy(update={"runs_dir": message.runs_dir})
+        await self.open_run(message.run_id, resume=False)
 
     async def open_run(self, run_id: str, *, resume: bool, models: str | None = None) -> bool:
         """Resume ``run_id`` (takes its lock) or, when it cannot resume, view it read-only.

@@ -38,3 +38,4 @@ async def test_answer_and_accept_open_questions_then_approve(make_app, paper, mo
         q1, q2 = load_blueprint_yaml(approved.read_text()).open_questions
         assert (q1.status, q1.answer, q1.answered_by) == ("answered", "10 samples", "human")
         assert (q2.status, q2.answer) == ("accepted", "not anomalous (strict inequality)")
+
