@@ -7,6 +7,7 @@ from typing import Any
 
 from deepcode_tui.pipeline.context import RunContext
 from deepcode_tui.pipeline.report import build_report, load_verdict, render_markdown
+from deepcode_tui.pipeline.submission_results import update_readme
 from deepcode_tui.store.atomic import write_json_atomic, write_text_atomic
 
 
@@ -37,6 +38,8 @@ class ReportPhase:
             verdict=verdict,
             coverage_missing=_coverage_missing(ctx),
         )
+        if update_readme(ctx.store.repo_dir, report):
+            await ctx.log("README.md: verification results added", phase=self.name)
         write_json_atomic(ctx.store.path("report.json"), report)
         write_text_atomic(ctx.store.path("report.md"), render_markdown(report))
         return {"status": report.status, "files": len(report.files_written)}

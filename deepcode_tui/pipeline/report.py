@@ -65,6 +65,7 @@ def build_report(
     failed: dict[str, str] = {}
     sandbox: list[dict[str, Any]] = []
     iterations: dict[int, IterationRow] = {}
+    current_iteration = 0
     status, message = "failed", ""
     for ev in events:
         kind = ev.type
@@ -83,10 +84,12 @@ def build_report(
             failed.pop(ev.path, None)
         elif kind == "file_failed":
             failed[ev.path] = ev.reason
+        elif kind == "iteration_started":
+            current_iteration = ev.iteration
         elif kind == "sandbox_ran":
             sandbox.append(
                 {"backend": ev.backend, "command": ev.command, "exit_code": ev.exit_code,
-                 "seconds": round(ev.duration_s, 2), "timed_out": ev.timed_out}
+                 "seconds": round(ev.duration_s, 2), "timed_out": ev.timed_out, "iteration": current_iteration}
             )
         elif kind == "iteration_finished":
             iterations[ev.iteration] = IterationRow(
