@@ -40,7 +40,8 @@ if [[ -x $venv_py && -f $stamp && "$(sed -n 1p "$stamp")" == "$pyhash" ]]; then
   stamp_ok=true
   for e in $(sed -n 2p "$stamp" | sed 's/^extras=//; s/,/ /g'); do have[$e]=1; done
 fi
-rootfs_path="$(sed -n 3p "$stamp" 2>/dev/null | sed 's/^rootfs=//')"
+rootfs_path=""
+[[ -f $stamp ]] && rootfs_path="$(sed -n 3p "$stamp" | sed 's/^rootfs=//')"
 rootfs_settled() { # built (its ready marker is there), or a prebuild failed: the first verification retries
   [[ $rootfs_path == failed || ( -n $rootfs_path && -f "$rootfs_path/.deepcode-rootfs-ready" ) ]]
 }
