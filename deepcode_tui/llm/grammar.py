@@ -32,11 +32,11 @@ from __future__ import annotations
 
 from typing import Any
 
-GRAMMAR_MAX_ITEMS = 16  # a runaway list ends here rather than at the token cap
+GRAMMAR_MAX_ITEMS = 8  # a runaway list ends here rather than at the token cap (every token costs)
 
 # Named string shapes a schema can ask for with "x-grammar" (patterns within what the
 # converter translates; tests compile every schema the app sends to a grammar).
-_SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+_SEGMENT = r"[.]?[A-Za-z0-9_][A-Za-z0-9_.-]*"  # ".github" and "a.py", never "." or ".."
 SHAPES: dict[str, str] = {"path": rf"^{_SEGMENT}(/{_SEGMENT})*$"}
 
 # Keywords that change nothing in the grammar (or are mis-translated by it).

@@ -77,3 +77,20 @@ async def test_concurrent_streamed_calls_each_get_their_whole_reply(run_dir):
             )
         )
     assert all(r.text.strip() and r.usage.completion_tokens > 0 for r in replies)
+
+
+def test_set_up_builds_the_embedded_model_only_for_commands_that_may_use_it(monkeypatch, tmp_path):
+    from deepcode_tui.llm.embedded import embedded_needed
+
+    monkeypatch.chdir(tmp_path)  # no deepcode.toml here; the user config is isolated
+    assert embedded_needed(["run", "paper.md", "--yes"])
+    assert not embedded_needed(["run", "paper.md", "--model", "openai/gpt-4.1"])
+    assert not embedded_needed(["run", "paper.md", "--replay=tests/cassettes/ema-anomaly"])
+    monkeypatch.setenv("DEEPCODE_MODELS__DEFAULT", "openai/gpt-4.1")
+    assert not embedded_needed(["run", "paper.md"])
+    monkeypatch.delenv("DEEPCODE_MODELS__DEFAULT")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    assert not embedded_needed([])
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    (tmp_path / "deepcode.toml").write_text("[models\n")  # broken: the command reports it, no build helps
+    assert not embedded_needed([])
