@@ -27,9 +27,11 @@ t_start=$SECONDS
 clock() { local s=$((SECONDS - t_start)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
 log() { printf '[bootstrap %s] %s\n' "$(clock)" "$*" >&2; }
 took() { local s=$(($1)); ((s >= 60)) && printf '%d min %02d s' $((s / 60)) $((s % 60)) || printf '%d s' "$s"; }
-step_t=0
-begin() { step_t=$SECONDS; log "$*"; }
-finish() { log "$1: done in $(took $((SECONDS - step_t)))"; }
+# CPU seconds of the finished child processes: on a shared machine wall time says little.
+cpu_s() { times | awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] } printf "%d", n }'; }
+step_t=0 step_cpu=0
+begin() { step_t=$SECONDS step_cpu=$(cpu_s); log "$*"; }
+finish() { log "$1: done in $(took $((SECONDS - step_t))) (CPU $(took $(($(cpu_s) - step_cpu))))"; }
 
 venv_py=.venv/bin/python
 stamp=.venv/.bootstrap-stamp
@@ -212,4 +214,4 @@ if [[ -n $rootfs_pid ]]; then
 fi
 "$venv_py" -c "import deepcode_tui.cli" || { log "install failed: deepcode_tui does not import"; exit 1; }
 printf '%s\nextras=%s\nrootfs=%s\n' "$pyhash" "$(IFS=,; echo "${!have[*]}")" "${rootfs_path:-}" >"$stamp"
-log "set-up complete in $(took $((SECONDS - t_start)))"
+log "set-up complete in $(took $((SECONDS - t_start))) (CPU $(took "$(cpu_s)") on $(nproc) cores)"
