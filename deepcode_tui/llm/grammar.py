@@ -126,6 +126,20 @@ def _shape(node: Any, max_items: int) -> Any:
     return out
 
 
+# A reply that is one fenced code block: an opening fence with an optional language tag,
+# lines without backticks, a closing fence. Free text cannot get in, so a constrained coder
+# always answers with a block the writer can take (or an empty one it retries).
+CODE_REPLY_GBNF = 'root ::= "```" [a-z]* "\\n" line+ "```"\nline ::= [^`\\n]* "\\n"\n'
+
+
+def code_reply_params(profile: Any) -> dict[str, Any]:
+    """Extra request parameters that hold a free-text code reply to :data:`CODE_REPLY_GBNF`
+    on a model that decodes under grammars (the embedded llama.cpp server); none elsewhere."""
+    if getattr(profile, "structured", None) != "grammar":
+        return {}
+    return {"extra_body": {"grammar": CODE_REPLY_GBNF}}
+
+
 def grammar_schema(schema: dict[str, Any], *, max_items: int = GRAMMAR_MAX_ITEMS) -> dict[str, Any]:
     """``schema`` reduced to what llama.cpp's grammar conversion handles safely and tightened
     where the converter would let invalid values through (see the module docstring), with
