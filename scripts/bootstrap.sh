@@ -27,11 +27,20 @@ t_start=$SECONDS
 clock() { local s=$((SECONDS - t_start)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
 log() { printf '[bootstrap %s] %s\n' "$(clock)" "$*" >&2; }
 took() { local s=$(($1)); ((s >= 60)) && printf '%d min %02d s' $((s / 60)) $((s % 60)) || printf '%d s' "$s"; }
-# CPU seconds of the finished child processes: on a shared machine wall time says little.
-cpu_s() { times | awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] } printf "%d", n }'; }
+# CPU seconds of the finished child processes, in $cpu: on a shared machine wall time says
+# little. `times` must run in this shell (in a $(...) subshell it sees no children).
+cpu=0
+cpu_now() {
+  local f
+  f="$(mktemp)"
+  times >"$f"
+  cpu=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] } printf "%d", n }' "$f")
+  rm -f "$f"
+}
 step_t=0 step_cpu=0
-begin() { step_t=$SECONDS step_cpu=$(cpu_s); log "$*"; }
-finish() { log "$1: done in $(took $((SECONDS - step_t))) (CPU $(took $(($(cpu_s) - step_cpu))))"; }
+other_cpu=0 # CPU of background steps reaped meanwhile, not this step's
+begin() { step_t=$SECONDS other_cpu=0; cpu_now; step_cpu=$cpu; log "$*"; }
+finish() { cpu_now; log "$1: done in $(took $((SECONDS - step_t))) (CPU $(took $((cpu - step_cpu - other_cpu))))"; }
 
 venv_py=.venv/bin/python
 stamp=.venv/.bootstrap-stamp
@@ -135,8 +144,14 @@ fi
 rootfs_check() { # $1 = wait: block until it ends
   [[ -n $rootfs_pid ]] || return 0
   if [[ ${1:-} != wait ]] && kill -0 "$rootfs_pid" 2>/dev/null; then return 0; fi
-  if wait "$rootfs_pid"; then
-    log "sandbox rootfs: done in $(took $((SECONDS - rootfs_t))) ($(tail -n 1 .venv/rootfs.log))"
+  local ok=true c0
+  cpu_now
+  c0=$cpu
+  wait "$rootfs_pid" || ok=false
+  cpu_now
+  other_cpu=$((other_cpu + cpu - c0))
+  if $ok; then
+    log "sandbox rootfs: done in $(took $((SECONDS - rootfs_t))) (CPU $(took $((cpu - c0)))) ($(tail -n 1 .venv/rootfs.log))"
     rootfs_path="$(tail -n 1 .venv/rootfs.log)"
   else
     log "sandbox rootfs: not built: $(tail -n 1 .venv/rootfs.log); the first verification will retry"
@@ -214,4 +229,5 @@ if [[ -n $rootfs_pid ]]; then
 fi
 "$venv_py" -c "import deepcode_tui.cli" || { log "install failed: deepcode_tui does not import"; exit 1; }
 printf '%s\nextras=%s\nrootfs=%s\n' "$pyhash" "$(IFS=,; echo "${!have[*]}")" "${rootfs_path:-}" >"$stamp"
-log "set-up complete in $(took $((SECONDS - t_start))) (CPU $(took "$(cpu_s)") on $(nproc) cores)"
+cpu_now
+log "set-up complete in $(took $((SECONDS - t_start))) (CPU $(took "$cpu") on $(nproc) cores)"
