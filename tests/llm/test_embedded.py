@@ -123,6 +123,8 @@ def test_only_grammar_models_get_the_code_grammar():
     from deepcode_tui.llm.cassette import ModelProfile
     from deepcode_tui.llm.grammar import CODE_REPLY_GBNF, code_reply_params
 
-    assert code_reply_params(ModelProfile(structured="grammar")) == {"extra_body": {"grammar": CODE_REPLY_GBNF}}
+    assert code_reply_params(ModelProfile(structured="grammar")) == {
+        "extra_body": {"grammar": CODE_REPLY_GBNF}
+    }
     assert code_reply_params(ModelProfile(structured="native")) == {}
     assert code_reply_params(ModelProfile()) == {}

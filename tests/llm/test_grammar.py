@@ -62,7 +62,15 @@ def _project_schemas() -> dict[str, dict]:
 
 @pytest.mark.parametrize(
     "name",
-    ["ConceptAnalysis", "AlgorithmSpec", "IntentAnalysis", "Blueprint", "BlueprintDraft", "Reply", "protocol"],
+    [
+        "ConceptAnalysis",
+        "AlgorithmSpec",
+        "IntentAnalysis",
+        "Blueprint",
+        "BlueprintDraft",
+        "Reply",
+        "protocol",
+    ],
 )
 def test_llama_cpp_compiles_every_project_schema_without_falling_back(name, llama_parses):
     # The server falls back to "any JSON" when the conversion raises; it must not.
@@ -136,7 +144,14 @@ def test_the_path_shape_allows_relative_paths_only():
     from deepcode_tui.llm.grammar import SHAPES
 
     path = re.compile(SHAPES["path"])
-    for ok in ("ema.py", "src/ema_z/detector.py", "tests/test_ema.py", "Makefile", ".gitignore", ".github/ci.yml"):
+    for ok in (
+        "ema.py",
+        "src/ema_z/detector.py",
+        "tests/test_ema.py",
+        "Makefile",
+        ".gitignore",
+        ".github/ci.yml",
+    ):
         assert path.match(ok), ok
     for bad in ("", "/etc/passwd", "../up.py", "./a.py", "#/$defs/FileEntry", "a//b.py", "src/", "a b.py"):
         assert not path.match(bad), bad
