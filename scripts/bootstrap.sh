@@ -59,8 +59,9 @@ rootfs_settled() { # built (its ready marker is there), or a prebuild failed: th
 can_build_rootfs() { [[ $(id -u) -eq 0 ]] && command -v debootstrap >/dev/null; }
 
 # --- system packages -------------------------------------------------------------
-# Missing ones are installed when we may; otherwise the app falls back with a notice.
-sys_pkgs=(podman runc bubblewrap debootstrap uidmap slirp4netns)
+# Missing ones are installed when we may (as root); otherwise the app falls back with a
+# notice. Not uidmap or slirp4netns: only rootless podman uses them, and as root it never runs.
+sys_pkgs=(podman runc bubblewrap debootstrap)
 missing=()
 for p in "${sys_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
