@@ -62,6 +62,9 @@ class RunFacts:
             if self.iterations:
                 runs += f" over {len(self.iterations)} repair iteration(s)"
             parts.append(runs)
+        elif self.iterations:
+            n = len(self.iterations)
+            parts.append(f"went through {n} repair iteration(s) without the code reaching the sandbox")
         elif "verify" in self.phases:
             parts.append("found nothing it could run in verification")
         else:

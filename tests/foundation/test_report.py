@@ -98,3 +98,10 @@ def test_the_terminal_ending_follows_the_live_events():
     lines = display.ending("error")
     assert "stopped before verification (last completed step: nothing)" in lines[0]
     assert display.ending("stopped") == [] and display.ending("passed") == []
+
+
+def test_the_ending_says_when_no_iteration_reached_the_sandbox(tmp_path):
+    events = [e for e in _embedded_run_events() if e.type != "sandbox_ran"]
+    report = build_report(events, run_id="r1", repo_dir=tmp_path, verdict={"passed": False})
+    text = report.ending[0]
+    assert "wrote 2 and went through 2 repair iteration(s) without the code reaching the sandbox" in text
