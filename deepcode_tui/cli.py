@@ -226,9 +226,17 @@ def _drive(store, loaded, opts: dict[str, Any], *, stop_after: str | None, new_r
         display.close()
         store.close()
     err_console.print(display.summary_table(store.run_id))
+    # A run on the embedded model that did not pass ends by saying why (the model is tiny)
+    # and how to configure a real one: those lines come last, after the error or status.
+    ending = display.ending(outcome.status)
     if outcome.error is not None:
-        raise outcome.error
-    out_console.print(f"run {store.run_id}: {outcome.status}. Repository: {store.repo_dir}")
+        if not ending:
+            raise outcome.error
+        _print_error(outcome.error)
+    else:
+        out_console.print(f"run {store.run_id}: {outcome.status}. Repository: {store.repo_dir}")
+    for line in ending:
+        err_console.print(line, soft_wrap=True)
     return outcome.exit_code
 
 
@@ -357,6 +365,10 @@ def _register_optional_commands() -> None:
 _register_optional_commands()
 
 
+def _print_error(exc: DeepcodeError) -> None:
+    err_console.print(f"[red]error:[/] {exc.message}" + (f" [bold]fix:[/] {exc.fix}" if exc.fix else ""), soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     args = list(sys.argv[1:] if argv is None else argv)
@@ -374,7 +386,7 @@ def main(argv: list[str] | None = None) -> None:
     except DeepcodeError as exc:
         if debug:
             traceback.print_exc()
-        err_console.print(f"[red]error:[/] {exc.message}" + (f" [bold]fix:[/] {exc.fix}" if exc.fix else ""), soft_wrap=True)
+        _print_error(exc)
         code = exc.exit_code
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -29,3 +29,6 @@ class GateDecision(BaseModel):
     answers: dict[str, str] = Field(default_factory=dict)
     # Accept the proposal of every question still open (what --yes does, and says).
     accept_proposals: bool = False
+    # Given by --yes, not by a person who read the artifact (advice to "edit the plan"
+    # is for someone who looked at it).
+    automatic: bool = False

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from deepcode_tui.events.models import Event
+from deepcode_tui.pipeline.report import RunFacts
 
 
 class HeadlessDisplay:
@@ -29,8 +30,10 @@ class HeadlessDisplay:
         self.files_written: set[str] = set()
         self.findings = 0
         self.final: Event | None = None
+        self.facts = RunFacts()
 
     def __call__(self, ev: Event) -> None:
+        self.facts.observe(ev)
         handler = getattr(self, f"_on_{ev.type}", None)
         if handler:
             handler(ev)
@@ -155,6 +158,11 @@ class HeadlessDisplay:
         if self.final and self.final.report_path:
             table.add_row("report", self.final.report_path)
         return table
+
+    def ending(self, status: str) -> list[str]:
+        """The last lines of a run on the embedded model that did not pass (else none):
+        what ran, that the model is tiny, how to configure a real one."""
+        return self.facts.ending(status)
 
     def close(self) -> None:
         self._stop_bars()

@@ -20,9 +20,16 @@ from pydantic import BaseModel, Field, ValidationError
 from deepcode_tui.blueprint import prompts
 from deepcode_tui.blueprint.budget import AgentSettings, messages_tokens, split_budget
 from deepcode_tui.blueprint.checks import check_blueprint
-from deepcode_tui.blueprint.models import AlgorithmSpec, Blueprint, ConceptAnalysis, IntentAnalysis
+from deepcode_tui.blueprint.models import (
+    AlgorithmSpec,
+    Blueprint,
+    BlueprintDraft,
+    ConceptAnalysis,
+    IntentAnalysis,
+)
 from deepcode_tui.blueprint.questions import merge_questions
 from deepcode_tui.blueprint.reading import IndexReader
+from deepcode_tui.blueprint.reconcile import reconcile
 from deepcode_tui.blueprint.yaml_io import load_blueprint_yaml
 from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.events.models import LogMessage
@@ -269,14 +276,32 @@ class BlueprintAgents:
         )
         return max(400, self.cap - used - 200)
 
+    @property
+    def constrained(self) -> bool:
+        """True when the planner decodes under a grammar (the embedded model): its plan's
+        shape is enforced, its cross-references are reconciled here instead of sent back."""
+        profile = _profile(self.gw, "planner")
+        return profile is not None and profile.structured == "grammar"
+
     async def _structured_blueprint(self, messages: list[dict[str, Any]], name: str) -> Blueprint:
-        return await self.gw.structured(
-            "planner", messages, Blueprint, name=name, max_repairs=self.settings.max_repairs
+        if not self.constrained:
+            return await self.gw.structured(
+                "planner", messages, Blueprint, name=name, max_repairs=self.settings.max_repairs
+            )
+        draft = await self.gw.structured(
+            "planner", messages, BlueprintDraft, name=name, max_repairs=self.settings.max_repairs
         )
+        bp, notes = reconcile(draft)
+        if notes:
+            listing = "\n".join(f"- {n}" for n in notes[:20])
+            await self._log(f"planning agent: made the plan's references consistent:\n{listing}", "warning")
+        return bp
 
     async def _fix(self, system: str, bp: Blueprint, kind: str) -> Blueprint:
-        """Ask the planner to fix plan-check errors, up to ``fix_rounds`` times."""
-        for round_no in range(1, self.settings.fix_rounds + 1):
+        """Ask the planner to fix plan-check errors, up to ``fix_rounds`` times (a constrained
+        planner's plan was reconciled already: whatever is left goes to the gate)."""
+        rounds = 0 if self.constrained else self.settings.fix_rounds
+        for round_no in range(1, rounds + 1):
             problems = [i for i in check_blueprint(bp) if i.severity == "error"]
             if not problems:
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -25,6 +26,24 @@ def as_text(v: Any) -> Any:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return str(v)
     return v
+
+
+# What a generated plan must carry, said in the JSON schema a model is asked for (and that
+# constrained decoding enforces, see deepcode_tui.llm.grammar) but not demanded of a human's
+# YAML: there an empty list is reported by the plan checks, at its line.
+NON_EMPTY: dict[str, Any] = {"minItems": 1}
+PLAN_PATH: dict[str, Any] = {"x-grammar": "path"}  # a repository-relative file path
+
+
+def generated_needs(*keys: str) -> Callable[[dict[str, Any]], None]:
+    """``json_schema_extra`` listing ``keys`` as required in the model's JSON schema while
+    validation keeps their defaults."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        required = list(schema.get("required", []))
+        schema["required"] = required + [k for k in keys if k not in required]
+
+    return extra
 
 
 def strip_titles(node: Any) -> Any:

@@ -17,9 +17,9 @@ stray extra field there is harmless.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from deepcode_tui.blueprint.analyses import (  # noqa: F401  (re-exported: the analyses live beside the plan)
@@ -40,6 +40,7 @@ from deepcode_tui.blueprint.analyses import (  # noqa: F401  (re-exported: the a
     TrainingProcedure,
     Variable,
 )
+from deepcode_tui.blueprint.fields import NON_EMPTY, PLAN_PATH, generated_needs
 from deepcode_tui.blueprint.fields import CompactSchema as _CompactSchema
 from deepcode_tui.blueprint.fields import Strict as _Strict
 from deepcode_tui.blueprint.fields import as_list as _as_list
@@ -68,12 +69,17 @@ _KIND_SYNONYMS = {
 }
 
 
+PlanPath = Annotated[str, Field(json_schema_extra=PLAN_PATH)]
+
+
 class FileEntry(_Strict):
     """One file of the project, in generation-friendly order."""
 
-    path: str
+    model_config = ConfigDict(json_schema_extra=generated_needs("purpose"))
+
+    path: str = Field(json_schema_extra=PLAN_PATH)
     purpose: str = ""
-    dependencies: list[str] = Field(default_factory=list)  # other planned files this one imports/reads
+    dependencies: list[PlanPath] = Field(default_factory=list)  # other planned files this one imports/reads
     paper_sections: list[str] = Field(default_factory=list)  # e.g. ["3.2 Attention", "Eq. (1)"]
     stage: int = Field(1, ge=1)  # 1-based index into Blueprint.stages
     kind: FileKind = "source"
@@ -143,7 +149,7 @@ class HyperparameterSpec(_Strict):
 class ComponentSpec(_Strict):
     """What one file must contain."""
 
-    file: str
+    file: str = Field(json_schema_extra=PLAN_PATH)
     classes: list[ClassSpec] = Field(default_factory=list)
     functions: list[FunctionSpec] = Field(default_factory=list)
     equations: list[str] = Field(
@@ -196,7 +202,10 @@ class TestSpec(_Strict):
 
 
 class VerificationProtocol(_Strict):
-    commands: list[str] = Field(default_factory=list)  # "python -m pytest -q", "python train.py --smoke"
+    model_config = ConfigDict(json_schema_extra=generated_needs("commands"))
+
+    # "python -m pytest -q", "python train.py --smoke"
+    commands: list[str] = Field(default_factory=list, json_schema_extra=NON_EMPTY)
     metrics: list[MetricTarget] = Field(default_factory=list)
     success_criteria: list[str] = Field(default_factory=list)
     tests: list[TestSpec] = Field(default_factory=list)
@@ -248,7 +257,7 @@ class Environment(_Strict):
 
 class Stage(_Strict):
     name: str
-    files: list[str] = Field(default_factory=list)
+    files: list[PlanPath] = Field(default_factory=list)
     checks: list[str] = Field(default_factory=list)  # commands or conditions that close the stage
 
     _lists = field_validator("files", "checks", mode="before")(_as_list)
@@ -265,11 +274,16 @@ SourceKind = Literal["paper", "requirement"]
 class Blueprint(_CompactSchema, _Strict):
     """The Implementation Blueprint: what to build, in what order, and how to check it."""
 
+    # A planner must write these (the schema says so; validation of a human's YAML does not).
+    model_config = ConfigDict(
+        json_schema_extra=generated_needs("summary", "file_hierarchy", "components", "verification")
+    )
+
     title: str = ""
     source_kind: SourceKind = "paper"
     summary: str = ""
-    file_hierarchy: list[FileEntry] = Field(default_factory=list)
-    components: list[ComponentSpec] = Field(default_factory=list)
+    file_hierarchy: list[FileEntry] = Field(default_factory=list, json_schema_extra=NON_EMPTY)
+    components: list[ComponentSpec] = Field(default_factory=list, json_schema_extra=NON_EMPTY)
     verification: VerificationProtocol = Field(default_factory=VerificationProtocol)
     environment: Environment = Field(default_factory=Environment)
     stages: list[Stage] = Field(default_factory=list)
@@ -333,3 +347,14 @@ class Blueprint(_CompactSchema, _Strict):
                 return i
         entry = self.file(path)
         return entry.stage if entry else 1
+
+
+class BlueprintDraft(Blueprint):
+    """A grammar-constrained planner's reply before :func:`~deepcode_tui.blueprint.reconcile.reconcile`
+    settles its references: a Blueprint in every way except that a file listed twice is
+    merged there rather than rejected here."""
+
+    @field_validator("file_hierarchy")
+    @classmethod
+    def _unique(cls, v: list[FileEntry]) -> list[FileEntry]:
+        return v

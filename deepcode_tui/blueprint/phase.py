@@ -180,9 +180,16 @@ class ApprovalPhase:
                     return await self._finish(ctx, versions, latest, revisions)
                 invalid_approvals += 1
                 if invalid_approvals >= 2:
+                    # Advice to edit the plan is for someone who looked at it; --yes never did.
+                    fix = (
+                        "the planner's model could not write a consistent plan: configure a stronger one "
+                        "(models.planner or models.default), or run without --yes to review the plan"
+                        if decision.automatic
+                        else f"edit {draft} at the lines shown, then resume and choose edit; "
+                        "or reject with feedback"
+                    )
                     raise DeepcodeError(
-                        f"blueprint {latest} cannot be approved: it has errors\n{_error_lines(errors)}",
-                        f"edit {draft} at the lines shown, then resume and choose edit; or reject with feedback",
+                        f"blueprint {latest} cannot be approved: it has errors\n{_error_lines(errors)}", fix
                     )
                 notice = f"Blueprint {latest} cannot be approved as it is:\n{_error_lines(errors)}"
                 continue

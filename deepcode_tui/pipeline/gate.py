@@ -27,7 +27,7 @@ class AutoApproveGate(ApprovalGate):
     """``--yes``: every gate approves at once, accepting every open question's proposal."""
 
     async def request(self, req: GateRequest) -> GateDecision:
-        return GateDecision(decision="approve", accept_proposals=bool(req.questions))
+        return GateDecision(decision="approve", accept_proposals=bool(req.questions), automatic=True)
 
 
 class FutureGate(ApprovalGate):

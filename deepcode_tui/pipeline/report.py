@@ -15,6 +15,69 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from deepcode_tui.events.models import Event
+from deepcode_tui.llm.embedded import embedded_ending
+from deepcode_tui.llm.resolve import EMBEDDED_MODEL
+
+
+class RunFacts:
+    """What a run did, gathered event by event (live in the terminal, or from the log for
+    the report), so its ending can say it in one sentence."""
+
+    def __init__(self) -> None:
+        self.models: set[str] = set()
+        self.planned: int | None = None
+        self.written: set[str] = set()
+        self.iterations: set[int] = set()
+        self.sandbox_runs = 0
+        self.backends: list[str] = []
+        self.phases: list[str] = []
+
+    def observe(self, ev: Event) -> None:
+        kind = ev.type
+        if kind in ("llm_call_started", "llm_call_finished"):
+            self.models.add(ev.model)
+        elif kind == "blueprint_saved":
+            self.planned = ev.files
+        elif kind == "file_written":
+            self.written.add(ev.path)
+        elif kind == "iteration_finished":
+            self.iterations.add(ev.iteration)
+        elif kind == "sandbox_ran":
+            self.sandbox_runs += 1
+            if ev.backend not in self.backends:
+                self.backends.append(ev.backend)
+        elif kind == "phase_completed":
+            self.phases.append(ev.phase)
+
+    @property
+    def embedded(self) -> bool:
+        return EMBEDDED_MODEL in self.models
+
+    def sentence(self) -> str:
+        """E.g. "it planned 2 files, wrote 2 and ran the verification 3 times (bwrap sandbox)"."""
+        parts = [] if self.planned is None else [f"it planned {self.planned} file(s)"]
+        parts.append(f"wrote {len(self.written)}" + ("" if parts else " file(s)"))
+        if self.sandbox_runs:
+            runs = f"ran the generated code {self.sandbox_runs} time(s) in the {'/'.join(self.backends)} sandbox"
+            if self.iterations:
+                runs += f" over {len(self.iterations)} repair iteration(s)"
+            parts.append(runs)
+        elif self.iterations:
+            n = len(self.iterations)
+            parts.append(f"went through {n} repair iteration(s) without the code reaching the sandbox")
+        elif "verify" in self.phases:
+            parts.append("found nothing it could run in verification")
+        else:
+            done = self.phases[-1] if self.phases else "nothing"
+            parts.append(f"stopped before verification (last completed step: {done})")
+        text = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
+        return text if text.startswith("it ") else f"it {text}"
+
+    def ending(self, status: str) -> list[str]:
+        """The closing lines for a run that did not pass on the embedded model, else none."""
+        if status in ("passed", "planned", "stopped", "budget") or not self.embedded:
+            return []
+        return embedded_ending(self.sentence())
 
 
 class PhaseFigures(BaseModel):
@@ -46,6 +109,7 @@ class RunReport(BaseModel):
     tests_failed: int | None = None
     phases: dict[str, PhaseFigures] = Field(default_factory=dict)
     roles: dict[str, PhaseFigures] = Field(default_factory=dict)
+    ending: list[str] = Field(default_factory=list)  # why a run on the embedded model did not pass
 
 
 def build_report(
@@ -67,7 +131,9 @@ def build_report(
     iterations: dict[int, IterationRow] = {}
     current_iteration = 0
     status, message = "failed", ""
+    facts = RunFacts()
     for ev in events:
+        facts.observe(ev)
         kind = ev.type
         if kind == "phase_started":
             started[ev.phase], current = ev.ts, ev.phase
@@ -115,6 +181,7 @@ def build_report(
         tests_failed=verdict.get("tests_failed"),
         phases=dict(phases),
         roles=dict(roles),
+        ending=facts.ending(status),
     )
 
 
@@ -129,6 +196,8 @@ def render_markdown(r: RunReport) -> str:
         r.status, f"DID NOT PASS ({r.status}): the verification commands did not all pass"
     )
     out = [f"# Run report: {r.run_id}", "", f"**{verdict}.**" + (f" {r.message}" if r.message else ""), ""]
+    if r.ending:
+        out += [" ".join(r.ending), ""]
     out += [f"Repository: `{r.repo_dir}`", ""]
     tests = "not run" if r.tests_passed is None else f"{r.tests_passed} passed, {r.tests_failed or 0} failed"
     out += [f"Tests: {tests}", ""]

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from deepcode_tui.llm.grammar import code_reply_params
 from deepcode_tui.pipeline.context import RunContext
 
 
@@ -40,7 +41,10 @@ async def ensure_gateway(ctx: RunContext):
 
 def coder(ctx: RunContext, gateway):
     async def generate(messages: list[dict[str, Any]], *, file_path: str) -> str:
-        reply = await gateway.complete("coder", messages, name=f"codegen:{file_path}")
+        # The embedded model's reply is held to one fenced code block (it would otherwise
+        # echo the prompt and leave nothing the writer can use).
+        params = code_reply_params(gateway.profile(gateway.resolve("coder")))
+        reply = await gateway.complete("coder", messages, name=f"codegen:{file_path}", **params)
         return reply.text
 
     return generate

@@ -178,6 +178,7 @@ async def test_dependency_cycle_is_sent_back_then_reported(script, tmp_path) -> 
         with pytest.raises(DeepcodeError, match="cannot be approved") as info:
             await ApprovalPhase().run(ctx)
         assert f"line {dep_line}" in info.value.message
+        assert "edit" not in info.value.fix  # --yes: nobody looked at the plan, so no advice to edit it
         assert BlueprintVersions(ctx.run_dir).approved_version() is None
 
 

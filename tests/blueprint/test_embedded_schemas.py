@@ -12,7 +12,9 @@ import json
 
 import pytest
 
-from deepcode_tui.blueprint.models import AlgorithmSpec, Blueprint, ConceptAnalysis
+from deepcode_tui.blueprint.checks import check_blueprint
+from deepcode_tui.blueprint.models import AlgorithmSpec, BlueprintDraft, ConceptAnalysis
+from deepcode_tui.blueprint.reconcile import reconcile
 from deepcode_tui.config.settings import Settings
 from deepcode_tui.llm import Gateway
 from deepcode_tui.llm.embedded import unavailable_reason
@@ -40,8 +42,13 @@ async def test_big_nested_schemas_get_non_empty_valid_replies_concurrently(tmp_p
             return await gw.structured(role, messages, schema, name=schema.__name__, max_repairs=0)
 
         results = await asyncio.gather(
-            ask(ConceptAnalysis, "analyst"), ask(AlgorithmSpec, "analyst"), ask(Blueprint, "planner")
+            ask(ConceptAnalysis, "analyst"), ask(AlgorithmSpec, "analyst"), ask(BlueprintDraft, "planner")
         )
-    assert [type(r) for r in results] == [ConceptAnalysis, AlgorithmSpec, Blueprint]
+    assert [type(r) for r in results] == [ConceptAnalysis, AlgorithmSpec, BlueprintDraft]
+    # The grammar guarantees what the pipeline needs from any reply, however poor:
+    plan, _ = reconcile(results[2])
+    assert plan.file_hierarchy and plan.components and plan.verification.commands and plan.summary
+    assert all(f.path and f.purpose for f in plan.file_hierarchy)
+    assert not [i for i in check_blueprint(plan) if i.severity == "error"]
     calls = [json.loads(line) for line in (run_dir / "llm" / "calls.jsonl").read_text().splitlines()]
     assert len(calls) == 3 and all(c["completion_tokens"] > 0 for c in calls), calls

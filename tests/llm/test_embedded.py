@@ -77,3 +77,54 @@ async def test_concurrent_streamed_calls_each_get_their_whole_reply(run_dir):
             )
         )
     assert all(r.text.strip() and r.usage.completion_tokens > 0 for r in replies)
+
+
+def test_set_up_builds_the_embedded_model_only_for_commands_that_may_use_it(monkeypatch, tmp_path):
+    from deepcode_tui.llm.embedded import embedded_needed
+
+    monkeypatch.chdir(tmp_path)  # no deepcode.toml here; the user config is isolated
+    assert embedded_needed(["run", "paper.md", "--yes"])
+    assert not embedded_needed(["run", "paper.md", "--model", "openai/gpt-4.1"])
+    assert not embedded_needed(["run", "paper.md", "--replay=tests/cassettes/ema-anomaly"])
+    monkeypatch.setenv("DEEPCODE_MODELS__DEFAULT", "openai/gpt-4.1")
+    assert not embedded_needed(["run", "paper.md"])
+    monkeypatch.delenv("DEEPCODE_MODELS__DEFAULT")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    assert not embedded_needed([])
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    (tmp_path / "deepcode.toml").write_text("[models\n")  # broken: the command reports it, no build helps
+    assert not embedded_needed([])
+
+
+@pytest.mark.embedded
+@needs_model
+async def test_a_constrained_code_reply_is_one_closed_fenced_block(events, run_dir):
+    from deepcode_tui.codegen.writer import extract_code
+    from deepcode_tui.llm.grammar import code_reply_params
+
+    async with Gateway(Settings(), emit=events, run_dir=run_dir, environ={}) as gw:
+        params = code_reply_params(gw.profile(gw.resolve("coder")))
+        assert params  # the embedded model decodes under grammars
+        reply = await gw.complete(
+            "coder",
+            [{"role": "system", "content": "Reply with the file's code only."},
+             {"role": "user", "content": "Write src/ema.py: a class EMA with update(x) returning the mean."}],
+            name="codegen:src/ema.py", max_tokens=200, **params,
+        )  # fmt: skip
+    text = reply.text
+    assert text.startswith("```"), text  # no prose, no echoed prompt before the code
+    if reply.finish_reason != "length":  # a reply cut at the token cap cannot close its block
+        assert text.rstrip().endswith("```") and text.count("```") == 2, text
+        got = extract_code(text, "src/ema.py")
+        assert got.code is not None or "empty" in (got.problem or ""), got  # never "truncated"
+
+
+def test_only_grammar_models_get_the_code_grammar():
+    from deepcode_tui.llm.cassette import ModelProfile
+    from deepcode_tui.llm.grammar import CODE_REPLY_GBNF, code_reply_params
+
+    assert code_reply_params(ModelProfile(structured="grammar")) == {
+        "extra_body": {"grammar": CODE_REPLY_GBNF}
+    }
+    assert code_reply_params(ModelProfile(structured="native")) == {}
+    assert code_reply_params(ModelProfile()) == {}

@@ -171,3 +171,16 @@ def ensure_rootfs(
         shutil.rmtree(tmp, ignore_errors=True)
         say(f"sandbox rootfs ready at {path}")
         return path
+
+
+def main() -> int:
+    """Set-up's prebuild (scripts/bootstrap.sh runs it while llama.cpp compiles): build the
+    default rootfs now rather than at the first verification. The last line printed is the
+    rootfs path, or why it cannot be built (exit 1)."""
+    try:
+        path = ensure_rootfs(log=lambda msg: print(msg, flush=True))
+    except SandboxError as exc:
+        print(exc.one_line(), flush=True)
+        return 1
+    print(path, flush=True)
+    return 0
