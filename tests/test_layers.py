@@ -1,5 +1,6 @@
 """Imports point downwards only (docs/ARCHITECTURE.md, Layers): code generation
-and verification share the Finding type from below (``deepcode_tui/findings.py``),
+and verification share the Finding type from below (``deepcode_tui/findings.py``), no phase
+package imports the pipeline (gates reach them through ``RunContext.ask``),
 code generation imports nothing of verification (which runs after it and reuses
 CodeMem), and no phase package imports the app."""
 
@@ -11,8 +12,8 @@ from pathlib import Path
 import deepcode_tui
 
 ROOT = Path(deepcode_tui.__file__).parent
-PHASES = ("ingest", "blueprint", "codegen", "rag", "verify")
-ABOVE = ("tui", "cli", "headless")
+PHASES = ("ingest", "blueprint", "codegen", "rag", "verify", "grade")
+ABOVE = ("tui", "cli", "headless", "pipeline", "batch")
 # Verification runs after code generation and reuses CodeMem; never the other way round.
 APART = {"codegen": "verify"}
 
