@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -84,6 +85,14 @@ class _Reaper:
 
 
 _reapers: dict[str, _Reaper] = {}
+
+
+def _scratch_dir() -> Path:
+    """podman's working directory: conmon leaves files in it (an ``oom`` marker when a
+    container is OOM-killed), which must not land in the user's working directory."""
+    path = Path(tempfile.gettempdir()) / f"deepcode-podman-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
 
 
 def _reaper_for(podman: str, env: dict[str, str]) -> _Reaper:
@@ -287,7 +296,7 @@ class PodmanBackend(SandboxBackend):
         try:
             raw = await run_process(
                 argv, timeout_s=timeout_s, env=self._env(), output_bytes=limits.output_bytes, cleanup=remove,
-                on_line=on_output,
+                on_line=on_output, cwd=str(_scratch_dir()),
             )
             if raw.exit_code is None or raw.exit_code < 0 or raw.exit_code >= 125:
                 # The podman client itself may have died (killed, crashed): the container
