@@ -193,6 +193,8 @@ class RepairLoop:
         if setup is None or setup.ok:
             for cmd in commands:
                 outcome = await self.session.run(cmd, on_output=self._live_output(iteration))
+                if "reproduce.sh" in " ".join(cmd.argv):
+                    _save_reproduce_log(self.repo, outcome)
                 if self.config.localise and cmd.kind == "test" and not outcome.ok:
                     outcome.findings += await self.session.localise(outcome)
                 outcomes.append(outcome)
@@ -451,3 +453,22 @@ class RepairLoop:
 async def run_repair_loop(repo: Path, run_dir: Path, **kwargs: Any) -> LoopResult:
     """``RepairLoop(repo, run_dir, **kwargs).run()``."""
     return await RepairLoop(repo, run_dir, **kwargs).run()
+
+
+def _save_reproduce_log(repo: Path, outcome: CommandOutcome) -> None:
+    """Keep the reproduction's output as ``reproduce.log`` in the repo, as PaperBench's
+    reproduction step does (its grader reads it for the Result Analysis leaves).
+    The text is the sandbox's captured output (bounded, secrets scrubbed)."""
+    from deepcode_tui.repo_paths import PathRefused, confine
+    from deepcode_tui.store.atomic import write_text_atomic
+
+    try:
+        rel = confine(repo, "reproduce.log")
+    except PathRefused:
+        return
+    r = outcome.result
+    head = f"$ {' '.join(outcome.command.argv)}\n# exit {r.exit_code}; {r.duration_s:.1f} s; {r.backend}\n"
+    try:
+        write_text_atomic(repo / rel, head + r.combined_output())
+    except OSError:
+        pass

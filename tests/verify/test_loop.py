@@ -236,3 +236,13 @@ async def test_static_pass_reruns_consistency_after_each_patch(make_repo, tmp_pa
     [arity] = [f for f in second.findings if f.severity == "error"]
     assert (arity.file, arity.line, arity.kind, arity.stage) == ("report.py", 5, "arity_mismatch", "static")
     assert "calc.py" in arity.related and "calc.py" in second.files
+
+
+async def test_the_reproduction_output_is_kept_as_reproduce_log(make_repo, tmp_path):
+    repo = make_repo({"calc.py": "def last_index(items):\n    return len(items) - 1\n",
+                      "reproduce.sh": "echo 'F1 = 0.91'\n"})
+    cmd = VerifyCommand(name="reproduce", argv=["bash", "reproduce.sh"], timeout_s=60, kind="smoke")
+    result = await make_loop(repo, tmp_path / "run", Scripted(), commands=[cmd]).run()
+    assert result.passed
+    log = (repo / "reproduce.log").read_text()
+    assert log.startswith("$ bash reproduce.sh\n# exit 0") and "F1 = 0.91" in log
