@@ -303,6 +303,11 @@ class _Run:
                 reply = await (asyncio.wait_for(call, self.step_timeout) if self.step_timeout else call)
             except TimeoutError:
                 reply, problem = None, f"no reply within {self.step_timeout:g} s"
+            if reply is not None and getattr(reply, "finish_reason", "") == "length":
+                # Cut at the token cap: what arrived may even parse, but the file is not all there.
+                reply, problem = None, "cut off at the token limit: reply with the whole file, more concisely"
+            elif reply is not None and hasattr(reply, "text") and isinstance(reply.text, str):
+                reply = reply.text  # a gateway Completion
             if reply is not None and not isinstance(reply, str):
                 reply, problem = None, f"the model call returned {type(reply).__name__}, not text"
             if reply is not None:

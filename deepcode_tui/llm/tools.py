@@ -254,8 +254,10 @@ async def tool_loop(
     native = mode == "native"
 
     async def call(conversation: list[dict[str, Any]], extra: dict[str, Any]) -> Completion:
-        # Native tool rounds are not streamed: tool-call deltas vary too much between providers.
-        return await gateway.complete(role, conversation, name=name, stream=not native, **{**params, **extra})
+        # Every round streams, tool rounds too: only a stream has a first-byte and an idle
+        # bound, so a silent provider ends the call in bounded time (the transport assembles
+        # tool-call deltas, parallel calls and argument fragments included).
+        return await gateway.complete(role, conversation, name=name, stream=True, **{**params, **extra})
 
     if native:
         return await native_loop(call, tools, msgs, max_rounds)

@@ -37,9 +37,9 @@ async def ensure_gateway(ctx: RunContext):
 
 
 def coder(ctx: RunContext, gateway):
-    async def generate(messages: list[dict[str, Any]], *, file_path: str) -> str:
-        reply = await gateway.complete("coder", messages, name=f"codegen:{file_path}")
-        return reply.text
+    async def generate(messages: list[dict[str, Any]], *, file_path: str):
+        # The whole Completion: codegen needs its finish_reason (a reply cut at the cap is never written).
+        return await gateway.complete("coder", messages, name=f"codegen:{file_path}")
 
     return generate
 
