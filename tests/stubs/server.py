@@ -122,9 +122,6 @@ class ProviderStub:
     # -- one request -----------------------------------------------------------------
 
     def _next_fault(self, request: ScriptRequest, reply: ScriptedReply) -> str | None:
-        with self._lock:
-            if self.queued:
-                return self.queued.popleft()
         return self.chooser(request, reply) if self.chooser is not None else None
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
@@ -146,9 +143,15 @@ class ProviderStub:
             )  # fmt: skip
             return self._json(h, status, {}, payload)
         request = wire.read(body)
-        scripted = self.responder(request)
-        scripted = ScriptedReply(text=scripted) if isinstance(scripted, str) else scripted
-        fault = self._next_fault(request, scripted)
+        with self._lock:
+            queued = self.queued.popleft() if self.queued else "-"
+        if queued in F.TRANSPORT or queued == F.SILENT:
+            # The model never sees a request the provider turned away (a queue script keeps its place).
+            scripted, fault = ScriptedReply(text="(not generated)"), queued
+        else:
+            scripted = self.responder(request)
+            scripted = ScriptedReply(text=scripted) if isinstance(scripted, str) else scripted
+            fault = queued if queued != "-" else self._next_fault(request, scripted)
         with self._lock:
             self._ids += 1
             rid = f"stub{self._ids:05d}"
@@ -263,3 +266,17 @@ class ProviderStub:
         except OSError:
             pass
         h.close_connection = True
+
+
+class Queue:
+    """A responder that gives ``replies`` in order (then the last one again): for short scripts."""
+
+    def __init__(self, *replies: ScriptedReply | str) -> None:
+        self.replies = list(replies)
+        self.requests: list[ScriptRequest] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, request: ScriptRequest) -> ScriptedReply | str:
+        with self._lock:
+            self.requests.append(request)
+            return self.replies[min(len(self.requests), len(self.replies)) - 1]
