@@ -70,16 +70,55 @@ def _names(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
 
 
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
+def _headers(exc: BaseException) -> list[Any]:
+    # litellm keeps the provider's headers on the exception for some adapters (Anthropic)
+    # and on the SDK's response for others (OpenAI): look in both.
+    found = [getattr(exc, "litellm_response_headers", None), getattr(getattr(exc, "response", None), "headers", None)]
+    return [h for h in found if h]
+
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
+
+
+def _seconds(value: str) -> float | None:
+    """A wait as providers write it: seconds, an HTTP date, "1m30s"/"250ms", an RFC 3339 time."""
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    value = value.strip()
     try:
-        value = headers.get("retry-after")
-        return max(0.0, float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    m = _DURATION.match(value)
+    if m and any(m.groups()):
+        h, mi, se, ms = (float(g) if g else 0.0 for g in m.groups())
+        return h * 3600 + mi * 60 + se + ms / 1000
+    for parse in (parsedate_to_datetime, lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))):
+        try:
+            when = parse(value)
+        except (TypeError, ValueError, IndexError):
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """How long the provider asked us to wait: retry-after first, then its reset headers."""
+    for name in ("retry-after-ms", "retry-after", "x-ratelimit-reset-requests", "anthropic-ratelimit-requests-reset"):
+        for headers in _headers(exc):
+            try:
+                value = headers.get(name)
+            except AttributeError:
+                continue
+            if value is None:
+                continue
+            seconds = _seconds(str(value))
+            if seconds is not None:
+                return seconds / 1000 if name == "retry-after-ms" else seconds
+    return None
 
 
 def classify(exc: BaseException) -> Failure:

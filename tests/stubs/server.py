@@ -38,6 +38,11 @@ HTML_500 = (
 )
 
 
+# Events sent before a stream breaks or stalls: enough to carry the first text delta
+# in both families (Anthropic opens with message_start, ping and content_block_start).
+_BEGUN = 4
+
+
 @dataclass
 class Exchange:
     """One request the stub served and how."""
@@ -146,8 +151,12 @@ class ProviderStub:
         with self._lock:
             queued = self.queued.popleft() if self.queued else "-"
         if queued in F.TRANSPORT or queued == F.SILENT:
-            # The model never sees a request the provider turned away (a queue script keeps its place).
-            scripted, fault = ScriptedReply(text="(not generated)"), queued
+            # The model never finishes a request the provider turned away: a queue script
+            # keeps its place (what a broken stream had begun to say is only peeked at).
+            peek = getattr(self.responder, "peek", None)
+            scripted = peek(request) if peek is not None else ScriptedReply(text="(not generated)")
+            scripted = ScriptedReply(text=scripted) if isinstance(scripted, str) else scripted
+            fault = queued
         else:
             scripted = self.responder(request)
             scripted = ScriptedReply(text=scripted) if isinstance(scripted, str) else scripted
@@ -197,12 +206,12 @@ class ProviderStub:
             if fault == "stall" and entry.stream:
                 entry.status = 0
                 self._start_sse(h)
-                self._chunk(h, b"".join(frames[:2]))
+                self._chunk(h, b"".join(frames[:_BEGUN]))
                 return self._hold(h)
             entry.status = 0
             if entry.stream:  # reset: after a few events; without a stream, before any byte
                 self._start_sse(h)
-                self._chunk(h, b"".join(frames[:3]))
+                self._chunk(h, b"".join(frames[:_BEGUN]))
             if fault == "stall":
                 return self._hold(h)
             return self._reset(h)
@@ -280,3 +289,8 @@ class Queue:
         with self._lock:
             self.requests.append(request)
             return self.replies[min(len(self.requests), len(self.replies)) - 1]
+
+    def peek(self, request: ScriptRequest) -> ScriptedReply | str:
+        """The reply the next request would get, without using it up."""
+        with self._lock:
+            return self.replies[min(len(self.requests) + 1, len(self.replies)) - 1]
