@@ -24,7 +24,7 @@ from tests.stubs.faults import SILENT
 from tests.stubs.runs import run_example
 from tests.stubs.server import ProviderStub
 
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.timeout(900)]
 PRICED = {"openai": "gpt-4.1", "anthropic": "claude-sonnet-4-5"}
 
 
