@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from deepcode_tui.errors import DeepcodeError, ProviderError
+from deepcode_tui.errors import ContextTooLong, DeepcodeError, ProviderError
 from deepcode_tui.llm.types import Usage
 
 FailureKind = Literal[
@@ -189,7 +189,7 @@ def to_error(
             f"{provider} rejected the credentials for {model} ({status}): {failure.detail}", fix
         )
     if failure.kind == "context":
-        return ProviderError(
+        return ContextTooLong(
             f"the prompt of {call} is longer than {model}'s context window: {failure.detail}",
             f"choose a model with a larger context for models.{role}, or lower codegen.context_budget_tokens",
         )

@@ -284,3 +284,32 @@ async def test_the_call_deadline_bounds_retries_and_their_waits(stub, family_set
             await gw.complete("coder", ASK, name="x")
     assert time.monotonic() - started < 2.5
     assert "models.call_deadline_s = 1.5s" in info.value.message
+
+
+async def test_codegen_asks_again_with_half_the_context_when_the_prompt_is_too_long(stub, family_settings, tmp_path):
+    settings = family_settings("anthropic", FENCED)
+    stub.inject("context_length")
+    plan = CodegenPlan(summary="EMA", files=[PlannedFile(path="pkg/ema.py", purpose="EMA and z-score", stage=0)])
+    seen: list = []
+
+    async def emit(event):
+        seen.append(event)
+
+    async with Gateway(settings) as gw:
+        result = await generate_repository(plan, tmp_path / "repo", tmp_path / "run", coder(None, gw), emit=emit, watch=False)
+    assert result.ok and (tmp_path / "repo" / "pkg" / "ema.py").read_text() == CODE
+    assert [e.budget for e in seen if type(e).__name__ == "ContextMeter"] == [12000, 6000]
+    [reduced] = [e.finding for e in seen if type(e).__name__ == "FindingRaised" and e.finding.kind == "context_reduced"]
+    assert "context budget of 6000 tokens" in reduced.message
+    assert [e.fault for e in stub.log] == ["context_length", None]
+
+
+def test_the_default_bounds_end_a_silent_provider_within_three_minutes():
+    from deepcode_tui.llm.errors import MAX_SILENT_ATTEMPTS
+    from deepcode_tui.llm.retry import RetryPolicy
+
+    models = Settings().models
+    policy = RetryPolicy()
+    longest_waits = sum(min(policy.max_delay, policy.base_delay * 2**n) for n in range(MAX_SILENT_ATTEMPTS - 1))
+    worst = MAX_SILENT_ATTEMPTS * models.first_byte_timeout_s + longest_waits  # every round streams
+    assert worst < 180 and models.call_deadline_s >= worst
