@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -34,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.stubs.ema import ema_model  # noqa: E402
-from tests.stubs.faults import KINDS, Draw  # noqa: E402
-from tests.stubs.runs import EXAMPLE, FAMILIES, child_env  # noqa: E402
-from tests.stubs.server import ProviderStub  # noqa: E402
+from tests.stubs.ema import ema_model
+from tests.stubs.faults import KINDS, Draw
+from tests.stubs.runs import EXAMPLE, FAMILIES, child_env
+from tests.stubs.server import ProviderStub
 
 ORDER = ["anthropic", "openai", "compatible"]
 # Short bounds: a stall or a silence costs seconds, not minutes (the defaults are for real providers).
@@ -111,7 +110,9 @@ def one_run(rate: float, seed: int, family: str, stop_after: str | None, timeout
             argv = [sys.executable, "-m", "deepcode_tui", "run", str(EXAMPLE), "--yes", "--no-cache"]
         started = time.monotonic()
         try:
-            proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+            proc = subprocess.run(
+                argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False
+            )
             rc, err = proc.returncode, proc.stderr
         except subprocess.TimeoutExpired:
             rc, err = None, "hang"
@@ -141,7 +142,9 @@ def one_run(rate: float, seed: int, family: str, stop_after: str | None, timeout
     if outcome != "passed" and log and log[-1].fault:
         unrecovered = log[-1].fault
     billed = sum(e.prompt_tokens + e.completion_tokens for e in log)
-    result = RunResult(rate, seed, family, outcome, reason, seconds, _tokens(run_dir), billed, faults, unrecovered)
+    result = RunResult(
+        rate, seed, family, outcome, reason, seconds, _tokens(run_dir), billed, faults, unrecovered
+    )
     if outcome == "passed":
         import shutil
 
@@ -154,9 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=50, help="runs per rate")
     parser.add_argument("--rate", type=float, action="append", help="fault rate per request (repeatable)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once")
-    parser.add_argument("--stop-after", choices=["blueprint", "codegen"], help="end each run after this phase")
+    parser.add_argument(
+        "--stop-after", choices=["blueprint", "codegen"], help="end each run after this phase"
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds before a run counts as a hang")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the fault-free runs (no extra-token figures)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the fault-free runs (no extra-token figures)"
+    )
     args = parser.parse_args(argv)
     rates = args.rate or [0.1, 0.3]
 
@@ -169,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     for b in baselines.values():
         print(f"baseline (no faults, {b.family}): {b.outcome} in {b.seconds:.1f}s, {b.tokens} tokens")
 
-    print(f"\n{'rate':>5} {'seed':>4} {'family':<10} {'outcome':<9} {'time_s':>7} {'extra_tok':>9}  faults / reason")
+    print(
+        f"\n{'rate':>5} {'seed':>4} {'family':<10} {'outcome':<9} {'time_s':>7} {'extra_tok':>9}  faults / reason"
+    )
     for r in results:
         extra = r.tokens - baselines[r.family].tokens if r.family in baselines else "-"
         faults = ",".join(r.faults) or "-"
@@ -190,7 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         mine = [r for r in results if r.rate == rate]
         outcomes = Counter(r.outcome for r in mine)
         clean = sum(1 for r in mine if r.outcome != "UNCLEAN")
-        extra = [r.tokens - baselines[r.family].tokens for r in mine if r.outcome == "passed" and r.family in baselines]
+        extra = [
+            r.tokens - baselines[r.family].tokens
+            for r in mine
+            if r.outcome == "passed" and r.family in baselines
+        ]
         mean_extra = sum(extra) / len(extra) if extra else 0
         summary.append(
             f"rate {rate:g}: {len(mine)} runs, clean {clean}/{len(mine)} ({100 * clean / max(1, len(mine)):.0f}%), "

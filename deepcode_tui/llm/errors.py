@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from deepcode_tui.errors import ContextTooLong, DeepcodeError, ProviderError
@@ -73,7 +73,10 @@ def _names(exc: BaseException) -> set[str]:
 def _headers(exc: BaseException) -> list[Any]:
     # litellm keeps the provider's headers on the exception for some adapters (Anthropic)
     # and on the SDK's response for others (OpenAI): look in both.
-    found = [getattr(exc, "litellm_response_headers", None), getattr(getattr(exc, "response", None), "headers", None)]
+    found = [
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+    ]
     return [h for h in found if h]
 
 
@@ -94,7 +97,7 @@ def _seconds(value: str) -> float | None:
     if m and any(m.groups()):
         h, mi, se, ms = (float(g) if g else 0.0 for g in m.groups())
         return h * 3600 + mi * 60 + se + ms / 1000
-    for parse in (parsedate_to_datetime, lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))):
+    for parse in (parsedate_to_datetime, datetime.fromisoformat):
         try:
             when = parse(value)
         except (TypeError, ValueError, IndexError):
@@ -107,7 +110,12 @@ def _seconds(value: str) -> float | None:
 
 def _retry_after(exc: BaseException) -> float | None:
     """How long the provider asked us to wait: retry-after first, then its reset headers."""
-    for name in ("retry-after-ms", "retry-after", "x-ratelimit-reset-requests", "anthropic-ratelimit-requests-reset"):
+    for name in (
+        "retry-after-ms",
+        "retry-after",
+        "x-ratelimit-reset-requests",
+        "anthropic-ratelimit-requests-reset",
+    ):
         for headers in _headers(exc):
             try:
                 value = headers.get(name)

@@ -32,7 +32,15 @@ from deepcode_tui.llm.accounting import BudgetStatus, Ledger, budget_error, cost
 from deepcode_tui.llm.cache import ResponseCache, StoredResponse, request_key
 from deepcode_tui.llm.cassette import CassetteWriter, ModelProfile, cassette_reader, forget_cassette
 from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer
-from deepcode_tui.llm.errors import MAX_SILENT_ATTEMPTS, classify, partial_usage, scrub, silence_error, to_error, unusable_reply
+from deepcode_tui.llm.errors import (
+    MAX_SILENT_ATTEMPTS,
+    classify,
+    partial_usage,
+    scrub,
+    silence_error,
+    to_error,
+    unusable_reply,
+)
 from deepcode_tui.llm.resolve import ResolvedModel, env_var_for
 from deepcode_tui.llm.retry import RetryPolicy, Sleep
 from deepcode_tui.llm.router import ModelRouter
@@ -295,14 +303,18 @@ class Gateway:
         deadline = loop.time() + models.call_deadline_s
         bounds = Bounds.of(models, deadline)
         # litellm's own HTTP timeout sits just behind ours, so ours fires first and names its setting.
-        kwargs["timeout"] = (max(models.first_byte_timeout_s, models.idle_timeout_s) if stream else models.timeout_s) + 5
+        kwargs["timeout"] = (
+            max(models.first_byte_timeout_s, models.idle_timeout_s) if stream else models.timeout_s
+        ) + 5
         tries = 0
         silent = 0
         wasted = Usage()
         while True:
             tries += 1
             try:
-                stored = await attempt(kwargs, stream=stream, on_token=on_token if stream else None, bounds=bounds)
+                stored = await attempt(
+                    kwargs, stream=stream, on_token=on_token if stream else None, bounds=bounds
+                )
                 unusable = unusable_reply(stored)
                 if unusable is None:
                     return stored, tries, wasted

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from deepcode_tui.config.settings import ModelsConfig
@@ -89,7 +89,9 @@ def _at(loop: asyncio.AbstractEventLoop, wait: float, deadline: float | None) ->
 
 def _silence(loop: asyncio.AbstractEventLoop, bounds: Bounds, stage: str, call_started: float) -> Silence:
     if bounds.deadline is not None and loop.time() >= bounds.deadline - 0.05:
-        return Silence("the call ran past its deadline", round(loop.time() - call_started, 1), "models.call_deadline_s")
+        return Silence(
+            "the call ran past its deadline", round(loop.time() - call_started, 1), "models.call_deadline_s"
+        )
     if stage == "first":
         return Silence("sent nothing", bounds.first_byte_s, "models.first_byte_timeout_s")
     if stage == "idle":
@@ -146,7 +148,9 @@ async def attempt(
     try:
         async with asyncio.timeout_at(_at(loop, bounds.first_byte_s, bounds.deadline)) as limit:
             # include_usage: without it most providers send no token counts on a stream.
-            response = await litellm.acompletion(**kwargs, stream=True, stream_options={"include_usage": True})
+            response = await litellm.acompletion(
+                **kwargs, stream=True, stream_options={"include_usage": True}
+            )
             async for chunk in response:
                 # Silence, not length, fails a stream: each chunk restarts the idle bound.
                 stage = "idle"

@@ -23,7 +23,8 @@ class Usage(BaseModel):
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
-            estimated=(self.estimated and self.total_tokens > 0) or (other.estimated and other.total_tokens > 0),
+            estimated=(self.estimated and self.total_tokens > 0)
+            or (other.estimated and other.total_tokens > 0),
         )
 
 

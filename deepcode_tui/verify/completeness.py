@@ -28,7 +28,12 @@ _Def = ast.FunctionDef | ast.AsyncFunctionDef
 
 def _body(node: _Def) -> list[ast.stmt]:
     body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]  # the docstring
     return body
 
@@ -43,9 +48,9 @@ def _is_not_implemented(stmt: ast.stmt) -> bool:
 def _trivial(stmt: ast.stmt) -> bool:
     if isinstance(stmt, ast.Pass):
         return True
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis:
-        return True
-    return False
+    return (
+        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis
+    )
 
 
 def placeholder_reason(node: _Def, source_lines: Sequence[str]) -> str | None:
@@ -59,9 +64,15 @@ def placeholder_reason(node: _Def, source_lines: Sequence[str]) -> str | None:
     if len(body) == 1 and _is_not_implemented(body[0]):
         return "raise NotImplementedError"
     if all(_trivial(s) for s in body):
-        return "a TODO note and pass" if _NOTE.search(text) else ("pass" if isinstance(body[0], ast.Pass) else "...")
-    returns_nothing = len(body) == 1 and isinstance(body[0], ast.Return) and (
-        body[0].value is None or isinstance(body[0].value, ast.Constant) and body[0].value.value is None
+        return (
+            "a TODO note and pass"
+            if _NOTE.search(text)
+            else ("pass" if isinstance(body[0], ast.Pass) else "...")
+        )
+    returns_nothing = (
+        len(body) == 1
+        and isinstance(body[0], ast.Return)
+        and (body[0].value is None or isinstance(body[0].value, ast.Constant) and body[0].value.value is None)
     )
     if returns_nothing and _NOTE.search(text):
         return "a TODO note and return None"
@@ -70,7 +81,13 @@ def placeholder_reason(node: _Def, source_lines: Sequence[str]) -> str | None:
 
 def _decorator_name(node: ast.expr) -> str:
     target = node.func if isinstance(node, ast.Call) else node
-    return target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+    return (
+        target.attr
+        if isinstance(target, ast.Attribute)
+        else target.id
+        if isinstance(target, ast.Name)
+        else ""
+    )
 
 
 def _definitions(tree: ast.Module) -> dict[str, tuple[ast.AST, ast.ClassDef | None]]:
@@ -122,7 +139,9 @@ def check_file(rel: str, source: str, planned: Sequence[str]) -> list[Finding]:
             elif not _is_protocol(cls) and (why := placeholder_reason(node, lines)) is not None:  # type: ignore[arg-type]
                 report(name, node, why)
         return out
-    functions = [(n, node, cls) for n, (node, cls) in defs.items() if isinstance(node, _Def) and not _is_protocol(cls)]
+    functions = [
+        (n, node, cls) for n, (node, cls) in defs.items() if isinstance(node, _Def) and not _is_protocol(cls)
+    ]
     reasons = [placeholder_reason(node, lines) for _, node, _ in functions]  # type: ignore[arg-type]
     if functions and all(reasons):
         name, node, _ = functions[0]

@@ -48,7 +48,10 @@ def all_runs(tmp_path_factory):
     stubs = {f: ProviderStub(ema_model()) for f in FAMILIES}
     try:
         with ThreadPoolExecutor(len(FAMILIES)) as pool:
-            futures = {f: pool.submit(run_example, f, stubs[f], tmp_path_factory.mktemp(f"runs-{f}")) for f in FAMILIES}
+            futures = {
+                f: pool.submit(run_example, f, stubs[f], tmp_path_factory.mktemp(f"runs-{f}"))
+                for f in FAMILIES
+            }
             return {f: (f, *futures[f].result(), stubs[f]) for f in FAMILIES}
     finally:
         for stub in stubs.values():
@@ -61,13 +64,17 @@ def family_run(request, all_runs):
 
 
 def test_the_run_passes(family_run) -> None:
-    family, proc, run_dir, stub = family_run
+    _, proc, run_dir, _ = family_run
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr and "passed" in proc.stdout
     repo = run_dir / "repo"
     assert {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")} == project_files()
     events = read_log(run_dir / "events.jsonl").events
-    assert [(e.iteration, e.passed) for e in events if e.type == "iteration_finished"] == [(1, False), (2, False), (3, True)]
+    assert [(e.iteration, e.passed) for e in events if e.type == "iteration_finished"] == [
+        (1, False),
+        (2, False),
+        (3, True),
+    ]
     assert {e.agent for e in events if e.type == "section_read"} >= {"concept", "algorithm"}
 
 
@@ -82,7 +89,9 @@ def test_every_call_streamed_in_the_family_s_format(family_run) -> None:
     else:
         assert native  # native tool calls ...
         assert any(m.get("role") == "tool" for r in agents for m in r.messages)  # ... and their results
-        shapes = [e.request.params.get("response_format") or e.request.params.get("output_format") for e in stub.log]
+        shapes = [
+            e.request.params.get("response_format") or e.request.params.get("output_format") for e in stub.log
+        ]
         assert any(shapes)  # the planner's native structured output
 
 
@@ -92,7 +101,10 @@ def test_usage_and_cost_are_what_the_provider_reported_at_litellm_s_prices(famil
     family, _, run_dir, stub = family_run
     calls = [json.loads(line) for line in (run_dir / "llm" / "calls.jsonl").read_text().splitlines()]
     prompt, completion = stub.billed()
-    assert sum(c["prompt_tokens"] for c in calls) == prompt and sum(c["completion_tokens"] for c in calls) == completion
+    assert (
+        sum(c["prompt_tokens"] for c in calls) == prompt
+        and sum(c["completion_tokens"] for c in calls) == completion
+    )
     assert not any(c["usage_estimated"] or c["error"] for c in calls)
     cost = sum(c["cost_usd"] for c in calls)
     if family in PRICED:

@@ -23,7 +23,10 @@ from tests.stubs.server import ProviderStub, Queue
 
 NATIVE = ["openai", "anthropic"]
 ALL = [*NATIVE, "compatible"]
-ASK = [{"role": "system", "content": "You answer questions about a paper."}, {"role": "user", "content": "Go."}]
+ASK = [
+    {"role": "system", "content": "You answer questions about a paper."},
+    {"role": "user", "content": "Go."},
+]
 PRICED = {"openai": "openai/gpt-4.1", "anthropic": "anthropic/claude-sonnet-4-5"}
 
 
@@ -65,12 +68,17 @@ def reader(seen: list[str]) -> ToolSpec:
 
 
 def both(*names: str) -> ScriptedReply:
-    calls = [ToolCall(id=f"call_{i}", name="read_section", arguments=json.dumps({"name": n})) for i, n in enumerate(names)]
+    calls = [
+        ToolCall(id=f"call_{i}", name="read_section", arguments=json.dumps({"name": n}))
+        for i, n in enumerate(names)
+    ]
     return ScriptedReply(tool_calls=calls)
 
 
 @pytest.mark.parametrize("family", NATIVE)
-async def test_native_tool_loop_round_trip_with_parallel_streamed_calls(family, stub, configure, events, run_dir):
+async def test_native_tool_loop_round_trip_with_parallel_streamed_calls(
+    family, stub, configure, events, run_dir
+):
     settings = configure(family, both("2 Method", "3 Experiments"), "The method is EMA-Z.")
     seen: list[str] = []
     async with Gateway(settings, emit=events, run_dir=run_dir) as gw:
@@ -78,7 +86,9 @@ async def test_native_tool_loop_round_trip_with_parallel_streamed_calls(family, 
     assert result.native and result.text == "The method is EMA-Z." and result.rounds == 1
     assert seen == ["2 Method", "3 Experiments"]  # both parallel calls, arguments reassembled from fragments
     first, second = stub.log[0].request, stub.log[1].request
-    assert first.stream and [t.get("name") or t["function"]["name"] for t in first.params["tools"]] == ["read_section"]
+    assert first.stream and [t.get("name") or t["function"]["name"] for t in first.params["tools"]] == [
+        "read_section"
+    ]
     results = [m for m in second.messages if m["role"] == "tool"]
     assert [m["tool_call_id"] for m in results] == ["call_0", "call_1"]  # tool_result blocks, in order
     assert all("EMA-Z" in m["content"] for m in results)
@@ -117,7 +127,9 @@ async def test_json_in_prompt_structured_output_on_a_compatible_server(stub, con
 
 
 async def test_tools_on_a_compatible_server_use_the_action_protocol(stub, configure):
-    settings = configure("compatible", '{"tool": "read_section", "args": {"name": "2 Method"}}', '{"final": "EMA-Z."}')
+    settings = configure(
+        "compatible", '{"tool": "read_section", "args": {"name": "2 Method"}}', '{"final": "EMA-Z."}'
+    )
     seen: list[str] = []
     async with Gateway(settings) as gw:
         result = await gw.with_tools("analyst", ASK, [reader(seen)], name="concept agent")
@@ -151,7 +163,9 @@ async def test_usage_and_cost_follow_the_local_price_table(family, stream, stub,
     settings = configure(family, "x" * 400, "y" * 40)
     async with Gateway(settings, run_dir=run_dir) as gw:
         one = await gw.complete("coder", ASK, name="one", stream=stream)
-        two = await gw.complete("coder", [*ASK, {"role": "user", "content": "again"}], name="two", stream=stream)
+        two = await gw.complete(
+            "coder", [*ASK, {"role": "user", "content": "again"}], name="two", stream=stream
+        )
     sent = [(e.prompt_tokens, e.completion_tokens) for e in stub.log]
     assert [(c.usage.prompt_tokens, c.usage.completion_tokens) for c in (one, two)] == sent
     assert not one.usage.estimated
@@ -160,7 +174,9 @@ async def test_usage_and_cost_follow_the_local_price_table(family, stream, stub,
     for call, (prompt, completion) in zip(calls, sent, strict=True):
         assert (call["prompt_tokens"], call["completion_tokens"]) == (prompt, completion)
         expected = (
-            prompt * price["input_cost_per_token"] + completion * price["output_cost_per_token"] if price else 0.0
+            prompt * price["input_cost_per_token"] + completion * price["output_cost_per_token"]
+            if price
+            else 0.0
         )
         assert call["cost_usd"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
     assert (sum(c["cost_usd"] for c in calls) > 0) == (family in PRICED)

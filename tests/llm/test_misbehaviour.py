@@ -28,7 +28,7 @@ from tests.stubs.runs import FAMILIES
 from tests.stubs.server import ProviderStub, Queue
 
 ASK = [{"role": "system", "content": "You write code."}, {"role": "user", "content": "Write `pkg/ema.py`."}]
-CODE = 'import math\n\n\ndef ema(prev: float, x: float, alpha: float = 0.1) -> float:\n    return (1 - alpha) * prev + alpha * x\n\n\ndef z(x: float, mean: float, var: float) -> float:\n    return (x - mean) / math.sqrt(var + 1e-9)\n'
+CODE = "import math\n\n\ndef ema(prev: float, x: float, alpha: float = 0.1) -> float:\n    return (1 - alpha) * prev + alpha * x\n\n\ndef z(x: float, mean: float, var: float) -> float:\n    return (x - mean) / math.sqrt(var + 1e-9)\n"
 FENCED = f"```python\n{CODE}```\n"
 # Short bounds keep the tests fast; the first byte's also covers litellm's first-call set-up.
 FIRST_BYTE = 2.5
@@ -75,7 +75,9 @@ def reader(seen: list[str]) -> ToolSpec:
     return ToolSpec(name="read_section", description="Read a section.", args=ReadArgs, handler=handler)
 
 
-READ = ScriptedReply(tool_calls=[ToolCall(id="call_1", name="read_section", arguments='{"name": "2 Method"}')])
+READ = ScriptedReply(
+    tool_calls=[ToolCall(id="call_1", name="read_section", arguments='{"name": "2 Method"}')]
+)
 
 
 # --- what the model says -----------------------------------------------------------
@@ -100,17 +102,23 @@ async def test_prose_around_json_still_gives_the_structured_reply(stub, family_s
 
 
 @pytest.mark.parametrize("family", ["anthropic", "openai"])
-async def test_a_reply_cut_at_the_token_limit_is_never_written_and_is_asked_again(family, stub, family_settings, tmp_path):
+async def test_a_reply_cut_at_the_token_limit_is_never_written_and_is_asked_again(
+    family, stub, family_settings, tmp_path
+):
     settings = family_settings(family, FENCED)
     stub.inject("truncated")
-    plan = CodegenPlan(summary="EMA", files=[PlannedFile(path="pkg/ema.py", purpose="EMA and z-score", stage=0)])
+    plan = CodegenPlan(
+        summary="EMA", files=[PlannedFile(path="pkg/ema.py", purpose="EMA and z-score", stage=0)]
+    )
     seen: list = []
 
     async def emit(event):
         seen.append(event)
 
     async with Gateway(settings) as gw:
-        result = await generate_repository(plan, tmp_path / "repo", tmp_path / "run", coder(None, gw), emit=emit, watch=False)
+        result = await generate_repository(
+            plan, tmp_path / "repo", tmp_path / "run", coder(None, gw), emit=emit, watch=False
+        )
     assert result.ok and (tmp_path / "repo" / "pkg" / "ema.py").read_text() == CODE
     [rejected] = [e for e in seen if type(e).__name__ == "ReplyRejected"]
     assert "token limit" in rejected.reason
@@ -142,7 +150,9 @@ async def test_an_unknown_tool_goes_back_to_the_model(stub, family_settings):
 
 
 @pytest.mark.parametrize("family", ["anthropic", "openai"])
-async def test_a_refusal_is_asked_again_and_its_tokens_are_counted(family, stub, family_settings, no_sleep, run_dir):
+async def test_a_refusal_is_asked_again_and_its_tokens_are_counted(
+    family, stub, family_settings, no_sleep, run_dir
+):
     settings = family_settings(family, FENCED)
     stub.inject("refusal")
     async with Gateway(settings, sleep=no_sleep, run_dir=run_dir) as gw:
@@ -150,8 +160,13 @@ async def test_a_refusal_is_asked_again_and_its_tokens_are_counted(family, stub,
     assert reply.text == FENCED and len(no_sleep.delays) == 1
     [call] = read_calls(run_dir)
     refused = stub.log[0]
-    assert call["attempts"] == 2 and call["retry_tokens"] == refused.prompt_tokens + refused.completion_tokens > 0
-    assert call["prompt_tokens"] + call["completion_tokens"] == sum(e.prompt_tokens + e.completion_tokens for e in stub.log)
+    assert (
+        call["attempts"] == 2
+        and call["retry_tokens"] == refused.prompt_tokens + refused.completion_tokens > 0
+    )
+    assert call["prompt_tokens"] + call["completion_tokens"] == sum(
+        e.prompt_tokens + e.completion_tokens for e in stub.log
+    )
 
 
 async def test_a_model_that_keeps_refusing_ends_the_call_with_one_line(stub, family_settings, no_sleep):
@@ -211,7 +226,9 @@ async def test_a_500_html_page_from_a_proxy_is_retried(family, stub, family_sett
 
 
 @pytest.mark.parametrize("family", ["anthropic", "openai"])
-async def test_a_connection_reset_mid_stream_is_retried_and_its_tokens_counted(family, stub, family_settings, no_sleep, events, run_dir):
+async def test_a_connection_reset_mid_stream_is_retried_and_its_tokens_counted(
+    family, stub, family_settings, no_sleep, events, run_dir
+):
     settings = family_settings(family, FENCED)
     stub.inject("reset")
     async with Gateway(settings, sleep=no_sleep, emit=events, run_dir=run_dir) as gw:
@@ -225,7 +242,9 @@ async def test_a_connection_reset_mid_stream_is_retried_and_its_tokens_counted(f
 
 
 @pytest.mark.parametrize("family", ["anthropic", "openai"])
-async def test_a_stalled_stream_ends_at_the_idle_bound_and_is_retried(family, stub, family_settings, no_sleep):
+async def test_a_stalled_stream_ends_at_the_idle_bound_and_is_retried(
+    family, stub, family_settings, no_sleep
+):
     settings = family_settings(family, FENCED)
     stub.inject("stall")
     started = time.monotonic()
@@ -247,7 +266,9 @@ async def test_a_stream_that_stalls_every_time_names_the_idle_setting(stub, fami
 
 
 @pytest.mark.parametrize("family", ["anthropic", "openai"])
-async def test_context_length_exceeded_is_not_retried_and_names_the_remedy(family, stub, family_settings, no_sleep):
+async def test_context_length_exceeded_is_not_retried_and_names_the_remedy(
+    family, stub, family_settings, no_sleep
+):
     settings = family_settings(family, "ok")
     stub.inject("context_length")
     async with Gateway(settings, sleep=no_sleep) as gw:
@@ -258,7 +279,9 @@ async def test_context_length_exceeded_is_not_retried_and_names_the_remedy(famil
 
 
 @pytest.mark.parametrize(("family", "tools"), [("anthropic", True), ("openai", False), ("compatible", True)])
-async def test_a_silent_provider_ends_the_call_at_the_first_byte_bound(family, tools, stub, family_settings, no_sleep):
+async def test_a_silent_provider_ends_the_call_at_the_first_byte_bound(
+    family, tools, stub, family_settings, no_sleep
+):
     settings = family_settings(family, "ok")
     stub.inject(F.SILENT, F.SILENT, F.SILENT)
     started = time.monotonic()
@@ -270,7 +293,9 @@ async def test_a_silent_provider_ends_the_call_at_the_first_byte_bound(family, t
                 await gw.complete("coder", ASK, name="codegen:pkg/ema.py", stream=True)
     assert time.monotonic() - started < 2 * FIRST_BYTE + 2.0 and len(stub.log) == 2
     provider = {"compatible": "hosted_vllm"}.get(family, family)
-    assert info.value.message.startswith(f"{provider} sent nothing for {FIRST_BYTE:g}s (models.first_byte_timeout_s)")
+    assert info.value.message.startswith(
+        f"{provider} sent nothing for {FIRST_BYTE:g}s (models.first_byte_timeout_s)"
+    )
     assert "resume" in info.value.fix
 
 
@@ -286,20 +311,28 @@ async def test_the_call_deadline_bounds_retries_and_their_waits(stub, family_set
     assert "models.call_deadline_s = 1.5s" in info.value.message
 
 
-async def test_codegen_asks_again_with_half_the_context_when_the_prompt_is_too_long(stub, family_settings, tmp_path):
+async def test_codegen_asks_again_with_half_the_context_when_the_prompt_is_too_long(
+    stub, family_settings, tmp_path
+):
     settings = family_settings("anthropic", FENCED)
     stub.inject("context_length")
-    plan = CodegenPlan(summary="EMA", files=[PlannedFile(path="pkg/ema.py", purpose="EMA and z-score", stage=0)])
+    plan = CodegenPlan(
+        summary="EMA", files=[PlannedFile(path="pkg/ema.py", purpose="EMA and z-score", stage=0)]
+    )
     seen: list = []
 
     async def emit(event):
         seen.append(event)
 
     async with Gateway(settings) as gw:
-        result = await generate_repository(plan, tmp_path / "repo", tmp_path / "run", coder(None, gw), emit=emit, watch=False)
+        result = await generate_repository(
+            plan, tmp_path / "repo", tmp_path / "run", coder(None, gw), emit=emit, watch=False
+        )
     assert result.ok and (tmp_path / "repo" / "pkg" / "ema.py").read_text() == CODE
     assert [e.budget for e in seen if type(e).__name__ == "ContextMeter"] == [12000, 6000]
-    [reduced] = [e.finding for e in seen if type(e).__name__ == "FindingRaised" and e.finding.kind == "context_reduced"]
+    [reduced] = [
+        e.finding for e in seen if type(e).__name__ == "FindingRaised" and e.finding.kind == "context_reduced"
+    ]
     assert "context budget of 6000 tokens" in reduced.message
     assert [e.fault for e in stub.log] == ["context_length", None]
 
@@ -310,6 +343,8 @@ def test_the_default_bounds_end_a_silent_provider_within_three_minutes():
 
     models = Settings().models
     policy = RetryPolicy()
-    longest_waits = sum(min(policy.max_delay, policy.base_delay * 2**n) for n in range(MAX_SILENT_ATTEMPTS - 1))
+    longest_waits = sum(
+        min(policy.max_delay, policy.base_delay * 2**n) for n in range(MAX_SILENT_ATTEMPTS - 1)
+    )
     worst = MAX_SILENT_ATTEMPTS * models.first_byte_timeout_s + longest_waits  # every round streams
     assert worst < 180 and models.call_deadline_s >= worst

@@ -71,9 +71,14 @@ def transform(kind: str, reply: ScriptedReply) -> ScriptedReply:
         after = "\n\nExample usage:\n\n```python\nfrom emaz import *  # try it out\nprint('ok')\n```\n"
         return reply.model_copy(update={"text": before + text + after})
     if kind == "truncated":
-        return reply.model_copy(update={"text": text[: max(1, len(text) * 3 // 5)], "finish_reason": "length"})
+        return reply.model_copy(
+            update={"text": text[: max(1, len(text) * 3 // 5)], "finish_reason": "length"}
+        )
     if kind == "bad_tool_args":
-        broken = [ToolCall(id=c.id, name=c.name, arguments=c.arguments[: max(1, len(c.arguments) - 2)]) for c in calls]
+        broken = [
+            ToolCall(id=c.id, name=c.name, arguments=c.arguments[: max(1, len(c.arguments) - 2)])
+            for c in calls
+        ]
         return reply.model_copy(update={"tool_calls": broken})
     if kind == "unknown_tool":
         odd = [ToolCall(id=c.id, name="web_search", arguments='{"q": "EMA z-score"}') for c in calls]

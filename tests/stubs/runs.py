@@ -43,13 +43,18 @@ def child_env(runs: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 def run_example(
-    family: str, stub: ProviderStub, runs: Path, *, settings: dict[str, str] | None = None, timeout: float = 600
+    family: str,
+    stub: ProviderStub,
+    runs: Path,
+    *,
+    settings: dict[str, str] | None = None,
+    timeout: float = 600,
 ) -> tuple[subprocess.CompletedProcess, Path | None]:
     """``deepcode-tui run examples/ema-anomaly.md --yes --no-cache`` with ``family``'s models at ``stub``."""
     env = child_env(runs, {**FAMILIES[family](stub), **(settings or {})})
     proc = subprocess.run(
         [sys.executable, "-m", "deepcode_tui", "run", str(EXAMPLE), "--yes", "--no-cache"],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env,
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False,
     )  # fmt: skip
     dirs = [p for p in runs.iterdir() if (p / "run.json").exists()] if runs.exists() else []
     return proc, (max(dirs, key=lambda p: p.stat().st_mtime) if dirs else None)

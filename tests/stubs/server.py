@@ -24,11 +24,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from deepcode_tui.llm.scripted import ScriptedReply, ScriptRequest
 from tests.stubs import faults as F
-from tests.stubs.wire import AnthropicWire, OpenAIWire, Reply, wire_for
+from tests.stubs.wire import AnthropicWire, Reply, wire_for
 
 Responder = Callable[[ScriptRequest], "ScriptedReply | str"]
 
@@ -85,7 +85,7 @@ class ProviderStub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 stub._serve(self)
 
         class Server(ThreadingHTTPServer):
@@ -122,7 +122,7 @@ class ProviderStub:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> ProviderStub:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -138,11 +138,15 @@ class ProviderStub:
         raw = h.rfile.read(length) if length else b""
         wire = wire_for(h.path)
         if wire is None:
-            return self._json(h, 404, {}, {"error": {"message": f"unknown path {h.path}", "type": "not_found"}})
+            return self._json(
+                h, 404, {}, {"error": {"message": f"unknown path {h.path}", "type": "not_found"}}
+            )
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            return self._json(h, 400, {}, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
+            return self._json(
+                h, 400, {}, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}}
+            )
         if not self._authorised(h, wire):
             status, payload = 401, (
                 {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
@@ -191,7 +195,7 @@ class ProviderStub:
         auth = h.headers.get("authorization") or ""
         return auth.removeprefix("Bearer ").strip() in self.keys
 
-    def _misbehave(self, h, wire, body, fault, entry, scripted, prompt, rid) -> None:  # noqa: ANN001
+    def _misbehave(self, h, wire, body, fault, entry, scripted, prompt, rid) -> None:
         if fault == "rate_limit":
             status, headers, payload = wire.rate_limit(self.retry_after)
         elif fault == "overloaded":
@@ -225,7 +229,9 @@ class ProviderStub:
     # -- bytes on the wire -----------------------------------------------------------
 
     @staticmethod
-    def _raw(h: BaseHTTPRequestHandler, status: int, ctype: str, data: bytes, headers: dict[str, str] | None = None) -> None:
+    def _raw(
+        h: BaseHTTPRequestHandler, status: int, ctype: str, data: bytes, headers: dict[str, str] | None = None
+    ) -> None:
         h.send_response(status)
         h.send_header("content-type", ctype)
         h.send_header("content-length", str(len(data)))
@@ -235,7 +241,9 @@ class ProviderStub:
         h.wfile.write(data)
         h.wfile.flush()
 
-    def _json(self, h: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: dict[str, Any]) -> None:
+    def _json(
+        self, h: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: dict[str, Any]
+    ) -> None:
         self._raw(h, status, "application/json", json.dumps(payload).encode(), headers)
 
     @staticmethod

@@ -36,9 +36,7 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(
-            str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content
-        )
+        return "".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
     return "" if content is None else str(content)
 
 
@@ -59,7 +57,9 @@ class Reply:
         reply = cls(text=scripted.text, tool_calls=list(scripted.tool_calls), finish=finish)
         reply.prompt_tokens = prompt_tokens
         reply.completion_tokens = max(
-            1, count_tokens(scripted.text) + sum(count_tokens(c.name + c.arguments) for c in scripted.tool_calls)
+            1,
+            count_tokens(scripted.text)
+            + sum(count_tokens(c.name + c.arguments) for c in scripted.tool_calls),
         )
         return reply
 
@@ -86,7 +86,9 @@ class OpenAIWire:
         params = {k: v for k, v in body.items() if k not in ("messages", "model", "stream", "stream_options")}
         if params.get("tool_choice") == "none":
             params.pop("tools", None)  # the model may not call a tool this round
-        return ScriptRequest(model=body.get("model", ""), messages=messages, params=params, stream=bool(body.get("stream")))
+        return ScriptRequest(
+            model=body.get("model", ""), messages=messages, params=params, stream=bool(body.get("stream"))
+        )
 
     @staticmethod
     def prompt_tokens(body: dict[str, Any]) -> int:
@@ -137,7 +139,9 @@ class OpenAIWire:
         }
 
     @classmethod
-    def events(cls, body: dict[str, Any], reply: Reply, rid: str, *, text_chunk: int = 12, arg_chunk: int = 7) -> list[bytes]:
+    def events(
+        cls, body: dict[str, Any], reply: Reply, rid: str, *, text_chunk: int = 12, arg_chunk: int = 7
+    ) -> list[bytes]:
         """The SSE frames of a streamed reply (``data: {...}`` lines, then ``data: [DONE]``)."""
         base = {
             "id": f"chatcmpl-{rid}",
@@ -149,7 +153,10 @@ class OpenAIWire:
         }
 
         def frame(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            chunk = {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+            chunk = {
+                **base,
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            }
             return f"data: {json.dumps(chunk)}\n\n".encode()
 
         frames = [frame({"role": "assistant", "content": "", "refusal": None})]
@@ -169,7 +176,9 @@ class OpenAIWire:
         finish = "stop" if reply.finish == "refusal" else reply.finish
         frames.append(frame({}, finish))
         if (body.get("stream_options") or {}).get("include_usage"):
-            frames.append(f"data: {json.dumps({**base, 'choices': [], 'usage': cls._usage(reply)})}\n\n".encode())
+            frames.append(
+                f"data: {json.dumps({**base, 'choices': [], 'usage': cls._usage(reply)})}\n\n".encode()
+            )
         frames.append(b"data: [DONE]\n\n")
         return frames
 
@@ -253,11 +262,17 @@ class AnthropicWire:
         choice = params.get("tool_choice") or {}
         if choice.get("type") == "none" or choice.get("type") == "tool" and _forced_json(params):
             params.pop("tools", None)
-        return ScriptRequest(model=body.get("model", ""), messages=messages, params=params, stream=bool(body.get("stream")))
+        return ScriptRequest(
+            model=body.get("model", ""), messages=messages, params=params, stream=bool(body.get("stream"))
+        )
 
     @staticmethod
     def prompt_tokens(body: dict[str, Any]) -> int:
-        text = json.dumps(body.get("system") or "") + json.dumps(body.get("messages") or []) + json.dumps(body.get("tools") or [])
+        text = (
+            json.dumps(body.get("system") or "")
+            + json.dumps(body.get("messages") or [])
+            + json.dumps(body.get("tools") or [])
+        )
         return count_tokens(text)
 
     @staticmethod
@@ -272,7 +287,14 @@ class AnthropicWire:
             # Structured output through a forced tool (how litellm asks Claude for JSON):
             # the model answers with that tool's input.
             try:
-                return [{"type": "tool_use", "id": "toolu_json01", "name": forced, "input": json.loads(reply.text)}]
+                return [
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_json01",
+                        "name": forced,
+                        "input": json.loads(reply.text),
+                    }
+                ]
             except ValueError:
                 pass  # not JSON: the model ignored the tool; send the text as it is
         blocks: list[dict[str, Any]] = []
@@ -283,7 +305,14 @@ class AnthropicWire:
                 args = json.loads(call.arguments or "{}")
             except ValueError:
                 args = None  # malformed arguments: only a stream can carry them (as fragments)
-            blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": args if args is not None else {}})
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": call.id,
+                    "name": call.name,
+                    "input": args if args is not None else {},
+                }
+            )
         return blocks
 
     @staticmethod
@@ -312,14 +341,19 @@ class AnthropicWire:
         }
 
     @classmethod
-    def events(cls, body: dict[str, Any], reply: Reply, rid: str, *, text_chunk: int = 12, arg_chunk: int = 7) -> list[bytes]:
+    def events(
+        cls, body: dict[str, Any], reply: Reply, rid: str, *, text_chunk: int = 12, arg_chunk: int = 7
+    ) -> list[bytes]:
         def event(name: str, data: dict[str, Any]) -> bytes:
             return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
         start = cls.body(body, reply, rid)
         start.update(content=[], stop_reason=None)
         start["usage"] = {**start["usage"], "output_tokens": 1}
-        frames = [event("message_start", {"type": "message_start", "message": start}), event("ping", {"type": "ping"})]
+        frames = [
+            event("message_start", {"type": "message_start", "message": start}),
+            event("ping", {"type": "ping"}),
+        ]
         for index, block in enumerate(cls._blocks(body, reply)):
             if block["type"] == "text":
                 frames.append(event("content_block_start", {"type": "content_block_start", "index": index,
@@ -374,7 +408,11 @@ class AnthropicWire:
 
     @classmethod
     def context_length(cls, tokens: int) -> tuple[int, dict[str, str], dict[str, Any]]:
-        return 400, {}, cls._error("invalid_request_error", f"prompt is too long: {tokens} tokens > 200000 maximum")
+        return (
+            400,
+            {},
+            cls._error("invalid_request_error", f"prompt is too long: {tokens} tokens > 200000 maximum"),
+        )
 
     @classmethod
     def error_event(cls, kind: str) -> bytes:

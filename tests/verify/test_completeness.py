@@ -52,7 +52,9 @@ def test_without_planned_names_a_file_of_only_placeholders_is_found():
 
 def test_the_static_pass_reports_it_so_the_iteration_cannot_pass(tmp_path):
     (tmp_path / "emaz").mkdir()
-    (tmp_path / "emaz" / "detector.py").write_text("class EMAZDetector:\n    def update(self, x):\n        pass\n")
+    (tmp_path / "emaz" / "detector.py").write_text(
+        "class EMAZDetector:\n    def update(self, x):\n        pass\n"
+    )
     (tmp_path / "emaz" / "data.py").write_text(REAL)
     findings = run_static_checks(
         tmp_path, expected_files=["emaz/detector.py", "emaz/data.py", "run.py"], declared_packages=[],
