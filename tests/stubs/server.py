@@ -28,7 +28,9 @@ from typing import Any, Self
 
 from deepcode_tui.llm.scripted import ScriptedReply, ScriptRequest
 from tests.stubs import faults as F
-from tests.stubs.wire import AnthropicWire, Reply, wire_for
+from tests.stubs.anthropic_wire import AnthropicWire
+from tests.stubs.openai_wire import OpenAIWire
+from tests.stubs.wire import Reply
 
 Responder = Callable[[ScriptRequest], "ScriptedReply | str"]
 
@@ -36,6 +38,15 @@ HTML_500 = (
     "<!DOCTYPE html>\n<html>\n<head><title>500 Internal Server Error</title></head>\n"
     "<body>\n<center><h1>500 Internal Server Error</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n"
 )
+
+
+def wire_for(path: str) -> Any:
+    """The wire format served at ``path`` (with or without the ``/v1`` prefix), or None."""
+    clean = path.split("?", 1)[0].rstrip("/")
+    for suffix, wire in (("/chat/completions", OpenAIWire), ("/messages", AnthropicWire)):
+        if clean.endswith(suffix):
+            return wire
+    return None
 
 
 # Events sent before a stream breaks or stalls: enough to carry the first text delta
