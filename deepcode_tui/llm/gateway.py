@@ -315,7 +315,8 @@ class Gateway:
                 stored = await attempt(
                     kwargs, stream=stream, on_token=on_token if stream else None, bounds=bounds
                 )
-                unusable = unusable_reply(stored)
+                # A cassette answers the same again: only a live model may do better when asked twice.
+                unusable = None if resolved.replay else unusable_reply(stored)
                 if unusable is None:
                     return stored, tries, wasted
                 failure = unusable
