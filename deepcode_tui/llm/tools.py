@@ -68,6 +68,16 @@ async def invoke_tool(
     return text, ToolCallRecord(name=name, arguments=args, result_chars=len(text))
 
 
+def _echoable(arguments: str) -> str:
+    """``arguments`` as the conversation may carry them back to the provider: malformed JSON
+    becomes ``{}`` (Anthropic's adapter cannot send a tool_use whose input does not parse; the
+    tool's result already tells the model what was wrong)."""
+    try:
+        return arguments if isinstance(json.loads(arguments or "{}"), dict) else "{}"
+    except ValueError:
+        return "{}"
+
+
 class RepeatGuard:
     """Spots a model calling the same tool with the same arguments again.
 
@@ -127,7 +137,7 @@ async def native_loop(
                     {
                         "id": tc.id,
                         "type": "function",
-                        "function": {"name": tc.name, "arguments": tc.arguments},
+                        "function": {"name": tc.name, "arguments": _echoable(tc.arguments)},
                     }
                     for tc in completion.tool_calls
                 ],

@@ -125,8 +125,9 @@ async def test_a_reply_cut_at_the_token_limit_is_never_written_and_is_asked_agai
     assert len(stub.log) == 2 and stub.log[0].fault == "truncated"
 
 
-async def test_malformed_tool_arguments_go_back_to_the_model(stub, family_settings):
-    settings = family_settings("openai", READ, READ, "EMA-Z.")
+@pytest.mark.parametrize("family", ["openai", "anthropic"])
+async def test_malformed_tool_arguments_go_back_to_the_model(family, stub, family_settings):
+    settings = family_settings(family, READ, READ, "EMA-Z.")
     stub.inject("bad_tool_args")
     seen: list[str] = []
     async with Gateway(settings) as gw:
