@@ -45,6 +45,10 @@ class ProviderError(DeepcodeError):
     exit_code = 5
 
 
+class ContextTooLong(ProviderError):
+    """A prompt longer than the model's context window: a caller that can send less may try again."""
+
+
 class SandboxError(DeepcodeError):
     """No sandbox backend could run generated code safely."""
 

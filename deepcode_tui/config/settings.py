@@ -54,7 +54,13 @@ class ModelsConfig(_Section):
     api_base: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, llama.cpp server)")
     api_key: SecretStr | None = None
     temperature: float = Field(0.2, ge=0, le=2)
-    timeout_s: float = Field(180.0, gt=0, le=3600)
+    timeout_s: float = Field(180.0, gt=0, le=3600, description="longest wait for a reply that is not streamed")
+    # A provider that accepts and never answers must end the run in bounded time
+    # (two silent attempts of first_byte_timeout_s: about 2 minutes by default).
+    first_byte_timeout_s: float = Field(60.0, gt=0, le=3600,
+                                        description="streamed reply: longest wait for its first chunk")
+    idle_timeout_s: float = Field(60.0, gt=0, le=3600, description="streamed reply: longest silence between two chunks")
+    call_deadline_s: float = Field(600.0, gt=0, le=86_400, description="one call in all: every attempt and retry wait")
     max_retries: int = Field(4, ge=0, le=20)
     embedded: bool = Field(True, description="fall back to the embedded tiny model when nothing is configured")
 

@@ -21,6 +21,8 @@ _lock = threading.Lock()
 def _load() -> Any:
     # Must be set before the import: otherwise litellm fetches its cost map over the network.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # Likewise the Anthropic beta-header table, fetched on the first anthropic/ call otherwise.
+    os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
     import litellm
 
     # litellm's own typed dicts trip a pydantic warning on the first tool call; not ours to fix.

@@ -45,6 +45,7 @@ class StoredResponse(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     finish_reason: str = "stop"
     usage: Usage = Field(default_factory=Usage)
+    refusal: str = ""  # the provider's refusal message, when the model declined to answer
 
 
 def canonical_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from deepcode_tui.errors import DeepcodeError, ProviderError
+from deepcode_tui.errors import ContextTooLong, DeepcodeError, ProviderError
+from deepcode_tui.llm.types import Usage
 
 FailureKind = Literal[
     "rate_limit",
@@ -19,8 +21,13 @@ FailureKind = Literal[
     "html",
     "not_found",
     "bad_request",
+    "empty",
+    "refusal",
     "other",
 ]
+
+# A provider silent this many attempts in a row is down, not slow: the call stops.
+MAX_SILENT_ATTEMPTS = 2
 
 _SECRETS = re.compile(
     r"(sk-[A-Za-z0-9_\-*]{4,}|Bearer\s+\S+|(?:api[_-]?key|token|secret)[\"']?\s*[:=]\s*[\"']?[^\s\"',}]+)",
@@ -63,16 +70,63 @@ def _names(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
 
 
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
+def _headers(exc: BaseException) -> list[Any]:
+    # litellm keeps the provider's headers on the exception for some adapters (Anthropic)
+    # and on the SDK's response for others (OpenAI): look in both.
+    found = [
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+    ]
+    return [h for h in found if h]
+
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
+
+
+def _seconds(value: str) -> float | None:
+    """A wait as providers write it: seconds, an HTTP date, "1m30s"/"250ms", an RFC 3339 time."""
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    value = value.strip()
     try:
-        value = headers.get("retry-after")
-        return max(0.0, float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    m = _DURATION.match(value)
+    if m and any(m.groups()):
+        h, mi, se, ms = (float(g) if g else 0.0 for g in m.groups())
+        return h * 3600 + mi * 60 + se + ms / 1000
+    for parse in (parsedate_to_datetime, datetime.fromisoformat):
+        try:
+            when = parse(value)
+        except (TypeError, ValueError, IndexError):
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """How long the provider asked us to wait: retry-after first, then its reset headers."""
+    for name in (
+        "retry-after-ms",
+        "retry-after",
+        "x-ratelimit-reset-requests",
+        "anthropic-ratelimit-requests-reset",
+    ):
+        for headers in _headers(exc):
+            try:
+                value = headers.get(name)
+            except AttributeError:
+                continue
+            if value is None:
+                continue
+            seconds = _seconds(str(value))
+            if seconds is not None:
+                return seconds / 1000 if name == "retry-after-ms" else seconds
+    return None
 
 
 def classify(exc: BaseException) -> Failure:
@@ -97,7 +151,9 @@ def classify(exc: BaseException) -> Failure:
     if _HTML.search(raw) or any(marker in raw for marker in _NON_JSON):
         # A gateway's 502/503/504 page is usually transient; an HTML page on any
         # other status means the endpoint is not an API at all: no retry helps.
-        transient = status in (502, 503, 504) and "Empty or invalid response" not in raw
+        # A 5xx page comes from a proxy in front of a working API (retry); a page with
+        # any other status means api_base is not an API at all (no retry helps).
+        transient = status is not None and status >= 500 and "Empty or invalid response" not in raw
         if not _HTML.search(raw):
             # A body that is not JSON (a 200 cut off mid-reply): litellm reports it as a 500
             # of its own making, so the status it carries is not the provider's; say none.
@@ -146,7 +202,7 @@ def to_error(
             f"{provider} rejected the credentials for {model} ({status}): {failure.detail}", fix
         )
     if failure.kind == "context":
-        return ProviderError(
+        return ContextTooLong(
             f"the prompt of {call} is longer than {model}'s context window: {failure.detail}",
             f"choose a model with a larger context for models.{role}, or lower codegen.context_budget_tokens",
         )
@@ -166,6 +222,11 @@ def to_error(
         return ProviderError(
             f"{provider} kept rate-limiting {model} ({status}){tries} on {call}",
             "wait a while and resume the run, or raise models.max_retries",
+        )
+    if failure.kind == "refusal":
+        return ProviderError(
+            f"{model} refused {call}{tries}: {failure.detail[:200]}",
+            f"resume the run to ask again, or use another model for models.{role}",
         )
     if failure.kind == "timeout":
         return ProviderError(
@@ -191,4 +252,56 @@ def to_error(
     return ProviderError(
         f"{provider} refused {call} for {model} ({status}): {failure.detail}",
         f"check the parameters this model supports, or switch models.{role}",
+    )
+
+
+def unusable_reply(stored: Any) -> Failure | None:
+    """Why a reply that arrived cannot be used at all (retried like a 5xx), or None.
+
+    An empty reply (no text, no tool call, not cut off) and a refusal carry nothing to
+    act on; a reply cut at the token cap is the caller's to judge (it may keep a part).
+    """
+    if stored.refusal or stored.finish_reason in ("refusal", "content_filter"):
+        return Failure("refusal", True, None, scrub(stored.refusal or stored.text or "declined to answer"))
+    if not stored.text.strip() and not stored.tool_calls and stored.finish_reason != "length":
+        return Failure("empty", True, None, "the reply was empty")
+    return None
+
+
+def partial_usage(exc: BaseException, kwargs: Mapping[str, Any]) -> Usage:
+    """Tokens a failed attempt was billed: nothing unless the provider had begun to reply
+    (a reset or stall mid-stream), then an estimate of the prompt and of what it sent."""
+    from deepcode_tui.tokens import count_tokens
+
+    partial = getattr(exc, "deepcode_partial", "")
+    if not partial:
+        return Usage()
+    prompt = sum(count_tokens(str(m.get("content") or "")) for m in kwargs.get("messages") or [])
+    return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(partial), estimated=True)
+
+
+def silence_error(
+    silence: Any,
+    failure: Failure,
+    *,
+    provider: str,
+    model: str,
+    role: str,
+    call_name: str,
+    attempts: int,
+    deadline_s: float,
+    run_id: str | None,
+) -> DeepcodeError:
+    """The one line for a call a time bound ended: which provider, which bound (its setting)."""
+    resume = f"deepcode-tui resume {run_id}" if run_id else "run again"
+    tries = f" ({attempts} attempts)" if attempts > 1 else ""
+    if silence is None or silence.setting == "models.call_deadline_s":
+        why = f"did not finish call {call_name!r} ({role}, {model}) within models.call_deadline_s = {deadline_s:g}s{tries}"
+        setting = "models.call_deadline_s"
+    else:
+        why = f"{silence.what} for {silence.seconds:g}s ({silence.setting}) on call {call_name!r} ({role}, {model}){tries}"
+        setting = silence.setting
+    return ProviderError(
+        f"{provider} {why}",
+        f"check that {provider} is up (or raise {setting}), then resume: {resume}",
     )

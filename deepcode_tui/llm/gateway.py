@@ -33,7 +33,15 @@ from deepcode_tui.llm.backend import is_warm as litellm_warm
 from deepcode_tui.llm.cache import ResponseCache, StoredResponse, request_key
 from deepcode_tui.llm.cassette import CassetteWriter, ModelProfile, cassette_reader, forget_cassette
 from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer
-from deepcode_tui.llm.errors import classify, scrub, to_error
+from deepcode_tui.llm.errors import (
+    MAX_SILENT_ATTEMPTS,
+    classify,
+    partial_usage,
+    scrub,
+    silence_error,
+    to_error,
+    unusable_reply,
+)
 from deepcode_tui.llm.resolve import ResolvedModel, env_var_for
 from deepcode_tui.llm.retry import RetryPolicy, Sleep
 from deepcode_tui.llm.router import ModelRouter
@@ -212,6 +220,7 @@ class Gateway:
         stored = self.cache.get(key) if self.cache is not None else None
         cached = stored is not None
         attempts = 0
+        wasted = Usage()
         if stored is not None:
             if stream and stored.text:
                 await self._emit(TokenStreamed(call_id=call_id, role=role, text=stored.text))
@@ -250,7 +259,7 @@ class Gateway:
                     "deepcode_request_key": key,
                     "deepcode_occurrence": occurrence,
                 }
-            stored, attempts = await self._with_retries(
+            stored, attempts, wasted = await self._with_retries(
                 call_id, role, resolved, name, key, started, kwargs, stream
             )
             if self.cache is not None and self.replay is None:
@@ -265,8 +274,9 @@ class Gateway:
             prompt = sum(count_tokens(str(m.get("content") or "")) for m in msgs)
             usage = Usage(prompt_tokens=prompt, completion_tokens=count_tokens(stored.text), estimated=True)
         await self._finish(
-            call_id, role, resolved, name, key, started, usage, attempts=attempts, cached=cached
-        )
+            call_id, role, resolved, name, key, started, usage + wasted, attempts=attempts, cached=cached,
+            retry_tokens=wasted.total_tokens,
+        )  # fmt: skip
         return Completion(
             text=stored.text,
             usage=usage,
@@ -287,40 +297,74 @@ class Gateway:
         started: float,
         kwargs: dict[str, Any],
         stream: bool,
-    ) -> tuple[StoredResponse, int]:
-        from deepcode_tui.llm.transport import attempt
+    ) -> tuple[StoredResponse, int, Usage]:
+        from deepcode_tui.llm.transport import Bounds, Silence, attempt
 
         async def on_token(text: str) -> None:
             await self._emit(TokenStreamed(call_id=call_id, role=role, text=text))
 
-        timeout = self.settings.models.timeout_s
+        models = self.settings.models
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + models.call_deadline_s
+        bounds = Bounds.of(models, deadline)
+        # litellm's own HTTP timeout sits just behind ours, so ours fires first and names its setting.
+        kwargs["timeout"] = (
+            max(models.first_byte_timeout_s, models.idle_timeout_s) if stream else models.timeout_s
+        ) + 5
         tries = 0
+        silent = 0
+        wasted = Usage()
         while True:
             tries += 1
             try:
                 stored = await attempt(
-                    kwargs, stream=stream, timeout_s=timeout, on_token=on_token if stream else None
+                    kwargs, stream=stream, on_token=on_token if stream else None, bounds=bounds
                 )
-                return stored, tries
+                # A cassette answers the same again: only a live model may do better when asked twice.
+                unusable = None if resolved.replay else unusable_reply(stored)
+                if unusable is None:
+                    return stored, tries, wasted
+                failure = unusable
+                wasted = wasted + stored.usage  # an unusable reply is billed all the same
+                exc: BaseException | None = None
             except DeepcodeError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - every provider failure is classified below
-                failure = classify(exc)
-                if failure.retryable and tries <= self.retry.max_retries:
-                    delay = self.retry.delay(tries - 1, failure.retry_after)
-                    # Tells a view to drop what this call streamed so far: the retry starts over.
-                    await self._emit(
-                        LogMessage(
-                            level="warning",
-                            message=f"call {name!r} ({call_id}, {resolved.model}): {failure.kind.replace('_', ' ')}"
-                            f" (status {failure.status or '-'}); retry {tries}/{self.retry.max_retries} in {delay:.1f}s",
-                        )
+            except Exception as caught:  # noqa: BLE001 - every provider failure is classified below
+                exc = caught
+                failure = classify(caught)
+                wasted = wasted + partial_usage(caught, kwargs)
+                if isinstance(caught, Silence) and caught.setting != "models.call_deadline_s":
+                    silent += 1
+            # Silence twice in a row means the provider is down, not slow: stop early
+            # (resumable) instead of spending every retry on the same wait.
+            retry = failure.retryable and tries <= self.retry.max_retries and silent < MAX_SILENT_ATTEMPTS
+            delay = self.retry.delay(tries - 1, failure.retry_after) if retry else 0.0
+            past_deadline = loop.time() + delay >= deadline
+            if retry and not past_deadline:
+                # Tells a view to drop what this call streamed so far: the retry starts over.
+                await self._emit(
+                    LogMessage(
+                        level="warning",
+                        message=f"call {name!r} ({call_id}, {resolved.model}): {failure.kind.replace('_', ' ')}"
+                        f" (status {failure.status or '-'}); retry {tries}/{self.retry.max_retries} in {delay:.1f}s",
                     )
-                    await self.retry.sleep(delay)
-                    if resolved.embedded:
-                        # The local server may have died (it is restarted here, on a new port).
-                        kwargs["api_base"] = (await self._ensure_embedded()).api_base
-                    continue
+                )
+                await self.retry.sleep(delay)
+                if resolved.embedded:
+                    # The local server may have died (it is restarted here, on a new port).
+                    kwargs["api_base"] = (await self._ensure_embedded()).api_base
+                continue
+            if failure.kind == "empty" and exc is None:
+                # Retries did not help: hand the empty reply to the caller, which knows
+                # what an empty answer means for it (codegen retries, structured repairs).
+                return stored, tries, wasted
+            if isinstance(exc, Silence) or (retry and past_deadline):
+                error = silence_error(
+                    exc if isinstance(exc, Silence) else None, failure, provider=resolved.provider,
+                    model=resolved.model, role=role, call_name=name, attempts=tries,
+                    deadline_s=models.call_deadline_s, run_id=self.run_dir.name if self.run_dir else None,
+                )  # fmt: skip
+            else:
                 error = to_error(
                     failure,
                     provider=resolved.provider,
@@ -330,12 +374,12 @@ class Gateway:
                     attempts=tries,
                     env_var=env_var_for(resolved.model),
                     api_base=resolved.api_base,
-                    timeout_s=timeout,
+                    timeout_s=models.timeout_s,
                 )
-                await self._finish(
-                    call_id, role, resolved, name, key, started, None, attempts=tries, error=error
-                )
-                raise error from None
+            await self._finish(
+                call_id, role, resolved, name, key, started, wasted, attempts=tries, error=error
+            )
+            raise error from None
 
     async def _finish(
         self,
@@ -350,14 +394,12 @@ class Gateway:
         attempts: int,
         cached: bool = False,
         error: DeepcodeError | None = None,
+        retry_tokens: int = 0,
     ) -> None:
         usage = usage or Usage()
         billed = not (cached or resolved.replay)
-        cost = (
-            cost_usd(resolved.model, usage.prompt_tokens, usage.completion_tokens)
-            if billed and not error
-            else 0.0
-        )
+        # A failed call costs what its attempts were billed (a reply cut by a reset, say).
+        cost = cost_usd(resolved.model, usage.prompt_tokens, usage.completion_tokens) if billed else 0.0
         latency = time.perf_counter() - started
         record = CallRecord(
             call_id=call_id,
@@ -373,6 +415,7 @@ class Gateway:
             replayed=resolved.replay,
             attempts=attempts,
             usage_estimated=usage.estimated,
+            retry_tokens=retry_tokens if not error else usage.total_tokens,
             error=scrub(error.message) if error else "",
             request_key=key,
         )

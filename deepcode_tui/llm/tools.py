@@ -68,6 +68,16 @@ async def invoke_tool(
     return text, ToolCallRecord(name=name, arguments=args, result_chars=len(text))
 
 
+def _echoable(arguments: str) -> str:
+    """``arguments`` as the conversation may carry them back to the provider: malformed JSON
+    becomes ``{}`` (Anthropic's adapter cannot send a tool_use whose input does not parse; the
+    tool's result already tells the model what was wrong)."""
+    try:
+        return arguments if isinstance(json.loads(arguments or "{}"), dict) else "{}"
+    except ValueError:
+        return "{}"
+
+
 class RepeatGuard:
     """Spots a model calling the same tool with the same arguments again.
 
@@ -127,7 +137,7 @@ async def native_loop(
                     {
                         "id": tc.id,
                         "type": "function",
-                        "function": {"name": tc.name, "arguments": tc.arguments},
+                        "function": {"name": tc.name, "arguments": _echoable(tc.arguments)},
                     }
                     for tc in completion.tool_calls
                 ],
@@ -254,8 +264,10 @@ async def tool_loop(
     native = mode == "native"
 
     async def call(conversation: list[dict[str, Any]], extra: dict[str, Any]) -> Completion:
-        # Native tool rounds are not streamed: tool-call deltas vary too much between providers.
-        return await gateway.complete(role, conversation, name=name, stream=not native, **{**params, **extra})
+        # Every round streams, tool rounds too: only a stream has a first-byte and an idle
+        # bound, so a silent provider ends the call in bounded time (the transport assembles
+        # tool-call deltas, parallel calls and argument fragments included).
+        return await gateway.complete(role, conversation, name=name, stream=True, **{**params, **extra})
 
     if native:
         return await native_loop(call, tools, msgs, max_rounds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from deepcode_tui.config.settings import ModelsConfig
@@ -56,19 +57,74 @@ def _usage(raw: Any) -> Usage:
     )
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """How long one attempt may wait. ``deadline`` is a ``loop.time()`` the attempt never
+    outlives (the call's total deadline); the others are relative waits."""
+
+    first_byte_s: float
+    idle_s: float
+    reply_s: float  # a reply that is not streamed arrives whole: its one wait
+    deadline: float | None = None
+
+    @classmethod
+    def of(cls, models: ModelsConfig, deadline: float | None = None) -> Bounds:
+        return cls(models.first_byte_timeout_s, models.idle_timeout_s, models.timeout_s, deadline)
+
+
+class Silence(TimeoutError):
+    """The provider went quiet past a bound; ``setting`` names the setting that bounds it."""
+
+    def __init__(self, what: str, seconds: float, setting: str) -> None:
+        super().__init__(f"{what} for {seconds:g}s")
+        self.what = what
+        self.seconds = seconds
+        self.setting = setting
+
+
+def _at(loop: asyncio.AbstractEventLoop, wait: float, deadline: float | None) -> float:
+    when = loop.time() + wait
+    return when if deadline is None else min(when, deadline)
+
+
+def _silence(loop: asyncio.AbstractEventLoop, bounds: Bounds, stage: str, call_started: float) -> Silence:
+    if bounds.deadline is not None and loop.time() >= bounds.deadline - 0.05:
+        return Silence(
+            "the call ran past its deadline", round(loop.time() - call_started, 1), "models.call_deadline_s"
+        )
+    if stage == "first":
+        return Silence("sent nothing", bounds.first_byte_s, "models.first_byte_timeout_s")
+    if stage == "idle":
+        return Silence("stopped sending mid-reply", bounds.idle_s, "models.idle_timeout_s")
+    return Silence("sent no reply", bounds.reply_s, "models.timeout_s")
+
+
 async def attempt(
-    kwargs: dict[str, Any], *, stream: bool, timeout_s: float, on_token: OnToken | None
+    kwargs: dict[str, Any],
+    *,
+    stream: bool,
+    timeout_s: float | None = None,
+    on_token: OnToken | None,
+    bounds: Bounds | None = None,
 ) -> StoredResponse:
-    """Make the call once. Raises whatever litellm raises, or TimeoutError when the
-    provider stays silent for ``timeout_s`` (before the reply or between streamed chunks)."""
+    """Make the call once. Raises whatever litellm raises, or :class:`Silence` when the
+    provider stays silent past ``bounds``: before the first streamed chunk, between two
+    chunks, for a whole unstreamed reply, or past the call's deadline."""
+    if bounds is None:
+        wait = timeout_s if timeout_s is not None else 180.0
+        bounds = Bounds(wait, wait, wait)
     litellm = get_litellm()
-    # litellm enforces `timeout` on the HTTP request; this deadline also covers custom
-    # providers and a connection that hangs before sending headers. asyncio.timeout
-    # rather than wait_for: no extra task per call or per chunk (the overhead budget).
+    # litellm's `timeout` bounds the HTTP request; these asyncio bounds also cover custom
+    # providers and a server that accepts and never sends headers, and they say which
+    # bound fired. asyncio.timeout rather than wait_for: no extra task per call or chunk.
     loop = asyncio.get_running_loop()
+    started = loop.time()
     if not stream:
-        async with asyncio.timeout(timeout_s + 5):
-            resp = await litellm.acompletion(**kwargs)
+        try:
+            async with asyncio.timeout_at(_at(loop, bounds.reply_s, bounds.deadline)):
+                resp = await litellm.acompletion(**kwargs)
+        except TimeoutError as exc:
+            raise _silence(loop, bounds, "reply", started) from exc
         choice = resp.choices[0]
         message = choice.message
         calls = [
@@ -80,44 +136,66 @@ async def attempt(
             tool_calls=calls,
             finish_reason=choice.finish_reason or "stop",
             usage=_usage(getattr(resp, "usage", None)),
+            refusal=str(getattr(message, "refusal", None) or ""),
         )
 
     parts: list[str] = []
     usage: Usage | None = None
     finish = ""
+    refusal = ""
     slots: dict[int, dict[str, str]] = {}
-    async with asyncio.timeout(timeout_s + 5) as deadline:
-        # include_usage: without it most providers send no token counts on a stream.
-        response = await litellm.acompletion(**kwargs, stream=True, stream_options={"include_usage": True})
-        async for chunk in response:
-            deadline.reschedule(loop.time() + timeout_s)  # an idle timeout: silence, not length, fails
-            raw_usage = getattr(chunk, "usage", None)
-            if raw_usage:
-                usage = _usage(raw_usage)
-            for choice in chunk.choices or []:
-                delta = choice.delta
-                text = getattr(delta, "content", None)
-                if text:
-                    parts.append(text)
-                    if on_token is not None:
-                        await on_token(text)
-                for tc in getattr(delta, "tool_calls", None) or []:
-                    slot = slots.setdefault(tc.index or 0, {"id": "", "name": "", "arguments": ""})
-                    slot["id"] = tc.id or slot["id"]
-                    if tc.function is not None:
-                        slot["name"] = tc.function.name or slot["name"]
-                        slot["arguments"] += tc.function.arguments or ""
-                if choice.finish_reason:
-                    finish = choice.finish_reason
-    if not parts and not slots and usage is None:
+    stage = "first"
+    try:
+        async with asyncio.timeout_at(_at(loop, bounds.first_byte_s, bounds.deadline)) as limit:
+            # include_usage: without it most providers send no token counts on a stream.
+            response = await litellm.acompletion(
+                **kwargs, stream=True, stream_options={"include_usage": True}
+            )
+            async for chunk in response:
+                # Silence, not length, fails a stream: each chunk restarts the idle bound.
+                stage = "idle"
+                limit.reschedule(_at(loop, bounds.idle_s, bounds.deadline))
+                raw_usage = getattr(chunk, "usage", None)
+                if raw_usage:
+                    usage = _usage(raw_usage)
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    text = getattr(delta, "content", None)
+                    if text:
+                        parts.append(text)
+                        if on_token is not None:
+                            await on_token(text)
+                    refusal += str(getattr(delta, "refusal", None) or "")
+                    for tc in getattr(delta, "tool_calls", None) or []:
+                        slot = slots.setdefault(tc.index or 0, {"id": "", "name": "", "arguments": ""})
+                        slot["id"] = tc.id or slot["id"]
+                        if tc.function is not None:
+                            slot["name"] = tc.function.name or slot["name"]
+                            slot["arguments"] += tc.function.arguments or ""
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+    except Exception as exc:
+        failure = exc if isinstance(exc, Silence) or not isinstance(exc, TimeoutError) else None
+        if failure is None:
+            failure = _silence(loop, bounds, stage, started)
+        # What the provider had already sent (and will bill): counted as the retry's cost.
+        failure.deepcode_partial = "".join(parts) + "".join(c["arguments"] for c in slots.values())  # type: ignore[attr-defined]
+        if failure is exc:
+            raise
+        raise failure from exc
+    if not parts and not slots and usage is None and not refusal:
         # A stream that carried nothing at all is usually a body the SDK could not
         # read as events (an HTML page, an empty body): litellm then synthesises an
         # empty reply. Asking once without streaming surfaces the real error.
-        return await attempt(kwargs, stream=False, timeout_s=timeout_s, on_token=None)
+        return await attempt(kwargs, stream=False, on_token=None, bounds=bounds)
     tool_calls = [
         ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"] or "{}")
         for i, c in sorted(slots.items())
     ]
     return StoredResponse(
-        text="".join(parts), tool_calls=tool_calls, finish_reason=finish or "stop", usage=usage or Usage()
+        text="".join(parts),
+        tool_calls=tool_calls,
+        finish_reason=finish or "stop",
+        usage=usage or Usage(),
+        refusal=refusal,
     )

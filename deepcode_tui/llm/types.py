@@ -19,6 +19,14 @@ class Usage(BaseModel):
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            estimated=(self.estimated and self.total_tokens > 0)
+            or (other.estimated and other.total_tokens > 0),
+        )
+
 
 class ToolCall(BaseModel):
     """One tool invocation the model asked for."""
@@ -103,6 +111,7 @@ class CallRecord(BaseModel):
     replayed: bool = False
     attempts: int = 1
     usage_estimated: bool = False
+    retry_tokens: int = 0  # tokens billed for attempts that failed or were unusable (in the totals too)
     error: str = ""
     request_key: str = ""
 

@@ -78,6 +78,7 @@ class VerifyPhase:
     name = "verify"
 
     async def run(self, ctx: RunContext) -> dict[str, Any]:
+        from deepcode_tui.verify.completeness import planned_components
         from deepcode_tui.verify.history import IterationStore
         from deepcode_tui.verify.loop import LoopConfig, RepairLoop
         from deepcode_tui.verify.sandbox import choose_backend
@@ -108,6 +109,7 @@ class VerifyPhase:
                 repairer=ModelRepairer(gateway, blueprint_yaml=_approved_text(ctx)),
                 backend=backend,
                 expected_files=bp.paths() if bp is not None else [],
+                planned_components=planned_components(bp) if bp is not None else None,
                 declared_packages=[p.name for p in bp.environment.packages] if bp is not None else None,
                 commands=_commands(bp, s.timeout_s),
                 config=config,

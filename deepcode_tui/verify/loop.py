@@ -103,6 +103,7 @@ class RepairLoop:
         repairer: Repairer | None,
         backend: SandboxBackend | None,
         expected_files: Sequence[str] = (),
+        planned_components: Mapping[str, Sequence[str]] | None = None,
         declared_packages: list[str] | None = None,
         commands: Sequence[VerifyCommand] | None = None,
         config: LoopConfig | None = None,
@@ -118,6 +119,7 @@ class RepairLoop:
         self.repairer = repairer
         self.backend = backend
         self.expected_files = list(expected_files)
+        self.planned_components = dict(planned_components or {})
         self.declared_packages = declared_packages
         self.commands = list(commands) if commands is not None else None
         self.config = config or LoopConfig()
@@ -163,6 +165,7 @@ class RepairLoop:
         static = await asyncio.to_thread(
             run_static_checks, self.repo, expected_files=self.expected_files,
             declared_packages=self.declared_packages, extra_findings=extra,
+            components=self.planned_components,
         )
         await self.emit("findings", iteration=iteration, stage="static", findings=[f.model_dump() for f in static])
         v = Verification(findings=list(static))

@@ -16,12 +16,13 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from deepcode_tui import safe_fs
 from deepcode_tui.treesitter import get_parser, language_for_path
 
+from .completeness import check_completeness
 from .consistency import CONSISTENCY_KINDS, check_repo_consistency
 from .findings import Finding, Kind, dedupe
 from .manifest import (
@@ -252,17 +253,20 @@ def run_static_checks(
     check_index: bool = False,
     index_lookup: IndexLookup | None = None,
     consistency: bool = True,
+    components: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Finding]:
     """All static findings for ``repo``. ``declared_packages`` None means: read
     requirements*.txt / pyproject.toml. ``consistency`` runs CodeMem's
     consistency check on the current files (kinds in ``CONSISTENCY_KINDS``).
     ``extra_findings`` are appended, except, with ``consistency`` on, those of a
     ``RECHECKED_KINDS`` kind (stale snapshots of what this pass just recomputed).
+    ``components`` (planned names per file) sharpens the placeholder check.
     Runs in seconds; never raises for repo content."""
     repo = Path(repo)
     files = source_files(repo)
     findings = check_structure(repo, expected_files)
     findings += check_submission_files(repo, expected_files)  # README.md, reproduce.sh (issue 16)
+    findings += check_completeness(repo, expected_files, components)  # planned but placeholder
     findings += check_syntax(repo, files)
     findings += check_lint(repo)
     findings += check_manifest(repo, declared_packages, check_index=check_index, index_lookup=index_lookup)
