@@ -16,7 +16,7 @@ import pytest
 from deepcode_tui.store.catalog import summarize_run
 from deepcode_tui.store.eventlog import read_log
 from tests.conftest import REPO_ROOT
-from tests.e2e.scripted_run import TODO
+from tests.e2e.scripted_run import repo_files, TODO
 from tests.e2e.test_replay_run import _sandbox_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.timeout(1200)]
@@ -100,5 +100,5 @@ def test_ctrl_c_stops_every_run_resumably_and_resume_finishes_them(tmp_path: Pat
     assert {e["stem"]: e["status"] for e in final["entries"]} == {"todo-a": "passed", "todo-b": "passed"}
     for entry in final["entries"]:
         repo = batch_dir / "runs" / entry["run_id"] / "repo"
-        assert {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")} == TODO.files()
+        assert repo_files(repo) == TODO.files()
     assert "todo-a" in resumed.stderr and "passed" in resumed.stderr  # the summary table

@@ -32,8 +32,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.timeout(1200)]
 
 
 def _repo(run_dir: Path) -> dict[str, str]:
-    repo = run_dir / "repo"
-    return {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")}
+    from tests.e2e.scripted_run import repo_files
+
+    return repo_files(run_dir / "repo")
 
 
 def _max_in_window(times: list[float], window: float) -> int:

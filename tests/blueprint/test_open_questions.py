@@ -87,10 +87,8 @@ async def test_yes_accepts_the_proposals_and_says_so(tmp_path, script):
     assert all(q.status == "accepted" and q.answered_by == "--yes" for q in bp.open_questions)
     logs = [e.message for e in events if getattr(e, "type", "") == "log"]
     assert any("without asking (--yes): q1, q2" in m for m in logs)
-    readme = blueprint_to_codegen_plan(bp.model_copy(update={"file_hierarchy": [
-        *bp.file_hierarchy, bp.file_hierarchy[0].model_copy(update={"path": "README.md", "kind": "docs",
-                                                                   "dependencies": []})]}))
-    spec = next(f.spec for f in readme.files if f.path == "README.md")
+    # Every plan ends with the submission files, the README among them.
+    spec = next(f.spec for f in blueprint_to_codegen_plan(bp).files if f.path == "README.md")
     assert "Assumptions" in spec and "seed 0 for every run (basis: common practice" in spec
 
 

@@ -61,16 +61,22 @@ WARMUP_FIX = ("flag = self.t >= self.warmup and z > self.tau", "flag = self.t > 
 FENCE = {".py": "python", ".md": "markdown", ".sh": "bash", ".txt": "text"}
 
 
-GENERATED_BY_RUNNING = ("results", "__pycache__", ".pytest_cache", ".venv")
+GENERATED_BY_RUNNING = ("results", "__pycache__", ".pytest_cache", ".venv", "reproduce.log")
 
 
 def repo_files(repo: Path) -> dict[str, str]:
-    """The repository's files as written by the run (not what running it produced)."""
-    return {
-        p.relative_to(repo).as_posix(): p.read_text()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and not set(p.relative_to(repo).parts) & set(GENERATED_BY_RUNNING)
-    }
+    """The repository's files as written by the run (not what running it produced: results,
+    reproduce.log, and the README's verification results section the report phase adds)."""
+    from deepcode_tui.pipeline.submission_results import BEGIN
+
+    out = {}
+    for p in sorted(repo.rglob("*")):
+        if p.is_file() and not set(p.relative_to(repo).parts) & set(GENERATED_BY_RUNNING):
+            text = p.read_text()
+            if p.name == "README.md" and BEGIN in text:
+                text = text.split("\n\n" + BEGIN, 1)[0] + "\n"
+            out[p.relative_to(repo).as_posix()] = text
+    return out
 
 
 def project_files() -> dict[str, str]:

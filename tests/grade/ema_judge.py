@@ -36,6 +36,12 @@ VERDICTS: dict[str, tuple[int, str, str]] = {
                    "emaz/detector.py defaults alpha=0.1, tau=4.0, warmup=20, epsilon=1e-8; run.py uses the same defaults."),
     "eval-run": (1, "reproduce.sh runs the experiment and prints precision and recall.",
                  "reproduce.sh runs `python run.py --n \"$n\"`, which prints precision and recall and is saved to results/metrics.txt."),
+    "results-recall": (1, "reproduce.log shows a recall of at least 0.9 on the synthetic stream.",
+                       "reproduce.log (quick setting, n = 500): precision=1.000 recall=1.000 flagged=4 spikes=4; "
+                       "results/metrics.txt holds the same line."),
+    "results-precision": (1, "reproduce.log shows a precision of at least 0.9 on the synthetic stream.",
+                          "reproduce.log (quick setting, n = 500): precision=1.000 recall=1.000; the quick run "
+                          "is smaller than the paper's n = 2000, so this is a weaker check than Section 3.2's."),
     "tests-unit": (1, "unit tests of the detector's flags on a small stream.",
                    "tests/test_detector.py: test_no_flags_during_warmup checks flags on [0]*5 + [100]."),
 }
