@@ -94,7 +94,7 @@ class RateBook:
                 "requests_per_window": w.limit.requests,
                 "tokens_per_window": w.limit.tokens,
                 "window_s": w.window_s,
-                "admitted_s": [round(t - origin, 4) for t in w.admitted],
+                "admitted_s": [round(t - origin, 6) for t in w.admitted],  # to the µs: the limiter schedules 1 µs past a window
             }
             for provider, w in self.windows.items()
         }

@@ -143,6 +143,7 @@ def test_the_batch_budget_stops_every_run_resumably(local_ray, tmp_path: Path) -
     for entry in manifest.entries:
         assert entry.status == "budget", (entry.status, entry.message)
         assert "batch's tokens budget is spent" in entry.message and "--batch-max-tokens" in entry.message
-        calls = (batch_dir / "runs" / entry.run_id / "llm" / "calls.jsonl").read_text().splitlines()
+        ledger = batch_dir / "runs" / entry.run_id / "llm" / "calls.jsonl"
+        calls = ledger.read_text().splitlines() if ledger.exists() else []  # a run may stop before its first call
         assert len(calls) <= 2  # stopped at its next call once the shared books said so
         assert summarize_run(batch_dir / "runs" / entry.run_id).resumable

@@ -18,7 +18,7 @@ import pytest
 
 from deepcode_tui.store.catalog import summarize_run
 from deepcode_tui.store.eventlog import read_log
-from tests.e2e.scripted_run import project_files
+from tests.e2e.scripted_run import project_files, repo_files
 from tests.stubs.ema import ema_model
 from tests.stubs.faults import SILENT
 from tests.stubs.runs import run_example
@@ -68,7 +68,7 @@ def test_the_run_passes(family_run) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr and "passed" in proc.stdout
     repo = run_dir / "repo"
-    assert {p.relative_to(repo).as_posix(): p.read_text() for p in repo.rglob("*.py")} == project_files()
+    assert repo_files(repo) == project_files()
     events = read_log(run_dir / "events.jsonl").events
     assert [(e.iteration, e.passed) for e in events if e.type == "iteration_finished"] == [
         (1, False),

@@ -82,7 +82,8 @@ async def test_an_approved_amendment_regenerates_the_affected_file_and_verifies_
     verdict = json.loads((store.root / "verdict.json").read_text())
     assert verdict["passed"] and verdict["amended"] and "blueprint amended" in verdict["message"]
     saved = [e.version for e in read_log(store.root / "events.jsonl").events if e.type == "blueprint_saved"]
-    assert saved[-1] == verdict["amended"][0] == "v2"
+    # v2 is the plan with its open questions accepted by --yes; the amendment is v3.
+    assert saved[-1] == verdict["amended"][0] == "v3"
     assert (store.repo_dir / "emaz" / "detector.py").read_text() == EMA.files()["emaz/detector.py"]
     entry = MemoryStore(store.root).get("emaz/detector.py")
     assert entry is not None and "import math" in (store.repo_dir / "emaz" / "detector.py").read_text()
@@ -109,4 +110,4 @@ async def test_an_invalid_amendment_is_saved_for_review_and_changes_nothing(tmp_
     assert "not a valid blueprint" in verdict["message"] and "proposed-amendment.yaml" in verdict["message"]
     assert verdict["amended"] == []
     assert (store.root / "blueprint" / "proposed-amendment.yaml").read_text() == "file_hierarchy: [unclosed"
-    assert BlueprintVersions(store.root).list() == ["v1"]
+    assert BlueprintVersions(store.root).list() == ["v1", "v2"]  # v2: open questions accepted by --yes
