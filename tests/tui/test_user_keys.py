@@ -130,11 +130,11 @@ async def _stopped_run(tmp_path: Path, make_loaded, paper, **settings) -> str:
 
 async def _resume_from_start(pilot, app) -> ResumeChoiceDialog:
     table = app.screen.query_one("#start-runs", DataTable)
-    await wait_for(pilot, lambda: "stopped ↻" in screen_text(app), what="the run on screen")
+    await wait_for(pilot, lambda: "stopped ↻" in screen_text(app), what="the run on screen", timeout=30)
     await pilot.press("down")
     assert app.focused is table
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, ResumeChoiceDialog), what="the question")
+    await wait_for(pilot, lambda: isinstance(app.screen, ResumeChoiceDialog), what="the question", timeout=30)
     return app.screen
 
 
