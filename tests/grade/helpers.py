@@ -64,10 +64,14 @@ def judge_settings(responder, tmp_path: Path, *, name: str = "", **script_kw) ->
     return Settings(runs_dir=tmp_path / "runs", models={"judge": model})
 
 
+async def _no_wait(seconds: float) -> None:
+    """Retry backoff without the wait: these tests are about what a reply leads to, not when."""
+
+
 def run_grade(settings: Settings, repo: Path, rubric: TaskNode, out: Path, *, paper: str = "EMA-Z paper.",
               record: Path | None = None, replay: Path | None = None, **opts):
     async def go():
-        gateway = Gateway(settings, run_dir=out, record_dir=record, replay_dir=replay)
+        gateway = Gateway(settings, run_dir=out, record_dir=record, replay_dir=replay, sleep=_no_wait)
         try:
             return await grade_submission(
                 gateway, repo, rubric, paper=paper, addendum="", out_dir=out,
