@@ -148,7 +148,7 @@ async def test_resume_asks_and_continues_with_the_recorded_models(make_app, make
         assert "models.coder" in text and "openai/gpt-4o" in text
         assert app.session is None or not app.is_running_run  # nothing runs before the answer
         await pilot.press("enter")  # the default: the run's own configuration
-        await wait_for(pilot, lambda: app.state.status == "passed", what="the resumed run")
+        await wait_for(pilot, lambda: app.state.status == "passed", what="the resumed run", timeout=90)
         assert app.state.run_id == run_id
     settings, services = script.driven_with[0]
     assert settings.models.coder == "openai/gpt-4o"
@@ -161,7 +161,7 @@ async def test_resume_with_todays_models_when_the_human_says_so(make_app, make_l
     async with app.run_test(size=SIZE) as pilot:
         dialog = await _resume_from_start(pilot, app)
         await pilot.click("#current")
-        await wait_for(pilot, lambda: app.state.status == "passed", what="the resumed run")
+        await wait_for(pilot, lambda: app.state.status == "passed", what="the resumed run", timeout=90)
         assert not isinstance(app.screen, type(dialog))
     _, services = script.driven_with[0]
     assert not (services.get("llm_flags") or {}).get("replay")
