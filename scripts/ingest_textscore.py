@@ -22,31 +22,12 @@ from pathlib import Path
 
 from rapidfuzz.distance import LCSseq
 
+from deepcode_tui.ingest.hyper import _GREEK as _ALL_GREEK
+
 WORD = re.compile(r"[a-z]{3,}")
 
-_GREEK = {
-    "alpha": "α",
-    "beta": "β",
-    "gamma": "γ",
-    "delta": "δ",
-    "epsilon": "ϵ",
-    "varepsilon": "ε",
-    "zeta": "ζ",
-    "eta": "η",
-    "theta": "θ",
-    "kappa": "κ",
-    "lambda": "λ",
-    "mu": "μ",
-    "nu": "ν",
-    "xi": "ξ",
-    "rho": "ρ",
-    "sigma": "σ",
-    "tau": "τ",
-    "phi": "φ",
-    "varphi": "ϕ",
-    "psi": "ψ",
-    "omega": "ω",
-}
+# The ingest's own table of Greek letter names (lower-case ones: scores compare lower-cased words).
+_GREEK = {k: v for k, v in _ALL_GREEK.items() if k.islower()}
 _TO_NAME = {v: k for k, v in _GREEK.items()} | {"ε": "epsilon", "ϕ": "phi", "φ": "phi"}
 
 
