@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from deepcode_tui.errors import DeepcodeError
+from deepcode_tui.tui.widgets.tables import fill_table
 
 REFRESH_S = 1.0
 
@@ -67,12 +68,13 @@ class BatchScreen(Screen):
         self.waiting = set(gates)
         table = self.query_one(DataTable)
         cursor = table.cursor_row
-        table.clear()
         self.row_runs = []
+        rows = []
         for e in manifest.entries:
             status = f"[b magenta]⏸ waiting: {gates[e.run_id].gate}[/]" if e.run_id in gates else e.status
-            table.add_row(e.stem, e.run_id or "-", status, e.phase or "-", f"${e.cost_usd:.4f}", f"{e.seconds:.0f}s")
+            rows.append((e.stem, e.run_id or "-", status, e.phase or "-", f"${e.cost_usd:.4f}", f"{e.seconds:.0f}s"))
             self.row_runs.append(e.run_id)
+        fill_table(table, rows)
         if self.row_runs:
             table.move_cursor(row=min(cursor, len(self.row_runs) - 1))
         counts: dict[str, int] = {}

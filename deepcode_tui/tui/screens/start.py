@@ -19,6 +19,7 @@ from deepcode_tui.tui.keys import START_BINDINGS
 from deepcode_tui.tui.widgets.key_bar import KeyBar
 from deepcode_tui.tui.widgets.path_input import PathInput
 from deepcode_tui.tui.widgets.reference_sources import ReferenceSources
+from deepcode_tui.tui.widgets.tables import fill_table
 
 EMBEDDED_HELP = (
     "Only the embedded tiny model (SmolLM2-135M) is configured: fine for a trial, but it writes poor code.\n"
@@ -136,23 +137,17 @@ class StartScreen(Screen):
 
     def _show_runs(self, summaries: list[Any], flags: list[bool], problems: list[str]) -> None:
         table = self.query_one("#start-runs", DataTable)
-        table.clear()
         self.runs.clear()
         now = self.app.clock.now() if hasattr(self.app, "clock") else None
+        rows = []
         for summary, can_resume in zip(summaries, flags, strict=True):
             self.runs[summary.run_id] = (summary, can_resume)
             status = summary.status + (" ↻" if can_resume else "")
             score = getattr(self, "_scores", {}).get(summary.run_id)
             status += f" · {score}" if score else ""  # the newest PaperBench grade
-            table.add_row(
-                summary.run_id,
-                summary.phase,
-                status,
-                f"${summary.cost_usd:.4f}",
-                summary.age(now),
-                Path(summary.input_path).name,
-                key=summary.run_id,
-            )
+            rows.append((summary.run_id, summary.phase, status, f"${summary.cost_usd:.4f}", summary.age(now),
+                         Path(summary.input_path).name))  # fmt: skip
+        fill_table(table, rows, keys=[s.run_id for s in summaries])
         note = "↻ resumable.  " if any(flags) else ""
         if not summaries:
             note = "No runs yet: open a document above."

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane,
 from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.tui import adapters
 from deepcode_tui.tui.state import RunState
+from deepcode_tui.tui.widgets.tables import fill_table
 
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$([^$\n]+?)\$")
@@ -149,10 +150,8 @@ class PaperPane(Vertical):
         return label
 
     def _fill_params(self, index: Any) -> None:
-        table = self.query_one("#paper-params", DataTable)
-        table.clear()
-        for hp in index.hyperparameters:
-            table.add_row(hp.name, hp.value, self._section_heading(hp.section_id))
+        rows = [(hp.name, hp.value, self._section_heading(hp.section_id)) for hp in index.hyperparameters]
+        fill_table(self.query_one("#paper-params", DataTable), rows)
 
     def _fill_algorithms(self, index: Any) -> None:
         if not index.algorithms:

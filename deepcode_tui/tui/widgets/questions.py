@@ -18,6 +18,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
+from deepcode_tui.tui.widgets.tables import fill_table
+
 
 class QuestionsView(Vertical):
     """The open questions and the answers chosen for them (not yet sent)."""
@@ -58,11 +60,12 @@ class QuestionsView(Vertical):
     def _refill(self) -> None:
         table = self.query_one("#q-table", DataTable)
         row = table.cursor_row
-        table.clear()
+        rows = []
         for q in self.questions:
             status, shown = self._status(q)
-            table.add_row(q.get("id", ""), status, q.get("question", ""), shown, q.get("basis", ""),
-                          f"{float(q.get('confidence', 0.5)):.1f}", key=q.get("id", ""))
+            rows.append((q.get("id", ""), status, q.get("question", ""), shown, q.get("basis", ""),
+                         f"{float(q.get('confidence', 0.5)):.1f}"))  # fmt: skip
+        fill_table(table, rows, keys=[q.get("id", "") for q in self.questions])
         if self.questions:
             table.move_cursor(row=min(max(row, 0), len(self.questions) - 1))
         still_open = sum(1 for q in self.questions if self._status(q)[0] == "open")

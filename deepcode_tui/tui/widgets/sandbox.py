@@ -15,6 +15,7 @@ from deepcode_tui.tui import adapters
 from deepcode_tui.tui.state import RunState
 from deepcode_tui.tui.widgets.diff_view import DiffView
 from deepcode_tui.tui.widgets.live_log import LiveLog
+from deepcode_tui.tui.widgets.tables import fill_table
 
 _STREAM_STYLE = {"stdout": "", "stderr": "red"}
 _LEVEL_STYLE = {"debug": "dim", "info": "dim", "warning": "yellow", "error": "bold red"}
@@ -138,7 +139,6 @@ class SandboxPane(Vertical):
 
     def _fill_findings(self, number: int | None) -> None:
         table = self.query_one("#sb-findings", DataTable)
-        table.clear()
         it = self.state.iterations.get(number) if number is not None else None
         rows: list[tuple[str, str, str]] = []
         if it is not None and it.findings:
@@ -149,8 +149,7 @@ class SandboxPane(Vertical):
             for d in adapters.read_iteration(self.run_dir, number).findings:
                 where = f"{d.get('file') or '-'}" + (f":{d['line']}" if d.get("line") else "")
                 rows.append((where, f"{d.get('stage', '')}/{d.get('kind', '')}", str(d.get("message", ""))))
-        for row in rows:
-            table.add_row(*row)
+        fill_table(table, rows)
         tabs = self.query_one("#sb-tabs", TabbedContent)
         tabs.get_tab("sb-findings-tab").label = f"Findings ({len(rows)})"
 
