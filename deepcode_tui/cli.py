@@ -328,7 +328,10 @@ def config_show() -> int:
         table.add_column(col, overflow="fold")
     for key, value, source in loaded.rows():
         table.add_row(key, value, source)
-    out_console.print(table)
+    # Piped into grep or a file, a value folded at 80 columns would not be found
+    # whole: off a terminal the table is as wide as its longest row.
+    console = out_console if out_console.is_terminal else Console(highlight=False, width=10_000)
+    console.print(table)
     for name, path in loaded.files.items():
         out_console.print(f"{name} config file: {path or '(none)'}")
     return 0

@@ -116,6 +116,9 @@ def test_runs_lists_and_finished_runs_are_not_resumed(tmp_path: Path) -> None:
 
 
 def test_config_show_names_sources_and_hides_secrets(tmp_path: Path) -> None:
+    # A long directory name: the piped table must not fold values (seen under pytest-xdist).
+    tmp_path = tmp_path / ("deep" * 20)
+    tmp_path.mkdir()
     (tmp_path / "deepcode.toml").write_text('[models]\ncoder = "openai/gpt-4o-mini"\n')
     proc = cli("config", "show", cwd=tmp_path, env={"DEEPCODE_MODELS__API_KEY": "sk-hidden-123"})
     assert proc.returncode == 0, proc.stderr
