@@ -11,12 +11,18 @@ so are the lines the data came from, followed back from each raising line:
   first; ``pos += 1`` after the line counts too: loops come round),
 * module-level values they use (tables, constants; a table's element lines
   are candidates one by one), in the same module or imported from another
-  module of the repo,
+  module of the repo, and class attributes (``self.TABLE``, ``cls.X``,
+  ``Klass.X``: the class body's assignment, in the class or a base class of
+  the same module),
+* values evaluated elsewhere: the default of a parameter they use (evaluated
+  once, at definition), and the lines of the class's other methods that set
+  an instance attribute they read (``self.total`` set in ``__init__``), with
+  the defaults of the parameters those lines use,
 * the outer frames (call sites), with less weight the further out.
 
-The same module-level look-up is applied to the spectrum's best lines, since
-module-level code runs at import, before any test, and so never shows in a
-per-test spectrum. :func:`combine` adds these weights to the Ochiai scores;
+The same look-up of values is applied to the spectrum's best lines, since
+module-level and class-level code and parameter defaults run at import,
+before any test, and so never show in a per-test spectrum. :func:`combine` adds these weights to the Ochiai scores;
 mutation analysis then tries the lines in that order.
 
 A traceback is the answer, not evidence, when it names the fault itself: an
@@ -114,11 +120,42 @@ class _Module:
             elif isinstance(stmt, ast.ImportFrom):
                 for a in stmt.names:
                     self.imports[a.asname or a.name] = (stmt.module, stmt.level, a.name)
+        self.classes: dict[str, ast.ClassDef] = {
+            n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
 
     def statement_at(self, line: int) -> ast.stmt | None:
         """The innermost statement spanning ``line``."""
         spanning = [n for n in self.stmts if n.lineno <= line <= (n.end_lineno or n.lineno)]
         return min(spanning, key=lambda n: (n.end_lineno or n.lineno) - n.lineno, default=None)
+
+    def class_of(self, node: ast.AST) -> ast.ClassDef | None:
+        """The class whose body (or method) ``node`` is in."""
+        cur = self.parents.get(id(node))
+        while cur is not None and not isinstance(cur, ast.ClassDef):
+            cur = self.parents.get(id(cur))
+        return cur
+
+    def class_chain(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        """``cls`` and its base classes defined in this module (nearest first)."""
+        chain: list[ast.ClassDef] = []
+        todo = [cls]
+        while todo and len(chain) < 8:
+            cur = todo.pop(0)
+            if cur in chain:
+                continue
+            chain.append(cur)
+            todo += [self.classes[b.id] for b in cur.bases if isinstance(b, ast.Name) and b.id in self.classes]
+        return chain
+
+    def class_attribute(self, cls: ast.ClassDef, attr: str) -> ast.stmt | None:
+        """The class-body assignment of ``attr`` in ``cls`` or a base of this module."""
+        for c in self.class_chain(cls):
+            for stmt in c.body:
+                if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    if any(isinstance(t, ast.Name) and t.id == attr for t in targets):
+                        return stmt
+        return None
 
     def function_of(self, node: ast.AST) -> ast.AST:
         cur = self.parents.get(id(node))
@@ -163,9 +200,8 @@ def _loaded_names(nodes: Iterable[ast.AST]) -> list[str]:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in called:
                 names.append(n.id)
-            elif (isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self"
-                  and isinstance(n.ctx, ast.Load)):
-                names.append(f"self.{n.attr}")
+            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and isinstance(n.ctx, ast.Load):
+                names.append(f"{n.value.id}.{n.attr}")  # self.x, cls.X, Klass.X, module.x
     return list(dict.fromkeys(names))
 
 
@@ -266,6 +302,68 @@ class Evidence:
                     for ln in _value_lines(other.module_assigns[orig]):
                         self.add(target, ln, weight * 0.95, f"module-level `{orig}`, {why}")
 
+    def class_values(self, file: str, stmt: ast.stmt, names: Iterable[str], weight: float, why: str) -> None:
+        """Class attributes among ``names`` (``self.X``/``cls.X`` in a method of the
+        class, ``Klass.X`` for a class of the module): the class body's value lines."""
+        mod = self.module(file)
+        if mod is None:
+            return
+        here = mod.class_of(stmt)
+        for name in names:
+            owner, _, attr = name.partition(".")
+            cls = here if owner in ("self", "cls") else mod.classes.get(owner)
+            found = mod.class_attribute(cls, attr) if cls is not None and attr else None
+            if found is not None:
+                for ln in _value_lines(found):
+                    self.add(file, ln, weight, f"class attribute `{name}`, {why}")
+
+    def defaults(self, file: str, scope: ast.AST, names: Iterable[str], weight: float, why: str) -> None:
+        """The defaults of ``scope``'s parameters among ``names`` (evaluated once, at
+        definition: never in a test's spectrum)."""
+        if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            return
+        a = scope.args
+        positional = [*a.posonlyargs, *a.args]
+        pairs = [*zip(positional[len(positional) - len(a.defaults):], a.defaults, strict=True),
+                 *((k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None)]
+        wanted = set(names)
+        for arg, default in pairs:
+            if arg.arg in wanted:
+                self.add(file, default.lineno, weight, f"the default of parameter `{arg.arg}`, {why}")
+
+    def instance_values(self, file: str, stmt: ast.stmt, names: Iterable[str], weight: float, why: str) -> None:
+        """Lines of the class's other methods that set an instance attribute among
+        ``names`` (``self.x`` read here, set in ``__init__``), and the defaults of
+        the parameters those lines use."""
+        mod = self.module(file)
+        here = mod.class_of(stmt) if mod is not None else None
+        scope = mod.function_of(stmt) if mod is not None else None
+        if here is None:
+            return
+        attrs = [n for n in names if n.startswith("self.")]
+        for c in mod.class_chain(here)[:2]:
+            for method in c.body:
+                if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef) or method is scope:
+                    continue
+                for name in attrs:
+                    for ln in _assign_lines(method, name, method.lineno):
+                        self.add(file, ln, weight * W_ASSIGN, f"sets `{name}`, {why}")
+                        setter = mod.statement_at(ln)
+                        if setter is not None:
+                            self.defaults(file, method, _loaded_names(_header(setter)), weight * W_MODULE,
+                                          f"used where `{name}` is set")
+
+    def values(self, file: str, stmt: ast.stmt, names: Sequence[str], weight: float, why: str) -> None:
+        """Where the values ``names`` hold at ``stmt`` were computed outside the
+        code that ran (module level, class body, parameter defaults, other methods)."""
+        mod = self.module(file)
+        if mod is None:
+            return
+        self.module_values(file, [n for n in names if "." not in n], weight * W_MODULE, why)
+        self.class_values(file, stmt, [n for n in names if "." in n], weight * W_MODULE, why)
+        self.defaults(file, mod.function_of(stmt), names, weight * W_MODULE, why)
+        self.instance_values(file, stmt, names, weight, why)
+
     def follow(self, file: str, line: int, weight: float, what: str) -> None:
         """The line itself, its guard, the assignments of the names they use and
         the module-level values among those names."""
@@ -285,7 +383,7 @@ class Evidence:
             for ln in _assign_lines(scope, name, line):
                 if ln != line:
                     self.add(file, ln, weight * W_ASSIGN, f"assigns `{name}`, which {what} uses")
-        self.module_values(file, [n for n in names if "." not in n], weight * W_MODULE, f"used where {what}")
+        self.values(file, stmt, names, weight, f"used where {what}")
 
     def from_finding(self, f: Finding) -> None:
         frames = list(f.frames)
@@ -313,7 +411,8 @@ def combine(ranked: Sequence[tuple[str, int, float]], evidence: Evidence, *,
             spectrum_lines: int = 5) -> list[tuple[str, int, float]]:
     """One ranking from the spectrum's and the traceback's: score = Ochiai +
     evidence weight. Module-level values used by the best ``spectrum_lines``
-    lines are added first (weighted by their user's score). Order kept among
+    lines, and the other values :meth:`Evidence.values` finds for them, are
+    added first (weighted by their user's score). Order kept among
     equal scores (the spectrum's tie-breaking stays)."""
     for file, line, score in list(ranked[:spectrum_lines]):
         mod = evidence.module(file)
@@ -321,8 +420,7 @@ def combine(ranked: Sequence[tuple[str, int, float]], evidence: Evidence, *,
             continue
         stmt = mod.statement_at(line)
         if stmt is not None:
-            names = [n for n in _loaded_names(_header(stmt)) if "." not in n]
-            evidence.module_values(file, names, W_MODULE * score, f"used by line {line}")
+            evidence.values(file, stmt, _loaded_names(_header(stmt)), score, f"used by line {line}")
     spectrum = {(f, n): s for f, n, s in ranked}
     order = {(f, n): i for i, (f, n, _s) in enumerate(ranked)}
     keys = list(dict.fromkeys([*((f, n) for f, n, _ in ranked), *evidence.weights]))

@@ -39,6 +39,7 @@ from .manifest import (
     python_files,
 )
 from .submission_check import check_submission_files
+from .syntax_hints import closer_finding
 from .trace_context import TraceContext
 from .trace_tools import locate_requirement
 
@@ -83,7 +84,13 @@ def check_structure(repo: Path, expected_files: Iterable[str]) -> list[Finding]:
     return out
 
 
-def _tree_sitter_errors(rel: str, source: bytes, lang: str, limit: int = 5) -> list[Finding]:
+def _tree_sitter_errors(rel: str, source: bytes, lang: str, limit: int = 5,
+                        known: frozenset[int] = frozenset()) -> list[Finding]:
+    """ERROR and MISSING nodes as findings at their first line. An ERROR node
+    spanning one of the ``known`` lines (where ``compile`` already located the
+    error) is skipped: tree-sitter's recovery often wraps everything from the
+    top of the file down to the real error in one node, whose start (``file:1``)
+    says nothing."""
     tree = get_parser(lang).parse(source)
     out: list[Finding] = []
     stack = [tree.root_node]
@@ -94,6 +101,8 @@ def _tree_sitter_errors(rel: str, source: bytes, lang: str, limit: int = 5) -> l
                                message=f"missing {node.type!s} (tree-sitter)"))
             continue
         if node.is_error:
+            if any(node.start_point[0] + 1 <= k <= node.end_point[0] + 1 for k in known):
+                continue
             snippet = source[node.start_byte : min(node.end_byte, node.start_byte + 40)].decode(errors="replace")
             out.append(Finding(file=rel, line=node.start_point[0] + 1, kind=Kind.SYNTAX_ERROR, stage="static",
                                message=f"cannot parse {snippet.splitlines()[0] if snippet else 'here'!r} (tree-sitter)"))
@@ -121,8 +130,9 @@ def check_syntax(repo: Path, files: Sequence[Path] | None = None) -> list[Findin
                 compile(source, rel, "exec", dont_inherit=True)
                 continue
             except SyntaxError as exc:
-                out.append(Finding(file=rel, line=exc.lineno, kind=Kind.SYNTAX_ERROR, stage="static",
-                                   message=f"{type(exc).__name__}: {exc.msg}"))
+                found = Finding(file=rel, line=exc.lineno, kind=Kind.SYNTAX_ERROR, stage="static",
+                                message=f"{type(exc).__name__}: {exc.msg}")
+                out.append(found)
                 # A mismatched closer is seen where it stands; the bracket left open is
                 # usually the mistake, on the line the message names.
                 opener = _OPENED_ON.search(exc.msg or "")
@@ -130,11 +140,15 @@ def check_syntax(repo: Path, files: Sequence[Path] | None = None) -> list[Findin
                     out.append(Finding(file=rel, line=int(opener.group(1)), kind=Kind.SYNTAX_ERROR, stage="static",
                                        message=f"{type(exc).__name__}: the bracket opened here is not closed "
                                                f"before line {exc.lineno} ({exc.msg})"))
+                # A bracket left open: also where its closer belongs (syntax_hints).
+                closer = closer_finding(found, source.decode("utf-8", errors="replace"))
+                if closer is not None and closer.line not in {f.line for f in out if f.file == rel}:
+                    out.append(closer)
             except ValueError as exc:  # e.g. NUL bytes
                 out.append(Finding(file=rel, line=1, kind=Kind.SYNTAX_ERROR, stage="static", message=str(exc)))
                 continue
-            seen = {f.line for f in out if f.file == rel}
-            out += [f for f in _tree_sitter_errors(rel, source, lang) if f.line not in seen]
+            seen = frozenset(f.line for f in out if f.file == rel and f.line)
+            out += [f for f in _tree_sitter_errors(rel, source, lang, known=seen) if f.line not in seen]
         elif lang:
             out += _tree_sitter_errors(rel, source, lang)
     return out

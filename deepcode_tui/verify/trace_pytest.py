@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .findings import Finding, Kind
-from .syntax_hints import missing_closer_line
+from .syntax_hints import closer_finding
 from .trace_assertions import comparison
 from .trace_context import TraceContext, classify_exception, is_test_file
 
@@ -134,15 +134,12 @@ def _parse_section(name: str, body: list[str], ctx: TraceContext) -> Finding | N
 
 def syntax_end_findings(f: Finding, ctx: TraceContext) -> list[Finding]:
     """For a syntax error caused by a bracket left open, a finding at the line
-    where it should have been closed (:func:`.syntax_hints.missing_closer_line`),
+    where it should have been closed (:func:`.syntax_hints.closer_finding`),
     when that is another line."""
     if f.kind != Kind.SYNTAX_ERROR or not f.file or not f.line or not f.file.endswith(".py"):
         return []
-    end = missing_closer_line(ctx.read(f.file), f.message, f.line)
-    if end is None:
-        return []
-    return [f.model_copy(update={"line": end, "message": "SyntaxError: a bracket opened before is not closed; "
-                                                         f"the expression it holds ends here ({f.message[-120:]})"})]
+    end = closer_finding(f, ctx.read(f.file))
+    return [end] if end is not None else []
 
 
 def parse_pytest(text: str, ctx: TraceContext) -> list[Finding]:

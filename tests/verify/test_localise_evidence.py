@@ -139,3 +139,53 @@ async def test_a_wrong_module_level_table_entry_is_localised(make_repo, tmp_path
     found = await session.localise(outcome)
     assert [(s.file, s.line) for s in found] == [("lib.py", 3)]
     assert "`11` -> `10`" in found[0].message
+
+
+PRATT = """class Parser:
+    POWER = {
+        "eof": 0,
+        "num": 0,
+        "plus": 10,
+    }
+
+    def expr(self, tokens, power=0):
+        left = tokens.pop(0)
+        while power < self.POWER[tokens[0]]:
+            left = self.led(left, tokens)
+        return left
+
+    def led(self, left, tokens):
+        raise ValueError(tokens[0])
+"""
+SPAN = """class Span:
+    def __init__(self, days=0, weeks=0):
+        self.total = days + weeks
+        self.label = "span"
+
+    def __str__(self):
+        return f"{self.total} days"
+"""
+
+
+def test_class_attribute_tables_are_candidates():
+    # The guard reads a class-level table through ``self``: each entry is a candidate.
+    raised = Finding(file="p.py", line=15, kind=Kind.EXCEPTION, stage="sandbox", message="t: ValueError: x",
+                     frames=(("tests/test_p.py", 3), ("p.py", 11), ("p.py", 15)))
+    ev = gather([raised], lambda f: PRATT if f == "p.py" else None)
+    ranked = {(f, n) for f, n, _ in combine([], ev)}
+    assert {("p.py", 3), ("p.py", 4), ("p.py", 5)} <= ranked
+    assert "class attribute `self.POWER`" in ev.reasons[("p.py", 4)]
+    # Through the class's name too, from a spectrum line (class bodies run at import).
+    ev = gather([], lambda f: PRATT.replace("self.POWER", "Parser.POWER"))
+    assert ("p.py", 4) in {(f, n) for f, n, _ in combine([("p.py", 10, 1.0)], ev)}
+
+
+def test_defaults_and_attributes_set_in_another_method_are_candidates():
+    # ``__str__`` reads ``self.total``, set in ``__init__`` from parameters whose
+    # defaults are evaluated at definition (never in a spectrum).
+    ev = gather([], lambda f: SPAN if f == "s.py" else None)
+    ranked = {(f, n) for f, n, _ in combine([("s.py", 7, 1.0)], ev)}
+    assert {("s.py", 3), ("s.py", 2)} <= ranked
+    assert "sets `self.total`" in ev.reasons[("s.py", 3)]
+    assert "default of parameter" in ev.reasons[("s.py", 2)]
+    assert ("s.py", 4) not in ranked  # an attribute the line does not read

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from deepcode_tui.verify.findings import Finding, Kind
 from deepcode_tui.verify.manifest import declared_from_manifests, dist_for_import, imports_of
-from deepcode_tui.verify.static import check_manifest, run_static_checks
+from deepcode_tui.verify.static import _tree_sitter_errors, check_manifest, check_syntax, run_static_checks
+from deepcode_tui.verify.syntax_hints import missing_closer_line
 
 
 def kinds_at(findings):
@@ -116,3 +117,26 @@ def test_mismatched_bracket_also_located_where_it_was_opened(make_repo):
              if f.kind == Kind.SYNTAX_ERROR]
     assert {f.line for f in found} >= {2, 3}
     assert "opened here" in next(f.message for f in found if f.line == 2)
+
+
+def test_inner_closer_dropped_in_a_call_spanning_lines(make_repo):
+    # Python pairs the brackets greedily: the outer call is "never closed", but the
+    # closer is missing on the argument line that leaves its own call open.
+    src = ("def f(node, value):\n    return max(\n        len(node[0], value,\n        len(node[1])\n"
+           "    )\n")
+    assert missing_closer_line(src, "'(' was never closed", 2) == 3
+    repo = make_repo({"a.py": src})
+    found = [f for f in run_static_checks(repo, expected_files=[], declared_packages=[])
+             if f.kind == Kind.SYNTAX_ERROR]
+    assert {f.line for f in found} == {2, 3}
+
+
+def test_tree_sitter_error_spanning_the_compile_line_adds_no_location(make_repo):
+    # tree-sitter's recovery may wrap many lines, up to the real error, in one
+    # ERROR node (on a long file from its top: file:1); compile's line wins over
+    # that node's start.
+    src = "import os\n\n\ndef f():\n    return g(\n        1,\n\n\ndef h():\n    return [2\n"
+    assert [f.line for f in _tree_sitter_errors("a.py", src.encode(), "python")] == [5]
+    repo = make_repo({"a.py": src})
+    # compile's line (9) and where the closer of line 5's bracket belongs (6), nothing else.
+    assert {f.line for f in check_syntax(repo)} == {9, 6}
