@@ -10,7 +10,8 @@ per extra PDF, it prints:
 - tab: tables, of which without caption, of which with prose rows (two or more
   cells of four or more words: two text columns read as one table);
 - front: front-matter lines (affiliations, e-mail, correspondence, venue,
-  equal-contribution notes) inside the sections' paragraphs;
+  equal-contribution notes) inside the sections' paragraphs (the total line also counts those
+  left in the text before the first heading: author lines, notices);
 - values: rubric-named values stated in the paper found in `hyperparameters`
   with their name, and by value alone;
 - pps: pages per second of the whole index, one process, after the first document.
@@ -106,6 +107,19 @@ def _front_hits(elements) -> list[str]:
     return hits
 
 
+def _title_block_hits(index) -> list[str]:
+    """Front-matter lines (e-mail, correspondence, ...) left in the text before the first heading."""
+    from deepcode_tui.ingest.builder import FRONT_TITLE
+
+    return [
+        p[:120]
+        for sec in index.sections
+        if sec.title == FRONT_TITLE
+        for p in sec.text.split("\n\n")
+        if _FRONT.search(p)
+    ]
+
+
 def _order(ours: dict[str, list[str]], ref: dict[str, list[str]]) -> tuple[int, int, float, list]:
     scores = []
     for num, ref_words in ref.items():
@@ -137,7 +151,18 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
     )
     print(hdr)
     print("-" * len(hdr))
-    tot = {"ok": 0, "n": 0, "cap": 0, "capn": 0, "vn": 0, "vv": 0, "va": 0, "prose": 0, "front": 0}
+    tot = {
+        "ok": 0,
+        "n": 0,
+        "cap": 0,
+        "capn": 0,
+        "vn": 0,
+        "vv": 0,
+        "va": 0,
+        "prose": 0,
+        "front": 0,
+        "tblock": 0,
+    }
     pdf_pages = pdf_time = pdf_cpu = 0.0
     first_pdf = True
     misses: list[str] = []
@@ -187,6 +212,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         tot["prose"] += prose if src == "pdf" else 0
         front = _front_hits(elements) if elements else []
         tot["front"] += len(front)
+        title_block = _title_block_hits(index)
+        tot["tblock"] += len(title_block)
         vals = ""
         rubric = path / "rubric.json" if path.is_dir() else None
         if rubric is not None and rubric.is_file():
@@ -216,6 +243,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
                 print(f"    captions missing: {sorted(want - have)}")
             for f in front[:5]:
                 print(f"    front-matter in body: {f!r}")
+            for f in title_block[:5]:
+                print(f"    title-block line in text: {f!r}")
     print("-" * len(hdr))
     share = tot["ok"] / tot["n"] if tot["n"] else 0.0
     cap = tot["cap"] / tot["capn"] if tot["capn"] else 1.0
@@ -226,7 +255,7 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
     print(
         f"sections with order >= {ORDER_OK}: {tot['ok']}/{tot['n']} = {share:.0%}; "
         f"captions {tot['cap']}/{tot['capn']} = {cap:.0%}; tables with prose rows: {tot['prose']}; "
-        f"front-matter lines in sections: {tot['front']}"
+        f"front-matter lines in sections: {tot['front']}, in the title block's text: {tot['tblock']}"
     )
     print(
         f"rubric-named values in hyperparameters: with name {tot['vn']}/{tot['va']} = {vn:.0%}, "

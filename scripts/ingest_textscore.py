@@ -225,8 +225,17 @@ def to_float(v: str) -> float | None:
     return x
 
 
+def _split_compound(name: str) -> str:
+    """Code-style and flattened names into words: "MiniBatch" -> "Mini Batch", "adam_eps" ->
+    "adam eps", "σmax" (a PDF's flattened subscript) -> "σ max"; else a right name written that
+    way ("σmax = 15" for the rubric's "$\\sigma_{max}$") never shares a word with the rubric's."""
+    name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    name = re.sub(r"(?<=[α-ωΑ-Ωϵ])(?=[A-Za-z])", " ", name)
+    return name.replace("_", " ")
+
+
 def name_tokens(name: str) -> set[str]:
-    name = _delatex(name)
+    name = _split_compound(_delatex(name))
     toks = set()
     for w in re.findall(r"\\?[A-Za-zα-ωΑ-Ωϵ]+", name):
         w = w.lstrip("\\")

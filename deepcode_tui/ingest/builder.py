@@ -34,6 +34,14 @@ _HYPER_TITLE = re.compile(
     r"hyper-?param|training (?:details|setup|settings|configuration)|implementation details", re.IGNORECASE
 )
 FRONT_TITLE = "Front matter"
+# Title-block lines that are metadata, not text to read: author lines with e-mail addresses,
+# correspondence and equal-contribution notes, licence and permission notices.
+_TITLE_BLOCK = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.]+|\bcorrespondence to\b|\bequal contribution\b|\bcontributed equally\b|"
+    r"\bhereby grants? permission\b|\bpermission to (?:make|reproduce|copy)\b|\blicen[cs]ed under\b|"
+    r"^\s*(?:©|\(c\)|copyright)\s*\d{4}",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -145,6 +153,16 @@ class IndexBuilder:
             return
         if e.kind == "footnote" and (e.page or 1) == 1:
             # Affiliations, correspondence, venue: metadata, not the first section's text.
+            self.front_matter.append(" ".join(e.text.split()))
+            return
+        if (
+            e.kind == "para"
+            and (e.page or 1) == 1
+            and (not self._stack or self._stack[-1].section.title == FRONT_TITLE)
+            and _TITLE_BLOCK.search(e.text)
+        ):
+            # The title block's author lines ("... Google Brain avaswani@google.com ...") and
+            # notices: kept as front matter, out of the text the agents read.
             self.front_matter.append(" ".join(e.text.split()))
             return
         if not self._stack:

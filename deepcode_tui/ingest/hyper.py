@@ -18,6 +18,7 @@ row of numbers gives one value per column.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from deepcode_tui.ingest.models import Hyperparameter
@@ -192,7 +193,13 @@ _RESULT = re.compile(
     re.IGNORECASE,
 )
 _LINK = (
-    r"(?:\s*\(\s*(?P<sym>[A-Za-z" + GREEK_LETTERS + r"][\w'" + GREEK_LETTERS + r"]{0,6})\s*\))?"
+    # a symbol or abbreviation in parentheses ("(γ)", "(WD)"), or an aside ("peak LR (attained at
+    # 7% of training) of 1e-5": the value after the aside is still the name's)
+    r"(?:\s*\(\s*(?P<sym>[A-Za-z"
+    + GREEK_LETTERS
+    + r"][\w'"
+    + GREEK_LETTERS
+    + r"]{0,6})\s*\)|\s*\([^()]{8,80}\))?"
     r"(?:\s+(?P<sym2>[" + GREEK_LETTERS + r"][\w]{0,4}|[A-Z][a-z]?_?\w{0,3}|[A-Z]))?"
     r"\s*(?:(?:is|was|are|were|being)\s+)?(?:(?:set|fixed|chosen|initiali[sz]ed|equal|kept|tuned)\s+(?:to|at|as)\s+|"
     r"(?:of|=|:|:=|≈|to|at)\s*|as\s+|(?<=is |as |re )|\(\s*[A-Za-z" + GREEK_LETTERS + r"]\w{0,3}\s*=\s*)"
@@ -239,12 +246,29 @@ _SYMBOL = re.compile(
     rf"[A-Za-z][a-z]?_[a-z]{{1,8}}|[a-z]{{2,8}}\d?|[A-Z][a-z]{{1,6}}\d?)\s*\(?\s*=\s*(?P<value>{_NUM})\)?(?![\w.]*\s*[=×x+\-*/^]\s*[\w(])"
 )
 _SYMBOL_STOP = {"e", "eq", "fig", "p", "q", "r", "s"}
+# Bulleted settings: "• Dim (channels): 256 • Attention Heads: 4", "- warmup: 500". The bullet and
+# the colon are the evidence, so the name needs no parameter head word ("Resnet block groups").
+_BULLET = r"(?:^|(?<=\s))[•▪◦●‣∙*\-–]\s*"
+_LISTED = re.compile(
+    rf"{_BULLET}(?P<name>[A-Za-z][A-Za-z0-9'\-/]*(?:\s+[A-Za-z0-9(][A-Za-z0-9'()\-/]*){{0,5}})\s*:\s*"
+    rf"(?P<value>{_NUM})(?=\s*(?:$|[•▪◦●‣∙;,]|\s[*\-–]\s))"
+)
 
 
 def _keywordless_name(words: list[str]) -> str:
     """The parameter name ending `words`: its head checked, then the words before it taken back
     to the first sentence word ("GSM use a batch size" -> "batch size")."""
-    while words and words[-1].lower() in {"is", "was", "were", "are", "then", "also", "initially", "set"}:
+    while words and words[-1].lower() in {
+        "is",
+        "was",
+        "were",
+        "are",
+        "then",
+        "also",
+        "initially",
+        "set",
+        "as",
+    }:
         words = words[:-1]
     if not words:
         return ""
@@ -459,6 +483,11 @@ def _prose(text: str, c: _Collector) -> None:
                 code = m.group("name")
                 if _value_ok(s, m) and (len(code) >= 4 if "_" in code else _param_name(code)):
                     c.add(m.group("name"), m.group("value"), s, _unit_after(s, m.end("value")))
+        if ":" in s:
+            for m in _LISTED.finditer(s):
+                name = m.group("name")
+                if not _RESULT.search(name) and name.split()[0].lower() not in _LEAD_STOP and _value_ok(s, m):
+                    c.add(name, m.group("value"), s, _unit_after(s, m.end("value")))
         if "=" in s:
             for m in _SYMBOL.finditer(s):
                 name = m.group("name")
@@ -515,6 +544,8 @@ def _numeric_cell(cell: str) -> bool:
     m = NUM_RE.search(cell)
     if not m or re.search(r"[A-Za-z_]\s*[·*×]\s*\d|\d\s*[·*×]\s*[A-Za-z_]", cell):
         return False  # "num_envs·4" is an expression, not a value
+    if re.search(r"[A-Za-z]-?$", cell[: m.start()]):
+        return False  # "e-20", "v2", "fp16": the digits belong to a word
     rest = (cell[: m.start()] + cell[m.end() :]).strip()
     return len(rest) <= max(12, len(m.group(0)))  # "3e-4", "0.99 (fixed)"; not "Table 3 shows"
 
@@ -550,6 +581,66 @@ def _unpack(rows: list[list[str]]) -> list[list[str]]:
     return out
 
 
+def _split_names(cell: str, n: int) -> list[str] | None:
+    """ "LoRA Dropout # Epochs Learning Rate Weight Decay": ``n`` parameter names a converter
+    packed into one cell, split so that every name ends in a parameter head word and the names
+    are as even in length as possible; None when no such split exists."""
+    toks: list[str] = []
+    for w in cell.split():
+        if toks and w[0] in "/(":  # "Size /GPU", "Rate (γ)" belong to the word before
+            toks[-1] += " " + w
+        else:
+            toks.append(w)
+    if n < 2 or len(toks) < n or len(toks) > 8 * n:
+        return None
+    ends = [bool(_HEAD_RE.match(re.split(r"[\s/(]", t)[0].strip(".,:").lower())) for t in toks]
+    mean = len(toks) / n
+    # best[i][k]: (cost, cuts) for the first i tokens as k names
+    best: dict[tuple[int, int], tuple[float, list[int]]] = {(0, 0): (0.0, [])}
+    for i in range(1, len(toks) + 1):
+        if not ends[i - 1]:
+            continue
+        for k in range(1, n + 1):
+            cands = [
+                (cost + (i - j - mean) ** 2, cuts + [i])
+                for j in range(i)
+                if (j, k - 1) in best
+                for cost, cuts in [best[(j, k - 1)]]
+            ]
+            if cands:
+                best[(i, k)] = min(cands)
+    if (len(toks), n) not in best:
+        return None
+    cuts = [0, *best[(len(toks), n)][1]]
+    return [" ".join(toks[a:b]) for a, b in itertools.pairwise(cuts)]
+
+
+def _unpack_header(rows: list[list[str]]) -> list[list[str]]:
+    """A header whose first names a converter packed into one cell after empty ones
+    (" |  |  | LoRA Dropout # Epochs Learning Rate | Optimizer" over "0.1 | 3 | 2e-4 | Adam"):
+    the packed names spread over the empty cells when the value rows have a number in each."""
+    if len(rows) < 2:
+        return rows
+    head = rows[0]
+    p = next((k for k, x in enumerate(head) if x), 0)
+    if p < 1 or not all(len(r) > p and all(_numeric_cell(x) for x in r[: p + 1]) for r in rows[1:]):
+        return rows
+    names = _split_names(head[p], p + 1)
+    return [names + head[p + 1 :], *rows[1:]] if names else rows
+
+
+def _name_at(row: list[str]) -> int:
+    """The column of a row's parameter name: the first, or, when the first cell is a group label
+    ("COMMON", "SAC SPECIFIC" spanning several rows), the name cell just before the values."""
+    first_value = next((k for k in range(1, len(row)) if _numeric_cell(row[k])), len(row))
+    if first_value <= 1 or _param_name(row[0]):
+        return 0
+    for k in range(first_value - 1, 0, -1):
+        if row[k] and _name_cell(row[k]):
+            return k  # the label nearest the value names it, not the group
+    return 0
+
+
 def hyperparameters_from_table(
     rows: list[list[str]],
     *,
@@ -562,29 +653,32 @@ def hyperparameters_from_table(
 
     A table counts when its caption or section says it holds settings, or when most of its
     row names (or header cells) name parameters; a results table (methods by metrics) does not."""
-    rows = _unpack([r for r in ([c.strip() for c in r] for r in rows) if any(r)])
+    rows = _unpack_header(_unpack([r for r in ([c.strip() for c in r] for r in rows) if any(r)]))
     if len(rows) < 1:
         return []
     c = _Collector(section_id, page, "table")
     declared = bool(_PARAM_TABLE.search(caption) or _PARAM_TABLE.search(section_title))
-    named = [r for r in rows if r and _name_cell(r[0])]
-    param_rows = [r for r in named if _param_name(r[0])]
+    names = [_name_at(r) for r in rows]
+    param_rows = [r for r, k in zip(rows, names) if _name_cell(r[k]) and _param_name(r[k])]
     # Settings tables give a value or a few per row; results tables give a row of numbers per method.
     numeric = [sum(_numeric_cell(x) for x in r[1:]) for r in rows]
     few = sum(numeric) <= 3 * max(1, sum(1 for n in numeric if n))
+    # A declared settings table also lists settings that are words ("optimizer | Adam"): judge it
+    # by the rows that carry a number.
+    valued = sum(1 for n in numeric if n)
     by_rows = few and (
-        (declared and len(param_rows) >= 0.4 * len(rows)) or len(param_rows) >= max(2, 0.6 * len(rows))
+        (declared and len(param_rows) >= 0.4 * max(1, valued)) or len(param_rows) >= max(2, 0.6 * len(rows))
     )
     header = rows[0]
     if by_rows:
         has_header = len(header) >= 2 and not any(_numeric_cell(x) for x in header[1:])
-        for r in rows[1:] if has_header else rows:
-            if len(r) < 2 or not _name_cell(r[0]) or _RESULT.search(r[0]):
+        for r, at in zip(rows[1:], names[1:]) if has_header else zip(rows, names):
+            if len(r) < 2 or not _name_cell(r[at]) or _RESULT.search(r[at]):
                 continue
-            if not declared and not _param_name(r[0]):
+            if not declared and not _param_name(r[at]):
                 continue
-            name = detex(r[0]).strip()
-            for k, cell in enumerate(r[1:], start=1):
+            name = detex(r[at]).strip()
+            for k, cell in enumerate(r[at + 1 :], start=at + 1):
                 if not _numeric_cell(cell):
                     continue
                 col = header[k] if has_header and k < len(header) else ""

@@ -18,7 +18,9 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+\-]*)")
 _PAGE_MARK = re.compile(r"^\{(\d+)\}-{5,}\s*$")
 _CAPTION = re.compile(
-    r"^\**(?P<label>(?:fig(?:ure)?|table|algorithm)\.?\s*[A-Z]?\d{1,3})\**\s*[:.|]", re.IGNORECASE
+    # "Table 3:", "Figure A2.", "Table E.1:" (appendix tables are lettered, often with a dot)
+    r"^\**(?P<label>(?:fig(?:ure)?|table|algorithm)\.?\s*(?:[A-Z]\.?)?\d{1,3})\**\s*[:.|]",
+    re.IGNORECASE,
 )
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\([^)]*\)\s*$")
 _TAG = re.compile(r"\\tag\{([^}]*)\}")
@@ -30,19 +32,52 @@ _ALGO_LANG = {"pseudo", "pseudocode", "algorithm", "algo"}
 
 
 _HTML_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.IGNORECASE | re.DOTALL)
-_HTML_CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.IGNORECASE | re.DOTALL)
+_HTML_CELL = re.compile(r"<t[dh]([^>]*)>(.*?)</t[dh]>", re.IGNORECASE | re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
+_SPAN = re.compile(r"\b(row|col)span\s*=\s*[\"']?(\d{1,3})", re.IGNORECASE)
+
+
+def _fill_carried(carry: dict[int, tuple[str, int]], col: int, out: list[str]) -> int:
+    """Cells a rowspan above still covers, from column ``col`` on; returns the next free column."""
+    while col in carry:
+        text, left = carry[col]
+        out.append(text)
+        carry[col] = (text, left - 1)
+        if left <= 1:
+            del carry[col]
+        col += 1
+    return col
+
+
 def _html_table_rows(html: str) -> str:
-    """Rows of an HTML table (as MinerU writes them), cells joined by " | "."""
+    """Rows of an HTML table (as MinerU writes them), cells joined by " | ".
+
+    Spans are laid out on a grid so every row keeps its columns: a ``rowspan`` cell (a group
+    label such as "COMMON" over several settings) is repeated in the rows it covers, a
+    ``colspan`` cell is followed by empty cells. Without that, the rows under a rowspan lose
+    their first column and their names and values shift under the wrong headers."""
     import html as _html
 
     rows = []
+    carry: dict[int, tuple[str, int]] = {}  # column -> (text, rows still covered)
     for row in _HTML_ROW.findall(html):
-        cells = [" ".join(_html.unescape(_TAG_RE.sub(" ", c)).split()) for c in _HTML_CELL.findall(row)]
-        if any(cells):
-            rows.append(" | ".join(cells))
+        out: list[str] = []
+        col = 0
+        for m in _HTML_CELL.finditer(row):
+            col = _fill_carried(carry, col, out)
+            text = " ".join(_html.unescape(_TAG_RE.sub(" ", m.group(2))).split())
+            spans = {k.lower(): min(int(v), 50) for k, v in _SPAN.findall(m.group(1))}
+            width = max(1, spans.get("col", 1))
+            for k in range(width):
+                out.append(text if k == 0 else "")
+                if spans.get("row", 1) > 1:
+                    carry[col] = (text if k == 0 else "", spans["row"] - 1)
+                col += 1
+        _fill_carried(carry, col, out)
+        if any(out):
+            rows.append(" | ".join(out))
     return "\n".join(rows)
 
 

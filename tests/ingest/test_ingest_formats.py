@@ -248,3 +248,20 @@ def test_markdown_untagged_fence_opening_with_algorithm_is_pseudocode(tmp_path):
     assert len(index.algorithms) == 1
     assert index.algorithms[0].text.startswith("Algorithm 1: Update")
     assert "plain code" not in index.algorithms[0].text
+
+
+def test_title_block_author_lines_are_front_matter(tmp_path):
+    # Author lines with e-mail addresses and permission notices before the first heading are
+    # metadata: kept in front_matter, out of the text the agents read; the abstract stays.
+    md = tmp_path / "p.md"
+    md.write_text(
+        "Provided proper attribution is provided, Acme hereby grants permission to reproduce the tables.\n\n"
+        "Ada Lovelace  Acme Research  ada@acme.org\n\n"
+        "We study widgets and find that they are useful.\n\n# 1 Introduction\n\nWidgets matter.\n"
+    )
+    index = load_document(md)
+    assert any("ada@acme.org" in f for f in index.front_matter)
+    assert any("hereby grants permission" in f for f in index.front_matter)
+    text = " ".join(s.text for s in index.sections)
+    assert "ada@acme.org" not in text and "hereby grants" not in text
+    assert "We study widgets" in text

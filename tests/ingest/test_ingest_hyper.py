@@ -98,3 +98,52 @@ def test_markdown_html_table_with_caption():
     elements, _ = parse_markdown(md)
     (table,) = [e for e in elements if e.kind == "table"]
     assert table.caption.startswith("Table 2") and "Batch size | 256" in table.text
+
+
+def test_prose_as_link_aside_and_bulleted_settings():
+    got = _hp(
+        "We set the maximum length as 512 and the temperature as 1.0. "
+        "A linear warmup to the peak LR (attained at 7% of total training steps) of 1e-5 is used."
+    )
+    assert {("temperature", "1.0"), ("peak LR", "1e-5")} <= got
+    got = _hp("• Dim (channels): 256 • Resnet block groups: 8 • Random Fourier Features: False")
+    assert ("Resnet block groups", "8") in got
+    # a colon after a sentence word is not a bulleted setting
+    assert not _hp("Results: 3 of 5 runs converged.")
+
+
+def test_settings_table_with_group_column_and_packed_header():
+    # A rowspan group label ("COMMON") in the first column: the name is the cell before the value.
+    rows = [
+        ["", "PARAMETER", "VALUE"],
+        ["COMMON", "OPTIMIZER", "Adam"],
+        ["COMMON", "DISCOUNT RATE (γ)", "0.99"],
+        ["COMMON", "MIN STD.", "e-20"],
+        ["SAC", "BATCH SIZE", "128"],
+    ]
+    got = {(h.name, h.value) for h in hyperparameters_from_table(rows, caption="Table E.1: Hyperparameters")}
+    assert got == {("DISCOUNT RATE (γ)", "0.99"), ("BATCH SIZE", "128")}
+    # A converter packed the header's names into one cell after empty ones.
+    rows = [
+        ["", "", "", "LoRA Dropout # Epochs Learning Rate Weight Decay", "Optimizer"],
+        ["0.1", "3", "2e-4", "0.001", "AdamW"],
+    ]
+    got = {(h.name, h.value) for h in hyperparameters_from_table(rows)}
+    assert got == {
+        ("LoRA Dropout", "0.1"),
+        ("# Epochs", "3"),
+        ("Learning Rate", "2e-4"),
+        ("Weight Decay", "0.001"),
+    }
+
+
+def test_markdown_rowspan_and_lettered_caption():
+    md = (
+        "# 1 Setup\n\nTable E.1: Hyperparameters of the agent.\n\n"
+        '<table><tr><td></td><td>PARAMETER</td><td>VALUE</td></tr><tr><td rowspan="2">COMMON</td>'
+        "<td>learning rate</td><td>3e-4</td></tr><tr><td>discount rate</td><td>0.99</td></tr></table>\n"
+    )
+    elements, _ = parse_markdown(md)
+    table = next(e for e in elements if e.kind == "table")
+    assert table.caption.startswith("Table E.1")
+    assert table.text.splitlines()[1:] == ["COMMON | learning rate | 3e-4", "COMMON | discount rate | 0.99"]
