@@ -48,15 +48,23 @@ class BatchGateway(Gateway):
         slot, wait = await self.coordinator.reserve.remote(provider, estimate)
         if wait > 0:
             await asyncio.sleep(wait)
-        stored, attempts, wasted = await super()._with_retries(
-            call_id, role, resolved, name, key, started, kwargs, stream)
+        stored, attempts, wasted, reduced = await super()._with_retries(
+            call_id, role, resolved, name, key, started, kwargs, stream
+        )
         # Tokens of failed or unusable attempts count against the batch's limits too.
         used = (stored.usage.total_tokens or estimate + count_tokens(stored.text)) + wasted.total_tokens
         billed = not resolved.replay
-        cost = cost_usd(resolved.model, stored.usage.prompt_tokens + wasted.prompt_tokens,
-                        stored.usage.completion_tokens + wasted.completion_tokens) if billed else 0.0
+        cost = (
+            cost_usd(
+                resolved.model,
+                stored.usage.prompt_tokens + wasted.prompt_tokens,
+                stored.usage.completion_tokens + wasted.completion_tokens,
+            )
+            if billed
+            else 0.0
+        )
         await self.coordinator.settle.remote(provider, slot, used, cost, billed)
-        return stored, attempts, wasted
+        return stored, attempts, wasted, reduced
 
 
 def batch_gateway_factory(coordinator, batch_id: str):

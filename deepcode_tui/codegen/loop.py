@@ -41,7 +41,7 @@ from deepcode_tui.codegen.writer import (
     extract_code,
     unified_diff,
 )
-from deepcode_tui.errors import BudgetExceeded, Cancelled, ConfigError, ContextTooLong, DeepcodeError
+from deepcode_tui.errors import BudgetExceeded, Cancelled, ConfigError, DeepcodeError
 
 Generate = Callable[..., Awaitable[str]]  # async (messages, *, file_path) -> reply text
 Summarize = Callable[[str, str], Awaitable[str]]
@@ -53,9 +53,6 @@ ShouldPause = Callable[[], Awaitable[Any | None]]
 ConfirmOverwrite = Callable[[str], Awaitable[bool]]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-# Below this a file's own spec and instructions may not fit: a context error then stands.
-MIN_BUDGET_TOKENS = 1500
 
 
 class StepRecord(BaseModel):
@@ -191,22 +188,11 @@ class _Run:
             approved = keep
         await self.emit(FileStarted(path=rel, index=index, total=total, stage=target.stage))
         retrieval = await self.retrieval_for(target) if self.retrieval_for is not None else None
-        budget = self.budget
-        while True:
-            ctx = assemble_context(target, self.plan, self.store, budget_tokens=budget, retrieval=retrieval)
-            await self.emit(ctx.meter)
-            try:
-                code, attempts = await self.ask(target, rel, ctx.messages)
-                break
-            except ContextTooLong as exc:
-                # The model reads less than the budget assumed: the same file with half the
-                # context (memory entries compacted, retrieval cut) usually still fits the task.
-                if budget // 2 < MIN_BUDGET_TOKENS:
-                    raise
-                budget //= 2
-                await self.finding(Finding(file=rel, kind="context_reduced", severity="warning",
-                                           message=f"the prompt was too long for the model ({exc.message[:120]}); "
-                                           f"asked again with a context budget of {budget} tokens"))  # fmt: skip
+        ctx = assemble_context(target, self.plan, self.store, budget_tokens=self.budget, retrieval=retrieval)
+        await self.emit(ctx.meter)
+        # A prompt too long for the model is cut to fit by the gateway (one path for every
+        # call); ask() reports it as a context_reduced finding.
+        code, attempts = await self.ask(target, rel, ctx.messages)
         self.result.steps.append(StepRecord(path=rel, attempts=attempts, meter=ctx.meter))
         if code is None:
             return
@@ -319,6 +305,10 @@ class _Run:
                 reply = await (asyncio.wait_for(call, self.step_timeout) if self.step_timeout else call)
             except TimeoutError:
                 reply, problem = None, f"no reply within {self.step_timeout:g} s"
+            if reduced := getattr(reply, "context_reduced", ""):
+                await self.finding(Finding(file=rel, kind="context_reduced", severity="warning",
+                                           message=f"the prompt was too long for the model; the gateway sent "
+                                           f"it again with the {reduced}"))  # fmt: skip
             if reply is not None and getattr(reply, "finish_reason", "") == "length":
                 # Cut at the token cap: what arrived may even parse, but the file is not all there.
                 reply, problem = None, "cut off at the token limit: reply with the whole file, more concisely"

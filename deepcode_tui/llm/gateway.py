@@ -32,6 +32,7 @@ from deepcode_tui.llm.accounting import BudgetStatus, Ledger, budget_error, cost
 from deepcode_tui.llm.backend import is_warm as litellm_warm
 from deepcode_tui.llm.cache import ResponseCache, StoredResponse, request_key
 from deepcode_tui.llm.cassette import CassetteWriter, ModelProfile, cassette_reader, forget_cassette
+from deepcode_tui.llm.compact import MAX_COMPACTIONS, refit
 from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer
 from deepcode_tui.llm.errors import (
     MAX_SILENT_ATTEMPTS,
@@ -221,6 +222,7 @@ class Gateway:
         cached = stored is not None
         attempts = 0
         wasted = Usage()
+        reduced = ""
         if stored is not None:
             if stream and stored.text:
                 await self._emit(TokenStreamed(call_id=call_id, role=role, text=stored.text))
@@ -259,7 +261,7 @@ class Gateway:
                     "deepcode_request_key": key,
                     "deepcode_occurrence": occurrence,
                 }
-            stored, attempts, wasted = await self._with_retries(
+            stored, attempts, wasted, reduced = await self._with_retries(
                 call_id, role, resolved, name, key, started, kwargs, stream
             )
             if self.cache is not None and self.replay is None:
@@ -285,6 +287,7 @@ class Gateway:
             call_id=call_id,
             finish_reason=stored.finish_reason,
             tool_calls=stored.tool_calls,
+            context_reduced=reduced,
         )
 
     async def _with_retries(
@@ -297,7 +300,9 @@ class Gateway:
         started: float,
         kwargs: dict[str, Any],
         stream: bool,
-    ) -> tuple[StoredResponse, int, Usage]:
+    ) -> tuple[StoredResponse, int, Usage, str]:
+        """The reply, the attempts it took, the tokens the failed ones were billed, and what
+        was cut from the request to fit the model's context window ("" when nothing)."""
         from deepcode_tui.llm.transport import Bounds, Silence, attempt
 
         async def on_token(text: str) -> None:
@@ -314,6 +319,7 @@ class Gateway:
         tries = 0
         silent = 0
         wasted = Usage()
+        reduced: list[str] = []
         while True:
             tries += 1
             try:
@@ -323,7 +329,7 @@ class Gateway:
                 # A cassette answers the same again: only a live model may do better when asked twice.
                 unusable = None if resolved.replay else unusable_reply(stored)
                 if unusable is None:
-                    return stored, tries, wasted
+                    return stored, tries, wasted, "; ".join(reduced)
                 failure = unusable
                 wasted = wasted + stored.usage  # an unusable reply is billed all the same
                 exc: BaseException | None = None
@@ -335,6 +341,20 @@ class Gateway:
                 wasted = wasted + partial_usage(caught, kwargs)
                 if isinstance(caught, Silence) and caught.setting != "models.call_deadline_s":
                     silent += 1
+                fitted = refit(kwargs, failure.detail) if failure.kind == "context" else None
+                if fitted is not None and len(reduced) < MAX_COMPACTIONS and loop.time() < deadline:
+                    # The one failure a smaller request fixes, for every call (agents, repair,
+                    # codegen alike): send it again at once, cut to what the window allows.
+                    kwargs.update(fitted[0])
+                    reduced.append(fitted[1])
+                    await self._emit(
+                        LogMessage(
+                            level="warning",
+                            message=f"call {name!r} ({call_id}, {resolved.model}): longer than the model's "
+                            f"context window; asking again with the {fitted[1]}",
+                        )
+                    )
+                    continue
             # Silence twice in a row means the provider is down, not slow: stop early
             # (resumable) instead of spending every retry on the same wait.
             retry = failure.retryable and tries <= self.retry.max_retries and silent < MAX_SILENT_ATTEMPTS
@@ -357,7 +377,7 @@ class Gateway:
             if failure.kind == "empty" and exc is None:
                 # Retries did not help: hand the empty reply to the caller, which knows
                 # what an empty answer means for it (codegen retries, structured repairs).
-                return stored, tries, wasted
+                return stored, tries, wasted, "; ".join(reduced)
             if isinstance(exc, Silence) or (retry and past_deadline):
                 error = silence_error(
                     exc if isinstance(exc, Silence) else None, failure, provider=resolved.provider,

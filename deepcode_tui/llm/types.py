@@ -46,6 +46,8 @@ class Completion(BaseModel):
     call_id: str = ""
     finish_reason: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    # What the gateway cut from the request to fit the model's context window ("" when nothing).
+    context_reduced: str = ""
 
 
 class ToolSpec(BaseModel):

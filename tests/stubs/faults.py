@@ -8,8 +8,12 @@ reply without tool calls cannot carry malformed tool arguments.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import re
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +40,8 @@ TRANSPORT = (
 )
 SILENT = "silent"  # accepts the request and never answers (not drawn by chaos: it ends the run)
 KINDS = CONTENT + TRANSPORT
+
+_WRITE = re.compile(r"Write `([^`]+)`")
 
 REFUSAL = "I'm sorry, but I can't help with that request."
 
@@ -92,22 +98,42 @@ def transform(kind: str, reply: ScriptedReply) -> ScriptedReply:
     raise ValueError(f"{kind!r} is not a content fault")
 
 
+def identity(request: ScriptRequest) -> str:
+    """Which logical call ``request`` belongs to, the same in every run: the role's system
+    message and the file a coder is asked to write (not the rest, which may carry timings)."""
+    system = str(request.messages[0].get("content") or "") if request.messages else ""
+    last = str(request.messages[-1].get("content") or "") if request.messages else ""
+    target = _WRITE.search(last)
+    return hashlib.sha256(f"{system}\0{target[1] if target else ''}".encode()).hexdigest()[:16]
+
+
 @dataclass
 class Draw:
-    """Faults drawn at ``rate`` per request from ``kinds`` (those applicable), seeded."""
+    """Faults drawn at ``rate`` per request from ``kinds`` (those applicable), seeded.
+
+    The n-th request of a logical call (see :func:`identity`) gets the same draw in every
+    run of a seed, whatever order concurrent calls (the blueprint agents) arrive in: the
+    same seed plays the same faults.
+    """
 
     rate: float
     seed: int = 0
     kinds: tuple[str, ...] = KINDS
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self._seen: Counter[str] = Counter()
+        self._lock = threading.Lock()
 
     def __call__(self, request: ScriptRequest, reply: ScriptedReply) -> str | None:
-        if self.rng.random() >= self.rate:
+        key = identity(request)
+        with self._lock:
+            n = self._seen[key]
+            self._seen[key] += 1
+        rng = random.Random(f"{self.seed}:{key}:{n}")  # a str seed hashes the same in every process
+        if rng.random() >= self.rate:
             return None
         fits = [k for k in self.kinds if applicable(k, reply, request)]
-        return self.rng.choice(fits) if fits else None
+        return rng.choice(fits) if fits else None
 
 
 Chooser = Callable[[ScriptRequest, ScriptedReply], "str | None"]
