@@ -35,6 +35,7 @@ from deepcode_tui.codegen.memory import MemoryEntry, MemoryStore, content_hash, 
 from deepcode_tui.codegen.plan import CodegenPlan, PlannedFile, normalise_plan_path
 from deepcode_tui.codegen.watch import RepoWatcher, WriteLedger, read_text
 from deepcode_tui.codegen.writer import (
+    Extraction,
     PathRejected,
     atomic_write_text,
     confine_path,
@@ -42,8 +43,11 @@ from deepcode_tui.codegen.writer import (
     unified_diff,
 )
 from deepcode_tui.errors import BudgetExceeded, Cancelled, ConfigError, ContextTooLong, DeepcodeError
+from deepcode_tui.llm.correction import retry_messages
 
-Generate = Callable[..., Awaitable[str]]  # async (messages, *, file_path) -> reply text
+# async (messages, *, file_path, check) -> reply text or a gateway Completion; ``check(reply)``
+# says why a reply is unusable (None when usable): the gateway caches only replies it accepts.
+Generate = Callable[..., Awaitable[Any]]
 Summarize = Callable[[str, str], Awaitable[str]]
 Emit = Callable[[object], Awaitable[None]]
 RetrievalFor = Callable[[PlannedFile], Awaitable[str | None]]
@@ -310,29 +314,36 @@ class _Run:
     async def ask(
         self, target: PlannedFile, rel: str, messages: list[dict[str, str]]
     ) -> tuple[str | None, int]:
-        """The usable code for ``rel`` after at most ``max_attempts`` replies, and the attempts used."""
-        problem = ""
+        """The usable code for ``rel`` after at most ``max_attempts`` replies, and the attempts used.
+
+        A retry is never the same request again (the cache, a cassette or a deterministic
+        model would answer it with the same rejected reply): it carries that reply and why
+        it was rejected (:mod:`deepcode_tui.llm.correction`), and ``generate`` gets the
+        check, so the gateway never caches a reply this loop rejects."""
+        problem, rejected = "", None
+
+        def check(reply: Any) -> str | None:
+            return reply_problem(reply, rel, self.repo)
+
         for attempt in range(1, self.max_attempts + 1):
-            msgs = messages if attempt == 1 else _with_retry_note(messages, problem)
+            msgs = messages if attempt == 1 else retry_messages(
+                messages, rejected, f"({problem})", _ask_again(rel), attempt=attempt, attempts=self.max_attempts,
+            )  # fmt: skip
+            rejected = None
             try:
-                call = self.generate(msgs, file_path=rel)
+                call = self.generate(msgs, file_path=rel, check=check)
                 reply = await (asyncio.wait_for(call, self.step_timeout) if self.step_timeout else call)
             except TimeoutError:
                 reply, problem = None, f"no reply within {self.step_timeout:g} s"
-            if reply is not None and getattr(reply, "finish_reason", "") == "length":
-                # Cut at the token cap: what arrived may even parse, but the file is not all there.
-                reply, problem = None, "cut off at the token limit: reply with the whole file, more concisely"
-            elif reply is not None and hasattr(reply, "text") and isinstance(reply.text, str):
-                reply = reply.text  # a gateway Completion
-            if reply is not None and not isinstance(reply, str):
-                reply, problem = None, f"the model call returned {type(reply).__name__}, not text"
             if reply is not None:
-                ex = extract_code(reply, rel, repo=self.repo)
-                for f in ex.findings:
-                    await self.finding(f)
-                if ex.problem is None and ex.code:
+                text = reply.text if hasattr(reply, "text") else reply  # a gateway Completion, or text
+                rejected = text if isinstance(text, str) else None
+                why, ex = _judge(reply, rel, self.repo)
+                for f in ex.findings if ex is not None else ():
+                    await self.finding(f)  # e.g. a block labelled with a path outside the repo
+                if why is None and ex is not None:
                     return ex.code, attempt
-                problem = ex.problem or "empty: the reply holds no code"
+                problem = why or ""
             await self.emit(ReplyRejected(path=rel, attempt=attempt, reason=problem))
         await self.fail(
             rel, f"no usable reply after {self.max_attempts} attempt(s); last: {problem}", self.max_attempts
@@ -379,14 +390,29 @@ class _Run:
         )
 
 
-def _with_retry_note(messages: list[dict[str, str]], problem: str) -> list[dict[str, str]]:
-    out = [dict(m) for m in messages]
-    note = (
-        f"\n\nYour previous reply could not be used ({problem}). Reply again with the complete file, "
-        "start to end, in one fenced code block labelled with its path."
-    )
-    out[-1]["content"] = out[-1]["content"] + note
-    return out
+CUT_OFF = "cut off at the token limit: reply with the whole file, more concisely"
+
+
+def reply_problem(reply: Any, rel: str, repo: Path | None = None) -> str | None:
+    """Why ``reply`` (text or a gateway Completion) cannot be written as ``rel``, or None."""
+    return _judge(reply, rel, repo)[0]
+
+
+def _judge(reply: Any, rel: str, repo: Path | None) -> tuple[str | None, Extraction | None]:
+    # A reply cut at the token cap is refused even when what arrived parses: the file is not all there.
+    if getattr(reply, "finish_reason", "") == "length":
+        return CUT_OFF, None
+    text = reply.text if hasattr(reply, "text") else reply
+    if not isinstance(text, str):
+        return f"the model call returned {type(text).__name__}, not text", None
+    ex = extract_code(text, rel, repo=repo)
+    if ex.problem is None and ex.code:
+        return None, ex
+    return ex.problem or "empty: the reply holds no code", ex
+
+
+def _ask_again(rel: str) -> str:
+    return f"Reply again with the complete file `{rel}`, start to end, in one fenced code block labelled with its path."
 
 
 async def generate_repository(

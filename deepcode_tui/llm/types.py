@@ -46,6 +46,7 @@ class Completion(BaseModel):
     call_id: str = ""
     finish_reason: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    rejected: str = ""  # why the caller's check refused this reply (then it was not cached)
 
 
 class ToolSpec(BaseModel):
