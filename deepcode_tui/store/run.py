@@ -121,7 +121,9 @@ class RunStore:
             repo_dir=str(Path(repo_dir).resolve() if repo_dir else root / "repo"),
             command=command,
             config=config or {},
-            llm_flags={k: str(v) if isinstance(v, Path) else v for k, v in (llm_flags or {}).items() if v},
+            # Absolute: a resume from another directory must find the same cassette.
+            llm_flags={k: str(Path(v).expanduser().absolute()) if isinstance(v, Path) else v
+                       for k, v in (llm_flags or {}).items() if v},  # fmt: skip
         )
         write_json_atomic(root / "run.json", manifest)
         return cls(root, manifest, _acquire_lock(root))
