@@ -189,9 +189,13 @@ def _start(doc: Path, opts: dict[str, Any], *, command: str, stop_after: str | N
     loaded = _settings(**_overrides(**_pick(opts)))
     store = RunStore.create(
         loaded.settings.runs_dir, doc, repo_dir=out, command=command, config=loaded.snapshot(),
-        llm_flags={k: _app_flag(k, opts.get(k)) for k in ("record", "replay", "no_cache")},
+        llm_flags=_llm_flags(opts),
     )
     return _drive(store, loaded, opts, stop_after=stop_after, new_run=True)
+
+
+def _llm_flags(opts: dict[str, Any]) -> dict[str, Any]:
+    return {k: _app_flag(k, opts.get(k)) for k in ("record", "replay", "no_cache")}
 
 
 def _pick(opts: dict[str, Any]) -> dict[str, Any]:
@@ -199,22 +203,22 @@ def _pick(opts: dict[str, Any]) -> dict[str, Any]:
     return {k: opts.get(k) for k in keys}
 
 
-def _drive(store, loaded, opts: dict[str, Any], *, stop_after: str | None, new_run: bool) -> int:
+def _drive(
+    store, loaded, opts: dict[str, Any], *, stop_after: str | None, new_run: bool, settings=None,
+    llm_flags: dict[str, Any] | None = None,
+) -> int:
     from deepcode_tui.headless import HeadlessDisplay
     from deepcode_tui.pipeline.driver import drive
     from deepcode_tui.pipeline.gate import AutoApproveGate, ConsoleGate
 
     gate = AutoApproveGate() if opts.get("yes") else ConsoleGate()
     display = HeadlessDisplay(err_console, verbose=bool(opts.get("verbose")))
-    services = {
-        "llm_flags": {k: _app_flag(k, opts.get(k)) for k in ("record", "replay", "no_cache")},
-        "provenance": loaded.provenance,
-    }
+    services = {"llm_flags": _llm_flags(opts) if llm_flags is None else llm_flags, "provenance": loaded.provenance}
     try:
         outcome = asyncio.run(
             drive(
                 store,
-                loaded.settings,
+                settings or loaded.settings,
                 gate,
                 observers=[display],
                 stop_after=stop_after,
@@ -259,8 +263,12 @@ def plan_cmd(doc: Path, **opts: Any) -> int:
 @cli.command("resume")
 @click.argument("run_id")
 @_run_options
+@click.option(
+    "--use-todays-models", "todays_models", is_flag=True,
+    help="Continue with the models and model flags configured now, not the ones the run was started with.",
+)  # fmt: skip
 def resume_cmd(run_id: str, **opts: Any) -> int:
-    """Continue RUN from its last completed step."""
+    """Continue RUN from its last completed step, on the models (and cassette) it was started with."""
     from deepcode_tui.store.catalog import summarize_run
     from deepcode_tui.store.run import RunStore, find_run, lock_holder
 
@@ -286,7 +294,42 @@ def resume_cmd(run_id: str, **opts: Any) -> int:
         )
     store = RunStore.open(loaded.settings.runs_dir, summary.run_id)
     stop_after = "blueprint" if store.manifest.command == "plan" and not opts.get("yes") else None
-    return _drive(store, loaded, opts, stop_after=stop_after, new_run=False)
+    settings, flags = _resume_models(store, loaded, opts)
+    return _drive(store, loaded, opts, stop_after=stop_after, new_run=False, settings=settings, llm_flags=flags)
+
+
+_MODEL_OPTIONS = {"model": "--model", "record": "--record", "replay": "--replay", "no_cache": "--no-cache"}
+
+
+def _resume_models(store, loaded, opts: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The settings and model flags a headless resume drives with, and one line saying which.
+
+    As in the app (its "Use the run's" / "Use today's"), a run continues on the models and
+    cassette it was started with unless told otherwise: a run started with ``--replay``
+    must not go on with whatever is configured today. ``--use-todays-models``, or a model
+    option given to ``resume`` itself, chooses today's."""
+    from deepcode_tui.pipeline import resume_config
+
+    flags = _llm_flags(opts)
+    differences = resume_config.model_differences(store.manifest, loaded.settings, {"llm_flags": flags})
+    if not differences:
+        return None, flags
+    given = [name for key, name in _MODEL_OPTIONS.items() if opts.get(key) not in (None, False)]
+    what = resume_config.describe(differences)
+    if opts.get("todays_models") or given:
+        why = "--use-todays-models" if opts.get("todays_models") else ", ".join(given) + " given"
+        err_console.print(
+            f"run {store.run_id}: continuing with today's models ({why}): {what}", soft_wrap=True, markup=False
+        )
+        return None, flags
+    settings, services = resume_config.recorded_setup(store.manifest, loaded.settings, {"llm_flags": flags})
+    err_console.print(
+        f"run {store.run_id}: continuing with the models it was started with ({what}); "
+        "--use-todays-models uses today's",
+        soft_wrap=True,
+        markup=False,
+    )
+    return settings, services["llm_flags"]
 
 
 @cli.command("runs")

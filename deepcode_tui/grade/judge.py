@@ -21,8 +21,9 @@ from deepcode_tui.llm.structured import (
     native_response_format,
     parse_reply,
     parse_truncated,
-    repair_message,
+    repair_messages,
     schema_instruction,
+    schema_problem,
     with_instruction,
 )
 
@@ -105,9 +106,12 @@ async def judge_leaf(
     out = Outcome(score=0.0, valid_score=False, explanation="")
     problem = ""
     refused = False
-    for attempt in range(max(0, max_repairs) + 1):
+    base, rounds = msgs, max(0, max_repairs) + 1
+    for attempt in range(rounds):
         call = name if attempt == 0 else f"{name} (repair {attempt})"
-        completion = await gateway.complete(ROLE, msgs, name=call, stream=False, **params)
+        completion = await gateway.complete(
+            ROLE, msgs, name=call, stream=False, check=lambda c: schema_problem(c, JudgeVerdict), **params
+        )
         out.attempts += 1
         out.prompt_tokens += completion.usage.prompt_tokens
         out.completion_tokens += completion.usage.completion_tokens
@@ -128,7 +132,7 @@ async def judge_leaf(
                     problem = describe_error(exc)
                 if completion.finish_reason == "length":
                     problem += " (the reply was cut off at the token cap: answer more briefly)"
-                msgs = [*msgs, {"role": "assistant", "content": text}, repair_message(problem, JudgeVerdict)]
+                msgs = repair_messages(base, text, problem, JudgeVerdict, attempt=attempt + 2, attempts=rounds)
                 continue
         assert isinstance(verdict, JudgeVerdict)
         out.verdict = verdict

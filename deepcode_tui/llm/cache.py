@@ -82,3 +82,10 @@ class ResponseCache:
         except OSError:
             # A cache that cannot be written costs money later, not correctness now.
             pass
+
+    def drop(self, key: str) -> None:
+        """Forget ``key``'s reply (its caller rejected it: it must not answer again)."""
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError:
+            pass

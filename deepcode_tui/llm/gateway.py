@@ -52,6 +52,7 @@ from deepcode_tui.llm.types import CallRecord, CheckResult, Completion, ToolRunR
 from deepcode_tui.tokens import count_tokens
 
 Emit = Callable[[Any], Awaitable[Any]]
+Check = Callable[[Completion], str | None]  # a caller's test of a reply: None = usable, else why not
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -199,10 +200,17 @@ class Gateway:
         *,
         name: str = "",
         stream: bool = True,
+        check: Check | None = None,
         **params: Any,
     ) -> Completion:
         """One model call for ``role``. ``params`` go to litellm (max_tokens, temperature,
-        response_format, tools ...). Raises BudgetExceeded, ProviderError or ConfigError."""
+        response_format, tools ...). Raises BudgetExceeded, ProviderError or ConfigError.
+
+        ``check(completion)`` is the caller's test of a reply (None when usable, else why
+        not): a reply it rejects is never stored in the cache and a stored one it rejects
+        is not served (the provider is asked), so the cache only ever answers with a reply
+        its caller accepted. The rejection comes back as ``Completion.rejected``; asking
+        again is the caller's (with a different request: :mod:`deepcode_tui.llm.correction`)."""
         if not litellm_warm():
             # litellm's import and its first call's lazy imports take seconds: in a thread, not
             # on this loop (the app shares it; it froze for as long on its first model call).
@@ -219,7 +227,12 @@ class Gateway:
         started = time.perf_counter()
 
         stored = self.cache.get(key) if self.cache is not None else None
+        if stored is not None and check is not None and check(self._completion(stored, resolved, call_id)):
+            # Stored before its caller checked replies (or under an older check): not an answer.
+            self.cache.drop(key)
+            stored = None
         cached = stored is not None
+        rejected: str | None = None
         attempts = 0
         wasted = Usage()
         reduced = ""
@@ -264,7 +277,8 @@ class Gateway:
             stored, attempts, wasted, reduced = await self._with_retries(
                 call_id, role, resolved, name, key, started, kwargs, stream
             )
-            if self.cache is not None and self.replay is None:
+            rejected = check(self._completion(stored, resolved, call_id)) if check is not None else None
+            if self.cache is not None and self.replay is None and rejected is None:
                 self.cache.put(key, stored)
         if self.recorder is not None:
             self.recorder.add(
@@ -279,16 +293,20 @@ class Gateway:
             call_id, role, resolved, name, key, started, usage + wasted, attempts=attempts, cached=cached,
             retry_tokens=wasted.total_tokens,
         )  # fmt: skip
+        out = self._completion(stored, resolved, call_id, usage=usage, cached=cached)
+        out.rejected = rejected or ""
+        out.context_reduced = reduced
+        return out
+
+    @staticmethod
+    def _completion(
+        stored: StoredResponse, resolved: ResolvedModel, call_id: str, *, usage: Usage | None = None,
+        cached: bool = False,
+    ) -> Completion:
         return Completion(
-            text=stored.text,
-            usage=usage,
-            model=resolved.model,
-            cached=cached,
-            call_id=call_id,
-            finish_reason=stored.finish_reason,
-            tool_calls=stored.tool_calls,
-            context_reduced=reduced,
-        )
+            text=stored.text, usage=usage or stored.usage, model=resolved.model, cached=cached, call_id=call_id,
+            finish_reason=stored.finish_reason, tool_calls=stored.tool_calls,
+        )  # fmt: skip
 
     async def _with_retries(
         self,

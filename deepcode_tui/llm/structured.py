@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from deepcode_tui.llm.correction import correction, retry_messages
 from deepcode_tui.llm.errors import StructuredOutputError
 from deepcode_tui.llm.grammar import grammar_schema
 from deepcode_tui.llm.jsontext import close_truncated, extract_json
@@ -98,14 +99,36 @@ def describe_error(exc: Exception, limit: int = 12) -> str:
     return str(exc)
 
 
+REPAIR_ASK = "Reply again with only the corrected JSON object, conforming to the schema."
+# A structured reply may be a whole plan: the model corrects a field, so it sees most of it.
+KEEP_REPLY_CHARS = 12000
+
+
 def repair_message(error: str, schema: type[BaseModel]) -> dict[str, str]:
-    return {
-        "role": "user",
-        "content": (
-            f"Your previous reply could not be used as a {schema.__name__}: {error}. "
-            "Reply again with only the corrected JSON object, conforming to the schema."
-        ),
-    }
+    return correction(f"as a {schema.__name__}: {error}", REPAIR_ASK)
+
+
+def repair_messages(
+    base: list[dict[str, Any]], reply: str, error: str, schema: type[BaseModel], *, attempt: int, attempts: int
+) -> list[dict[str, Any]]:
+    """The repair round after ``reply`` failed as ``schema``: the first request, that reply,
+    and the error (never the earlier rejected replies too)."""
+    return retry_messages(
+        base, reply, f"as a {schema.__name__}: {error}", REPAIR_ASK, attempt=attempt, attempts=attempts,
+        keep_chars=KEEP_REPLY_CHARS,
+    )  # fmt: skip
+
+
+def schema_problem(completion: Any, schema: type[BaseModel]) -> str | None:
+    """None when ``completion`` is a usable ``schema`` reply (a cut-off one whose complete
+    part validates counts), else why not: the gateway's cache check."""
+    try:
+        parse_reply(completion.text, schema)
+        return None
+    except (ValidationError, ValueError) as exc:
+        if completion.finish_reason == "length" and parse_truncated(completion.text, schema) is not None:
+            return None
+        return describe_error(exc)
 
 
 def save_failed_replies(
@@ -143,9 +166,12 @@ async def structured_call(
             params["response_format"] = grammar_response_format(schema)
     replies: list[tuple[str, str]] = []
     last_call = ""
-    for attempt_no in range(max(0, max_repairs) + 1):
+    base, rounds = msgs, max(0, max_repairs) + 1
+    for attempt_no in range(rounds):
         call_name = name if attempt_no == 0 else f"{name} (repair {attempt_no})"
-        completion = await gateway.complete(role, msgs, name=call_name, stream=stream, **params)
+        completion = await gateway.complete(
+            role, msgs, name=call_name, stream=stream, check=lambda c: schema_problem(c, schema), **params
+        )
         last_call = completion.call_id
         try:
             return parse_reply(completion.text, schema)  # type: ignore[return-value]
@@ -164,7 +190,7 @@ async def structured_call(
                     return kept  # type: ignore[return-value]
                 problem = f"{problem} (the reply was cut off at the token cap: answer more briefly)"
             replies.append((completion.text, problem))
-            msgs = [*msgs, {"role": "assistant", "content": completion.text}, repair_message(problem, schema)]
+            msgs = repair_messages(base, completion.text, problem, schema, attempt=attempt_no + 2, attempts=rounds)
     path = save_failed_replies(gateway.run_dir, name, last_call, replies)
     raise StructuredOutputError(
         f"call {name!r} ({role}, {resolved.model}) gave no valid {schema.__name__} in {len(replies)} "

@@ -48,6 +48,7 @@ class Completion(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     # What the gateway cut from the request to fit the model's context window ("" when nothing).
     context_reduced: str = ""
+    rejected: str = ""  # why the caller's check refused this reply (then it was not cached)
 
 
 class ToolSpec(BaseModel):

@@ -40,12 +40,13 @@ async def ensure_gateway(ctx: RunContext):
 
 
 def coder(ctx: RunContext, gateway):
-    async def generate(messages: list[dict[str, Any]], *, file_path: str):
+    async def generate(messages: list[dict[str, Any]], *, file_path: str, check=None):
         # The embedded model's reply is held to one fenced code block (it would otherwise
         # echo the prompt and leave nothing the writer can use). The whole Completion comes
         # back: codegen needs its finish_reason (a reply cut at the cap is never written).
+        # ``check`` is codegen's test of a reply: one it rejects never enters the cache.
         params = code_reply_params(gateway.profile(gateway.resolve("coder")))
-        return await gateway.complete("coder", messages, name=f"codegen:{file_path}", **params)
+        return await gateway.complete("coder", messages, name=f"codegen:{file_path}", check=check, **params)
 
     return generate
 

@@ -65,6 +65,10 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _flag(value: Any) -> Any:
+    return str(Path(value).expanduser().absolute()) if isinstance(value, Path) else value
+
+
 class RunStore:
     """A run directory opened by one process (it holds the run's lock)."""
 
@@ -121,7 +125,8 @@ class RunStore:
             repo_dir=str(Path(repo_dir).resolve() if repo_dir else root / "repo"),
             command=command,
             config=config or {},
-            llm_flags={k: str(v) if isinstance(v, Path) else v for k, v in (llm_flags or {}).items() if v},
+            # Absolute: a resume from another directory must find the same cassette.
+            llm_flags={k: _flag(v) for k, v in (llm_flags or {}).items() if v},
         )
         write_json_atomic(root / "run.json", manifest)
         return cls(root, manifest, _acquire_lock(root))

@@ -311,7 +311,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         False when it cannot open, or while the question is being asked.
         """
         from deepcode_tui.store.run import RunStore, find_run, load_manifest
-        from deepcode_tui.tui import resume_config
+        from deepcode_tui.pipeline import resume_config
 
         if self.is_running_run:
             self.notify("A run is in progress; stop it first (Esc).", severity="warning")

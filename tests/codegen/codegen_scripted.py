@@ -12,7 +12,7 @@ class ScriptedCoder:
         self.replies = {k: (list(v) if isinstance(v, list) else v) for k, v in replies.items()}
         self.calls: list[tuple[str, list[dict]]] = []
 
-    async def __call__(self, messages: list[dict], *, file_path: str) -> str:
+    async def __call__(self, messages: list[dict], *, file_path: str, check=None) -> str:
         self.calls.append((file_path, messages))
         r = self.replies[file_path]
         if callable(r):

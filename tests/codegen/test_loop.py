@@ -437,7 +437,7 @@ async def test_summarize_failure_falls_back_to_plan_purpose(tmp_path):
 
 
 async def test_step_timeout_counts_as_a_failed_attempt(tmp_path):
-    async def slow(messages, *, file_path):
+    async def slow(messages, *, file_path, check=None):
         await asyncio.sleep(5)
         return ""
 

@@ -88,7 +88,7 @@ async def test_loop_with_live_watcher_picks_up_edit_made_during_generation(tmp_p
         ]
     )
 
-    async def generate(messages, *, file_path):
+    async def generate(messages, *, file_path, check=None):
         if file_path == "a.py":
             return fenced("a.py", "def f(x):\n    return x\n")
         (repo / "a.py").write_text("def f(x, y):\n    return x + y\n")

@@ -5,8 +5,10 @@ and its model-call flags (replay / record cassette, no cache). Resuming it
 from an app started with other settings must not silently continue on other
 models (a replayed run would go on with the embedded model as coder): the app
 compares the two with :func:`model_differences` and asks; :func:`recorded_setup`
-builds the settings and flags to continue with the recorded ones. Secrets
-are never in the snapshot, so the current API key is kept.
+builds the settings and flags to continue with the recorded ones. Headless
+``resume`` continues with the recorded ones unless told otherwise and says so
+in one line (:func:`describe`). Secrets are never in the snapshot, so the
+current API key is kept.
 """
 
 from __future__ import annotations
@@ -64,3 +66,8 @@ def recorded_setup(manifest: Any, settings: Any, services: dict[str, Any]) -> tu
     new_settings = settings.model_copy(update={"models": ModelsConfig.model_validate(models)})
     flags = {k: (manifest.llm_flags or {}).get(k) for k in FLAG_KEYS}
     return new_settings, {**services, "llm_flags": flags}
+
+
+def describe(differences: list[Difference]) -> str:
+    """The differences on one line: ``models.coder run: A, now: B; --replay run: DIR, now: (not set)``."""
+    return "; ".join(f"{d.setting} run: {d.recorded}, now: {d.current}" for d in differences)
