@@ -151,18 +151,7 @@ class IndexBuilder:
             return
         if not e.text.strip() and not e.caption.strip():
             return
-        if e.kind == "footnote" and (e.page or 1) == 1:
-            # Affiliations, correspondence, venue: metadata, not the first section's text.
-            self.front_matter.append(" ".join(e.text.split()))
-            return
-        if (
-            e.kind == "para"
-            and (e.page or 1) == 1
-            and (not self._stack or self._stack[-1].section.title == FRONT_TITLE)
-            and _TITLE_BLOCK.search(e.text)
-        ):
-            # The title block's author lines ("... Google Brain avaswani@google.com ...") and
-            # notices: kept as front matter, out of the text the agents read.
+        if self._is_title_metadata(e):
             self.front_matter.append(" ".join(e.text.split()))
             return
         if not self._stack:
@@ -173,6 +162,17 @@ class IndexBuilder:
             self.opened.append(op)
             self._stack.append(op)
         self._stack[-1].content.append(e)
+
+    def _is_title_metadata(self, e: Element) -> bool:
+        """Page 1's metadata, kept as front matter out of the text the agents read: its
+        footnotes (affiliations, correspondence, venue) and, before the first heading, the
+        title block's author lines ("... Google Brain avaswani@google.com ...") and notices."""
+        if (e.page or 1) != 1:
+            return False
+        if e.kind == "footnote":
+            return True
+        in_title_block = not self._stack or self._stack[-1].section.title == FRONT_TITLE
+        return e.kind == "para" and in_title_block and bool(_TITLE_BLOCK.search(e.text))
 
     def _reparent_by_number(self, number: str) -> None:
         """Put "7.2" under section "7" even if a converter emitted it after "8" (out of order)."""

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from deepcode_tui.llm.clipping import keep_ends
 from deepcode_tui.tokens import count_tokens
 
 # A message keeps at least this much of itself (its instructions are at its head and tail).
@@ -74,10 +75,7 @@ def target_tokens(detail: str, current: int) -> int:
 def _cut(text: str, tokens: int, keep: int) -> str:
     """``text`` (``tokens`` long) cut to about ``keep`` tokens: two thirds head, one third tail."""
     per = len(text) / max(1, tokens)
-    head, tail = int(keep * 2 / 3 * per), int(keep / 3 * per)
-    if head + tail >= len(text):
-        return text
-    return text[:head] + MARK.format(n=tokens - keep) + text[len(text) - tail :]
+    return keep_ends(text, int(keep * 2 / 3 * per), int(keep / 3 * per), MARK.format(n=tokens - keep))
 
 
 def compact(messages: Sequence[Mapping[str, Any]], target: int) -> list[dict[str, Any]] | None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from deepcode_tui.llm.clipping import keep_ends
+
 # Enough of a rejected reply for the model to see what it did (the wrong file, prose, a
 # placeholder); it writes the answer again whole, so the rest would only cost tokens.
 KEEP_CHARS = 4000
@@ -28,8 +30,8 @@ def clip_reply(text: str, limit: int = KEEP_CHARS) -> str:
     """``text`` cut to about ``limit`` characters, head and tail kept, the cut marked."""
     if len(text) <= limit:
         return text
-    head, tail = text[: limit * 3 // 4], text[-(limit // 4) :]
-    return f"{head}\n[... {len(text) - len(head) - len(tail)} characters of this reply left out ...]\n{tail}"
+    head, tail = limit * 3 // 4, limit // 4
+    return keep_ends(text, head, tail, f"\n[... {len(text) - head - tail} characters of this reply left out ...]\n")
 
 
 def correction(
