@@ -40,7 +40,9 @@ class RunFacts:
             self.planned = ev.files
         elif kind == "file_written":
             self.written.add(ev.path)
-        elif kind == "iteration_finished":
+        elif kind == "iteration_finished" and ev.iteration > 0:
+            # Iteration 0 is the smoke-test step (tests written before the first run), not a
+            # repair: counting it made the ending say one iteration more than the verdict.
             self.iterations.add(ev.iteration)
         elif kind == "sandbox_ran":
             self.sandbox_runs += 1

@@ -105,3 +105,15 @@ def test_the_ending_says_when_no_iteration_reached_the_sandbox(tmp_path):
     report = build_report(events, run_id="r1", repo_dir=tmp_path, verdict={"passed": False})
     text = report.ending[0]
     assert "wrote 2 and went through 2 repair iteration(s) without the code reaching the sandbox" in text
+
+
+def test_the_smoke_test_step_is_not_counted_as_a_repair_iteration(tmp_path):
+    """Iteration 0 writes smoke tests before the first run; the verdict counts the repair
+    iterations from 1, and the ending must say the same number (it said one more)."""
+    events = _embedded_run_events()
+    events.insert(6, IterationFinished(iteration=0, passed=False, findings=0, summary="smoke_tests"))
+    report = build_report(events, run_id="r1", repo_dir=tmp_path, verdict={"passed": False})
+    assert "over 2 repair iteration(s)" in report.ending[0]
+    no_sandbox = [e for e in events if e.type != "sandbox_ran"]
+    report = build_report(no_sandbox, run_id="r1", repo_dir=tmp_path, verdict={"passed": False})
+    assert "went through 2 repair iteration(s)" in report.ending[0]
