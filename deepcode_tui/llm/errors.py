@@ -28,6 +28,8 @@ FailureKind = Literal[
 
 # A provider silent this many attempts in a row is down, not slow: the call stops.
 MAX_SILENT_ATTEMPTS = 2
+# The embedded server dying twice on one call is the request or the build, not bad luck.
+MAX_EMBEDDED_CRASHES = 2
 
 _SECRETS = re.compile(
     r"(sk-[A-Za-z0-9_\-*]{4,}|Bearer\s+\S+|(?:api[_-]?key|token|secret)[\"']?\s*[:=]\s*[\"']?[^\s\"',}]+)",

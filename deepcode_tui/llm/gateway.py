@@ -33,8 +33,9 @@ from deepcode_tui.llm.backend import is_warm as litellm_warm
 from deepcode_tui.llm.cache import ResponseCache, StoredResponse, request_key
 from deepcode_tui.llm.cassette import CassetteWriter, ModelProfile, cassette_reader, forget_cassette
 from deepcode_tui.llm.compact import MAX_COMPACTIONS, refit
-from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer
+from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer, crash_error
 from deepcode_tui.llm.errors import (
+    MAX_EMBEDDED_CRASHES,
     MAX_SILENT_ATTEMPTS,
     classify,
     partial_usage,
@@ -338,6 +339,7 @@ class Gateway:
         silent = 0
         wasted = Usage()
         reduced: list[str] = []
+        crashes: list[str] = []  # how the embedded server died during this call's attempts
         while True:
             tries += 1
             try:
@@ -373,6 +375,13 @@ class Gateway:
                         )
                     )
                     continue
+            if resolved.embedded and self._embedded is not None and (how := self._embedded.died()):
+                crashes.append(how)
+                if len(crashes) >= MAX_EMBEDDED_CRASHES:  # it crashes on this request every time
+                    error = crash_error(name, how, len(crashes), self._embedded.log_path)
+                    await self._finish(call_id, role, resolved, name, key, started, wasted, attempts=tries,
+                                       error=error)  # fmt: skip
+                    raise error from None
             # Silence twice in a row means the provider is down, not slow: stop early
             # (resumable) instead of spending every retry on the same wait.
             retry = failure.retryable and tries <= self.retry.max_retries and silent < MAX_SILENT_ATTEMPTS
@@ -392,6 +401,10 @@ class Gateway:
                     # The local server may have died (it is restarted here, on a new port).
                     kwargs["api_base"] = (await self._ensure_embedded()).api_base
                 continue
+            if resolved.embedded and crashes:
+                error = crash_error(name, crashes[-1], len(crashes), self._embedded and self._embedded.log_path)
+                await self._finish(call_id, role, resolved, name, key, started, wasted, attempts=tries, error=error)
+                raise error from None
             if failure.kind == "empty" and exc is None:
                 # Retries did not help: hand the empty reply to the caller, which knows
                 # what an empty answer means for it (codegen retries, structured repairs).

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 
 import pytest
 from pydantic import BaseModel, Field
 
 from deepcode_tui.config.settings import Settings
+from deepcode_tui.errors import ProviderError
 from deepcode_tui.llm import Gateway
 from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer, find_gguf, unavailable_reason
 
@@ -128,3 +130,62 @@ def test_only_grammar_models_get_the_code_grammar():
     }
     assert code_reply_params(ModelProfile(structured="native")) == {}
     assert code_reply_params(ModelProfile()) == {}
+
+
+_CRASHING_SERVER = """
+import http.server, json, os, signal, sys
+
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"object": "list", "data": [{"id": "m", "object": "model"}]}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        # As llama.cpp's AMX kernel did: headers out, then the process dies mid-body.
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", "1000")
+        self.end_headers()
+        self.wfile.write(b'{"id": ')
+        self.wfile.flush()
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    def log_message(self, *a):
+        pass
+
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+@needs_model  # the gateway checks the embedded model is installed before it starts one
+async def test_a_crashing_embedded_server_is_named_as_a_crash_not_the_network(events, run_dir, monkeypatch):
+    """The server dying on every request (a native crash in llama.cpp) ends the call after two
+    crashes with one message naming the signal and the rebuild; it said "check the network"."""
+    script = run_dir / "crashing_server.py"
+    script.write_text(_CRASHING_SERVER)
+    monkeypatch.setattr(EmbeddedServer, "command", lambda self, gguf: [sys.executable, str(script), str(self.port)])
+    async def no_wait(_s: float) -> None:
+        return None
+
+    async with Gateway(Settings(), emit=events, run_dir=run_dir, environ={}, sleep=no_wait) as gw:
+        with pytest.raises(ProviderError) as caught:
+            await gw.complete("coder", [{"role": "user", "content": "hello"}], name="probe")
+    err = caught.value
+    assert "crashed (signal SIGSEGV)" in str(err) and "'probe'" in str(err) and "2 times" in str(err)
+    assert "network" not in str(err) and "bootstrap.sh" in err.fix
+    retries = [e for e in events.of("log") if "retry" in e.message]
+    assert len(retries) == 1  # one restart, then the second crash ends it
+
+
+def test_the_set_up_check_reports_a_model_that_crashes_with_its_signal(monkeypatch):
+    from deepcode_tui.llm import embedded_check
+
+    monkeypatch.setattr(embedded_check, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(embedded_check, "_ONE_TOKEN", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    assert embedded_check.check() == "the model crashed on its first token (signal SIGSEGV)"
+    monkeypatch.setattr(embedded_check, "_ONE_TOKEN", "print('ok')")
+    assert embedded_check.check() is None
