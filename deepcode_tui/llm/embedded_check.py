@@ -34,8 +34,8 @@ def check() -> str | None:
     if reason:
         return reason
     try:
-        proc = subprocess.run([sys.executable, "-c", _ONE_TOKEN, str(find_gguf())], capture_output=True,
-                              text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)  # fmt: skip
+        proc = subprocess.run([sys.executable, "-c", _ONE_TOKEN, str(find_gguf())], check=False,
+                              capture_output=True, text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)  # fmt: skip
     except subprocess.TimeoutExpired:
         return f"the model did not answer one token within {TIMEOUT_S:g}s"
     if proc.returncode == 0:
