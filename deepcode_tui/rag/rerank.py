@@ -16,6 +16,9 @@ often does too. The reordering works on the fused candidates only:
   the container of the file's top-level definitions: it yields to the best of them
   when that one scores close to its own score, whatever the query, and a type or
   behaviour query disfavours it like any chunk of the wrong kind;
+- a top-level function yields nothing to a method of the same name (``track``
+  and ``Progress.track``): the function is the public shortcut, and goes first
+  when it scores close to the method;
 - a private helper (``_name``) yields to a public symbol that scores about the
   same: a specification describes the API, not the helper behind it;
 - kinds agree: a behaviour query slightly disfavours any class, a type query any
@@ -214,4 +217,17 @@ def rerank(chunks: Sequence[Chunk], scores: dict[int, float], query: str) -> lis
         # behaviour query must not cost its best definition the file's evidence.
         if MEMBER_RATIO * scores[mod] <= adj[best] < scores[mod]:
             adj[mod], adj[best] = min(adj[mod], adj[best]), scores[mod]
+    # A top-level function and a method of the same name (``track`` and
+    # ``Progress.track``, ``post`` and ``Session.post``): the function is the public
+    # shortcut a specification describes; it goes first when it scores about the same.
+    funcs: dict[str, int] = {}
+    for i in adj:
+        c = chunks[i]
+        if c.kind == "function" and (c.symbol not in funcs or adj[i] > adj[funcs[c.symbol]]):
+            funcs[c.symbol] = i
+    for i in list(adj):
+        c = chunks[i]
+        fi = funcs.get(_last(c.symbol)) if c.kind == "method" else None
+        if fi is not None and MEMBER_RATIO * adj[i] <= adj[fi] < adj[i]:
+            adj[i], adj[fi] = adj[fi], adj[i]
     return sorted(adj.items(), key=lambda t: (-t[1], t[0]))

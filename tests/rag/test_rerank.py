@@ -176,3 +176,13 @@ def test_a_module_header_yields_in_typed_queries_but_its_definition_keeps_the_fi
     assert _order(chunks, {0: 1.0, 1: 0.9, 2: 0.95}, "An object that keeps cookies across requests")[0] == "Session"
     # A file's purpose (neither kind): the header may answer.
     assert _order(chunks, {0: 1.0, 1: 0.5, 2: 0.95}, "Session handling and cookie persistence")[0] == "<module>"
+
+
+def test_a_top_level_shortcut_goes_before_the_method_of_the_same_name():
+    chunks = [_chunk("Progress.track", "method", path="pkg/progress.py"),
+              _chunk("track", "function", path="pkg/progress.py"),
+              _chunk("Progress.advance", "method", path="pkg/progress.py")]
+    query = "Loop over a sequence while a progress bar advances"
+    assert _order(chunks, {0: 1.0, 1: 0.9, 2: 0.7}, query)[:2] == ["track", "Progress.track"]
+    # Far behind, the function does not jump the method.
+    assert _order(chunks, {0: 1.0, 1: 0.6, 2: 0.7}, query)[0] == "Progress.track"
