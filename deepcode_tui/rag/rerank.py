@@ -200,9 +200,7 @@ def rerank(chunks: Sequence[Chunk], scores: dict[int, float], query: str) -> lis
         if type_query:
             # The class answers for its member, but keeps its own penalties: a plain
             # class whose method mentions an error is still not the exception asked for.
-            lifted = adj[best] * 1.01 * own[ci]
-            if lifted >= adj[ci]:
-                adj[ci] = lifted
+            adj[ci] = max(adj[ci], adj[best] * 1.01 * own[ci])
         elif MEMBER_RATIO * adj[ci] <= adj[best] <= adj[ci]:
             adj[ci], adj[best] = adj[best], adj[ci] * (1 + 1e-9)
     modules = {f"{chunks[i].source}:{chunks[i].path}": i for i in adj if chunks[i].kind == "module"}
@@ -221,9 +219,9 @@ def rerank(chunks: Sequence[Chunk], scores: dict[int, float], query: str) -> lis
     # ``Progress.track``, ``post`` and ``Session.post``): the function is the public
     # shortcut a specification describes; it goes first when it scores about the same.
     funcs: dict[str, int] = {}
-    for i in adj:
+    for i, score in adj.items():
         c = chunks[i]
-        if c.kind == "function" and (c.symbol not in funcs or adj[i] > adj[funcs[c.symbol]]):
+        if c.kind == "function" and (c.symbol not in funcs or score > adj[funcs[c.symbol]]):
             funcs[c.symbol] = i
     for i in list(adj):
         c = chunks[i]
