@@ -37,7 +37,9 @@ from deepcode_tui.rag.chunker import Chunk
 # How close a member's score must be to its class's for the member to go first.
 MEMBER_RATIO = 0.85
 # A private symbol's score is scaled by this before ties with public ones are decided.
-PRIVATE_FACTOR = 0.92
+# 0.92 -> 0.85 (issue 23, on all five query sets, packaging's after its one blind run):
+# recall@1 +1 query each on click, rich and packaging, nothing lost; 0.8 the same.
+PRIVATE_FACTOR = 0.85
 DUNDER_FACTOR = 0.97
 # Kind agreement: a behaviour query slightly disfavours class chunks, a type query
 # function chunks, and a query about an exception everything but exception classes.
