@@ -19,6 +19,9 @@ often does too. The reordering works on the fused candidates only:
 - a top-level function yields nothing to a method of the same name (``track``
   and ``Progress.track``): the function is the public shortcut, and goes first
   when it scores close to the method;
+- a type query whose opening noun phrase spells a member's name and not its
+  class's ("The major version number" -> ``Version.major``) asks for that
+  attribute: the member is not penalised and does not lift its class;
 - a private helper (``_name``) yields to a public symbol that scores about the
   same: a specification describes the API, not the helper behind it;
 - kinds agree: a behaviour query slightly disfavours any class, a type query any
@@ -33,6 +36,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from deepcode_tui.rag.chunker import Chunk
+from deepcode_tui.rag.tokenize import split_identifier, tokenize
 
 # How close a member's score must be to its class's for the member to go first.
 MEMBER_RATIO = 0.85
@@ -156,6 +160,32 @@ def _is_private(symbol: str) -> bool:
     return any(p.startswith("_") and not (p.startswith("__") and p.endswith("__")) for p in symbol.split("."))
 
 
+def _opening_phrase(query: str) -> frozenset[str]:
+    """Tokens of the noun phrase a query opens with ("The base version: ..." -> base, version)."""
+    words = query.lower().split()
+    if words and words[0] in ("a", "an", "the", "one"):
+        words = words[1:]
+    phrase: list[str] = []
+    for raw in words[:5]:
+        w = raw.strip(",.:;()\"'")
+        if w in _PHRASE_END:
+            break
+        phrase.append(w)
+        if raw[-1:] in ",.:;":
+            break
+    return frozenset(tokenize(" ".join(phrase)))
+
+
+def _names_member(c: Chunk, phrase: frozenset[str]) -> bool:
+    """A method whose name the phrase spells out, when it does not spell its class's:
+    "The major version number" names ``Version.major``, an attribute, not the type."""
+    if c.kind != "method" or "." not in c.symbol or not phrase or _is_dunder(c.symbol):
+        return False
+    owner, name = c.symbol.rsplit(".", 1)
+    mine = set(tokenize(" ".join(split_identifier(name))))
+    return bool(mine) and mine <= phrase and not set(tokenize(" ".join(split_identifier(_last(owner))))) <= phrase
+
+
 def _owner_key(c: Chunk) -> str | None:
     if c.kind != "method" or "." not in c.symbol:
         return None
@@ -172,8 +202,12 @@ def rerank(chunks: Sequence[Chunk], scores: dict[int, float], query: str) -> lis
     kind = query_kind(query)
     type_query = kind == "type"
     about_exception = type_query and bool(_EXCEPTION_QUERY.search(query))
+    phrase = _opening_phrase(query) if type_query else frozenset()
+    named_member = {i for i in adj if _names_member(chunks[i], phrase)}
     for i in adj:
         c = chunks[i]
+        if i in named_member:
+            continue  # the query's noun phrase is this attribute's name: no kind penalty
         if _is_private(c.symbol) and not _is_dunder(c.symbol):
             adj[i] *= PRIVATE_FACTOR
         if kind != "unknown" and (c.kind == "module" or (c.kind == "class") != type_query):
@@ -199,7 +233,7 @@ def rerank(chunks: Sequence[Chunk], scores: dict[int, float], query: str) -> lis
         if not named:
             continue
         best = max(named, key=lambda mi: adj[mi])
-        if type_query:
+        if type_query and best not in named_member:
             # The class answers for its member, but keeps its own penalties: a plain
             # class whose method mentions an error is still not the exception asked for.
             adj[ci] = max(adj[ci], adj[best] * 1.01 * own[ci])

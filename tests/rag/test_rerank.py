@@ -186,3 +186,14 @@ def test_a_top_level_shortcut_goes_before_the_method_of_the_same_name():
     assert _order(chunks, {0: 1.0, 1: 0.9, 2: 0.7}, query)[:2] == ["track", "Progress.track"]
     # Far behind, the function does not jump the method.
     assert _order(chunks, {0: 1.0, 1: 0.6, 2: 0.7}, query)[0] == "Progress.track"
+
+
+def test_a_type_query_that_names_an_attribute_answers_with_the_attribute():
+    chunks = [_chunk("Version", "class", path="pkg/version.py"),
+              _chunk("Version.public", "method", path="pkg/version.py"),
+              _chunk("Version.release", "method", path="pkg/version.py")]
+    # "The public part ..." names the member, not the class: no class-above-member rule.
+    assert _order(chunks, {0: 1.0, 1: 0.9, 2: 0.8}, "The public part of a version, without the local label")[0] \
+        == "Version.public"
+    # A noun phrase that names the class keeps the class first.
+    assert _order(chunks, {0: 0.8, 1: 0.9, 2: 0.85}, "A version number with a public part and a release")[0] == "Version"
