@@ -8,6 +8,7 @@ one huge function cannot dominate an index or a prompt.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Literal
 
@@ -86,6 +87,7 @@ class _Builder:
     def __init__(self, source: str, path: str, language: str, data: bytes) -> None:
         self.source, self.path, self.language, self.data = source, path, language, data
         self.chunks: list[Chunk] = []
+        self.stubs: set[str] = set()  # ids of overload stubs (Python)
 
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -166,6 +168,9 @@ def _py_def(b: _Builder, item: Node, prefix: str = "") -> str | None:
     sig = _py_signature(b, node)
     if node.type == "function_definition":
         b.add("method" if prefix else "function", name, node, sig, doc, start=outer)
+        if outer.type == "decorated_definition" and any(
+                _OVERLOAD.match(b.text(d)) for d in outer.named_children if d.type == "decorator"):
+            b.stubs.add(b.chunks[-1].id)
         return name
     # A class chunk is its header plus member signatures; methods get chunks of their own.
     members: list[str] = []
@@ -183,12 +188,24 @@ def _py_def(b: _Builder, item: Node, prefix: str = "") -> str | None:
     return name
 
 
+# ``@overload`` / ``@typing.overload``: a signature stub that precedes the implementation.
+_OVERLOAD = re.compile(r"@\s*(?:\w+\.)*overload\b")
+
+
+def _drop_stubs(b: _Builder) -> None:
+    """Drop overload stubs of a symbol that has an implementation: they repeat its name
+    without its docstring or body and would fill a result list with copies of one answer."""
+    real = {c.symbol for c in b.chunks if c.id not in b.stubs}
+    b.chunks = [c for c in b.chunks if c.id not in b.stubs or c.symbol not in real]
+
+
 def _chunk_python(b: _Builder, root: Node) -> None:
     names = []
     for child in root.named_children:
         name = _py_def(b, child)
         if name:
             names.append(name)
+    _drop_stubs(b)
     b.header(root, _py_docstring(b, root), names)
 
 

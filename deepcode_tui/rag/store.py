@@ -25,7 +25,9 @@ from deepcode_tui.errors import RunStoreError
 from deepcode_tui.store.atomic import write_text_atomic as atomic_write_text
 from deepcode_tui.rag.chunker import Chunk
 
-FORMAT_VERSION = 1
+# Bumped when what is stored per file changes (the chunking included), so an index built
+# the old way is rebuilt rather than kept for its unchanged files. 2: overload stubs dropped.
+FORMAT_VERSION = 2
 
 
 class FileEntry(BaseModel):

@@ -95,3 +95,43 @@ def test_huge_function_is_capped():
     assert len(fn.text.splitlines()) <= MAX_CHUNK_LINES + 1
     assert "more lines" in fn.text
     assert fn.end_line == MAX_CHUNK_LINES * 2 + 1
+
+
+OVERLOADED = '''\
+import typing
+from typing import overload
+
+
+@overload
+def open_file(name: str) -> str: ...
+@typing.overload
+def open_file(name: bytes) -> bytes: ...
+def open_file(name):
+    """Open a file by name and return its contents."""
+    return name
+
+
+class Reader:
+    @overload
+    def read(self, n: int) -> bytes: ...
+    @overload
+    def read(self) -> bytes: ...
+    def read(self, n=-1):
+        """Read up to n bytes."""
+        return b""
+
+
+@overload
+def stub_only(x: int) -> int: ...
+'''
+
+
+def test_overload_stubs_give_way_to_the_implementation():
+    chunks = chunk_source(OVERLOADED, "io.py", "ref")
+    symbols = [c.symbol for c in chunks]
+    # One chunk per symbol, the one with the docstring and body; a symbol that is only
+    # declared by overloads (a stub file) keeps its stubs.
+    assert symbols.count("open_file") == 1 and symbols.count("Reader.read") == 1
+    assert by_symbol(chunks)["open_file"].docstring == "Open a file by name and return its contents."
+    assert by_symbol(chunks)["Reader.read"].docstring == "Read up to n bytes."
+    assert symbols.count("stub_only") == 1

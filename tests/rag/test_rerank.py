@@ -137,3 +137,63 @@ def test_served_ranking_answers_with_the_method_not_the_class(tmp_path):
     assert idx.search(behaviour, k=3)[0].chunk.symbol == "RetryPolicy.backoff_delay"
     kind = "A retry policy object: the maximum number of attempts and the delay cap"
     assert idx.search(kind, k=3)[0].chunk.symbol == "RetryPolicy"
+
+
+@pytest.mark.parametrize(("query", "kind"), [
+    # The head of the opening noun phrase decides, not its first word.
+    ("A command group that merges the subcommands of several groups.", "type"),
+    ("A helper function that splits a path.", "behaviour"),
+    # A bare noun opening, without an article.
+    ("Decorator that turns a function into a command.", "behaviour"),
+    ("Extension that adds translation blocks to templates.", "type"),
+    # A leading circumstance or a short label is skipped to reach the main clause.
+    ("Given a parsed template, list the variable names it uses.", "behaviour"),
+    ("Inside a for loop, return the next of the given values.", "behaviour"),
+    ("Entry point of a program: parse the arguments and run the command.", "behaviour"),
+    # An opening verb wins over a colon later on.
+    ("Add a scheme such as http:// to a URL that has none.", "behaviour"),
+])
+def test_query_kind_reads_the_main_clause(query, kind):
+    assert query_kind(query) == kind
+
+
+def test_an_exception_query_is_not_answered_by_a_plain_class_lifted_by_its_method():
+    """The class a method lifts keeps its own penalty: it is still not an exception."""
+    chunks = [_chunk("Response", "class", path="pkg/models.py"),
+              _chunk("Response.raise_for_status", "method", path="pkg/models.py"),
+              _chunk("HTTPError", "class", path="pkg/exceptions.py")]
+    chunks[0].signature, chunks[2].signature = "class Response", "class HTTPError(RequestException)"
+    order = _order(chunks, {0: 0.4, 1: 0.9, 2: 0.62}, "The exception raised when the server answers 404")
+    assert order[0] == "HTTPError"
+
+
+def test_a_module_header_yields_in_typed_queries_but_its_definition_keeps_the_file_score():
+    chunks = [_chunk("<module>", "module", path="pkg/sessions.py"),
+              _chunk("Session", "class", path="pkg/sessions.py"),
+              _chunk("Adapter", "class", path="pkg/adapters.py")]
+    # A type query: the header is not a type, the class in it is.
+    assert _order(chunks, {0: 1.0, 1: 0.5, 2: 0.95}, "An object that keeps cookies across requests")[0] == "Adapter"
+    assert _order(chunks, {0: 1.0, 1: 0.9, 2: 0.95}, "An object that keeps cookies across requests")[0] == "Session"
+    # A file's purpose (neither kind): the header may answer.
+    assert _order(chunks, {0: 1.0, 1: 0.5, 2: 0.95}, "Session handling and cookie persistence")[0] == "<module>"
+
+
+def test_a_top_level_shortcut_goes_before_the_method_of_the_same_name():
+    chunks = [_chunk("Progress.track", "method", path="pkg/progress.py"),
+              _chunk("track", "function", path="pkg/progress.py"),
+              _chunk("Progress.advance", "method", path="pkg/progress.py")]
+    query = "Loop over a sequence while a progress bar advances"
+    assert _order(chunks, {0: 1.0, 1: 0.9, 2: 0.7}, query)[:2] == ["track", "Progress.track"]
+    # Far behind, the function does not jump the method.
+    assert _order(chunks, {0: 1.0, 1: 0.6, 2: 0.7}, query)[0] == "Progress.track"
+
+
+def test_a_type_query_that_names_an_attribute_answers_with_the_attribute():
+    chunks = [_chunk("Version", "class", path="pkg/version.py"),
+              _chunk("Version.public", "method", path="pkg/version.py"),
+              _chunk("Version.release", "method", path="pkg/version.py")]
+    # "The public part ..." names the member, not the class: no class-above-member rule.
+    assert _order(chunks, {0: 1.0, 1: 0.9, 2: 0.8}, "The public part of a version, without the local label")[0] \
+        == "Version.public"
+    # A noun phrase that names the class keeps the class first.
+    assert _order(chunks, {0: 0.8, 1: 0.9, 2: 0.85}, "A version number with a public part and a release")[0] == "Version"

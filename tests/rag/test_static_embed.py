@@ -126,3 +126,19 @@ def test_the_word_cache_is_bounded_and_starting_over_changes_no_vector(monkeypat
     assert len(e._word_row) <= 7 + 4
     assert np.allclose(again[1], first[0], atol=1e-6)
     assert np.allclose(e.encode(["compute the file checksum"])[0], first[1], atol=1e-6)
+
+
+def test_encode_in_slices_matches_encoding_each_text_alone(monkeypatch):
+    """The counts-matrix sum is sliced for big calls; slicing must not change any vector."""
+    from deepcode_tui.rag import static_embed
+
+    emb = static_embed.load_static_embedder()
+    if emb is None:
+        pytest.skip("wordllama is not installed")
+    texts = [f"def parse_header_{i}(value): split the header value into key and value pairs {i}"
+             for i in range(7)] + ["", "return self"]
+    monkeypatch.setattr(static_embed, "_SLICE", 3)
+    together = emb.encode(texts)
+    alone = np.vstack([emb.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+    assert not together[-2].any() and not together[-1].any()  # nothing left after stopwords
