@@ -89,6 +89,14 @@ _HEADS = (
     "gap|bandwidth|precision|tolerance|strength|magnitude|budget"
 )
 _HEAD_RE = re.compile(rf"^(?:{_HEADS})$", re.IGNORECASE)
+
+
+def _is_head(word: str) -> bool:
+    """A parameter head word, singular or plural ("budget", "budgets", "thresholds")."""
+    w = word.lower().strip("-")
+    return bool(_HEAD_RE.match(w) or (len(w) > 4 and w.endswith("s") and _HEAD_RE.match(w[:-1])))
+
+
 # Words a name never starts with (they belong to the sentence, not the name).
 _LEAD_STOP = {
     "a",
@@ -183,6 +191,34 @@ _LEAD_STOP = {
     "different",
     "distinct",
     "various",
+    # degree words: "relatively small batch sizes ≈ 100" describes a regime, it names nothing
+    "relatively",
+    "very",
+    "much",
+    "small",
+    "smaller",
+    "large",
+    "larger",
+    "varying",
+    # verbs a sentence puts before the name ("we consider simulation budgets of ...")
+    "consider",
+    "considered",
+    "employ",
+    "employed",
+    "adopt",
+    "adopted",
+    "choose",
+    "select",
+    "apply",
+    "applied",
+    "utilize",
+    "utilise",
+    "vary",
+    "sweep",
+    "tune",
+    "report",
+    "reported",
+    "obtain",
 }
 # Phrases that state results or data, not settings.
 _RESULT = re.compile(
@@ -277,7 +313,7 @@ def _keywordless_name(words: list[str]) -> str:
         k = low.index("number")  # "number of beams", "number of negative samples"
         return " ".join(words[k:]) if low[-1] not in _LEAD_STOP else ""
     head = low[-1].strip("-")
-    if head == "number" or not _HEAD_RE.match(head):
+    if head == "number" or not _is_head(head):
         return ""
     k = len(words) - 1
     while k > 0 and len(words) - k < 4 and low[k - 1] not in _LEAD_STOP:
@@ -385,8 +421,8 @@ def _value_ok(text: str, m: re.Match) -> bool:
     end = m.end("value")
     after = text[end : end + 3]
     before = text[max(0, m.start("value") - 2) : m.start("value")]
-    if re.fullmatch(r"(?:19|20)\d\d", v.strip()):
-        return False
+    if re.fullmatch(r"(?:19|20)\d\d", v.strip()) and not _COUNTED.match(text, end):
+        return False  # a year, unless it counts something ("a length of 2000 timesteps")
     if re.match(r"\s*[–\-]\s*\d|\.\d|\s*\^", after):  # "1-3", "3.2.1", "2^l"
         return False
     if re.search(r"\d\s*,\s*$", text[max(0, m.start("value") - 6) : m.start("value")]) and re.fullmatch(
@@ -396,6 +432,90 @@ def _value_ok(text: str, m: re.Match) -> bool:
     if text[max(0, m.start("value") - 10) : m.start("value")].rstrip(" ,").endswith(("…", "...", "ldots")):
         return False  # "n = 1, ..., 5 layers" is a range
     return not before.endswith(("[", "(", "§"))
+
+
+_COUNTED = re.compile(
+    r"\s*(?:time-?steps|steps|epochs|iterations|samples|episodes|updates|frames|tokens|examples|"
+    r"trajectories|transitions|simulations|games)\b",
+    re.IGNORECASE,
+)
+# "10 , 000" / "6 , 000": a converter's spaced thousands separator, one number, not a list of two.
+_SPACED_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})\s?,\s(000)(?:\s?,\s(000))?(?![\d.])")
+# A count read as a point in time ("after 100K steps the model ..."): a description, not a setting.
+_TIME_POINT = re.compile(r"(?:\b(?:after|until|before|than|beyond)|[<>≤≥≈~])\s*$", re.IGNORECASE)
+# "varying skew (s = 0.2, 1.0, 1.8)", "normal tails (t = 1)": a noun with its symbol assigned in
+# parentheses names the setting, whatever the noun (no parameter head word needed).
+_PAREN_ASSIGN = re.compile(
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,2}}{_WORD})\s*\(\s*(?P<sym>[A-Za-z{GREEK_LETTERS}]\w{{0,3}})\s*=\s*"
+    rf"(?P<values>{_NUM}(?:\s*,\s*{_NUM})*)\s*\)"
+)
+_GRID_VERBS = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "selected",
+    "chosen",
+    "searched",
+    "tuned",
+    "swept",
+    "varied",
+    "sampled",
+    "picked",
+}
+_INDEX_NOUNS = {
+    "time",
+    "step",
+    "iteration",
+    "index",
+    "layer",
+    "round",
+    "epoch",
+    "position",
+    "case",
+    "example",
+}
+# Search grids: "the learning rate is selected from {0.1, 0.01, 0.001}", "β swept over [0.1, 0.5]".
+_GRID = re.compile(
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,4}}{_WORD})\s+(?:(?:is|are|was|were)\s+)?"
+    rf"(?:(?:selected|chosen|searched|tuned|swept|varied|sampled|picked)\s+)?(?:from|over|among|in|within)\s+"
+    rf"(?:the\s+(?:set|range|grid)\s+(?:of\s+)?)?(?P<open>[{{\[])\s*(?P<values>{_NUM}(?:\s*,\s*{_NUM})+)\s*[}}\]]"
+)
+
+
+def _paren_assign(s: str, c: _Collector) -> None:
+    for m in _PAREN_ASSIGN.finditer(s):
+        words = m.group("name").split()
+        stops = [
+            k for k, w in enumerate(words) if w.lower() in _LEAD_STOP or w.lower() in ("but", "not", "nor")
+        ]
+        words = words[stops[-1] + 1 :] if stops else words  # the noun phrase after the sentence's words
+        sym = m.group("sym")
+        if not words or words[-1].lower() in _INDEX_NOUNS or _RESULT.search(" ".join(words)):
+            continue
+        # (a single letter is fine here, the noun before names it; e and p are Euler's and p-values)
+        if sym in ("e", "p") or (len(sym) > 1 and not (is_greek(sym[0]) or _symbol_ok(sym))):
+            continue
+        for v in re.split(r"\s*,\s*", m.group("values")):
+            c.add(f"{' '.join(words)} ({sym})", v, s, _unit_after(s, m.end("values")))
+
+
+def _grid(s: str, c: _Collector) -> None:
+    for m in _GRID.finditer(s):
+        words = m.group("name").split()
+        while words and words[-1].lower() in _GRID_VERBS:
+            words = words[:-1]
+        name = _keywordless_name(words)
+        values = re.split(r"\s*,\s*", m.group("values"))
+        # square brackets hold citations too ("as in [12, 13]"): a range of real numbers only
+        if (
+            not name
+            or _RESULT.search(name)
+            or (m.group("open") == "[" and not any("." in v or "e" in v for v in values))
+        ):
+            continue
+        for v in values:
+            c.add(name, v, s)
 
 
 _LIST_MORE = re.compile(rf"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)(?P<value>{_NUM})(?!\w|\.\d)")
@@ -447,12 +567,22 @@ def _prose(text: str, c: _Collector) -> None:
         s = " ".join(sent.split())
         if not s or len(s) > 2000 or not _ANY_DIGIT.search(s):
             continue
+        if "," in s:
+            s = _SPACED_THOUSANDS.sub(lambda m: "".join(g for g in m.groups() if g), s)
+        if "(" in s and "=" in s:
+            _paren_assign(s, c)
+        if "{" in s or "[" in s:
+            _grid(s, c)
         named_at: set[int] = set()  # value positions a written-out name already took
         taken = _respectively(s, c) if "respectively" in s else []
         for m in _NAME_LINK_VALUE.finditer(s):
             if not _value_ok(s, m) or any(a <= m.start("value") < b for a, b in taken):
                 continue
-            name = _keywordless_name(m.group("name").split())
+            words = m.group("name").split()
+            trailing_sym = ""
+            if len(words) >= 2 and re.fullmatch(rf"[A-Z]|[{GREEK_LETTERS}]\w{{0,2}}", words[-1]):
+                trailing_sym, words = words[-1], words[:-1]  # "batch size B = 64": B is its symbol
+            name = _keywordless_name(words)
             if not name or _RESULT.search(name):
                 continue
             named_at.add(m.start("value"))
@@ -460,12 +590,12 @@ def _prose(text: str, c: _Collector) -> None:
             values = [m.group("value"), *_more_values(s, m.end("value"))]
             for v in values:
                 c.add(name, v, s, unit)
-            sym = m.group("sym") or m.group("sym2")
+            sym = m.group("sym") or m.group("sym2") or trailing_sym
             if sym and is_greek(sym[0]):  # "discount factor γ = 0.99": γ is its name too
                 for v in values:
                     c.add(sym, v, s, unit)
         for m in _VALUE_NAME.finditer(s):
-            if not _value_ok(s, m) or "%" in m.group("value"):
+            if not _value_ok(s, m) or "%" in m.group("value") or _TIME_POINT.search(s[: m.start("value")]):
                 continue
             name = m.group("name")
             c.add(name, m.group("value"), s, name.split()[-1].lower() if "step" in name.lower() else "")

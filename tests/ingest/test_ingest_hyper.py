@@ -147,3 +147,47 @@ def test_markdown_rowspan_and_lettered_caption():
     table = next(e for e in elements if e.kind == "table")
     assert table.caption.startswith("Table E.1")
     assert table.text.splitlines()[1:] == ["COMMON | learning rate | 3e-4", "COMMON | discount rate | 0.99"]
+
+
+def test_plural_heads_lists_and_spaced_thousands():
+    got = _hp("We consider simulation budgets of 1000, 10000 and 100000.")
+    assert got == {
+        ("simulation budgets", "1000"),
+        ("simulation budgets", "10000"),
+        ("simulation budgets", "100000"),
+    }
+    # a converter's "6 , 000" is one number, not 6 and 000
+    got = _hp(
+        "We set the batch size as 64 , and the number of training steps as 6 , 000 for default settings."
+    )
+    assert ("number of training steps", "6000") in got
+    assert not {p for p in got if p[1] in ("6", "000")}
+    # a year-like number that counts something is a value; a bare year is not
+    assert ("length", "2000") in _hp("Online evaluation is performed with a length of 2000 timesteps.")
+    assert not _hp("The dataset was released in 2019 with a size of 2020.")
+
+
+def test_symbol_in_parentheses_names_the_noun_before_it():
+    got = _hp(r"targets with normal tails ( $t = 1$ ) but varying skew ( $s =$ 0.2, 1.0, 1.8).")
+    assert got == {("normal tails (t)", "1"), ("skew (s)", "0.2"), ("skew (s)", "1.0"), ("skew (s)", "1.8")}
+    # "batch size B = 64": the trailing symbol is the name's, the head word still decides
+    assert {("batch size", "64"), ("B", "64")} <= _hp("Inputs: learning rate η, batch size B = 64, steps T")
+    # index variables of a formula are not settings
+    assert not {
+        p
+        for p in _hp("evaluated at time (t = 0) for every position (i = 1)")
+        if p[0].startswith(("time", "position"))
+    }
+
+
+def test_search_grids_and_descriptions():
+    got = _hp("The learning rate is selected from {0.1, 0.01, 0.001}.")
+    assert got == {("learning rate", "0.1"), ("learning rate", "0.01"), ("learning rate", "0.001")}
+    assert _hp("We sweep the weight decay over [1e-5, 1e-3].") == {
+        ("weight decay", "1e-5"),
+        ("weight decay", "1e-3"),
+    }
+    assert not _hp("as discussed for the batch size in [12, 13]")  # citations, not a range
+    # a point in time or a regime described is not a setting
+    assert not _hp("After 100 K steps, the model assigns high probability to the action.")
+    assert not {p for p in _hp("it was developed for relatively small batch sizes ≈ 100.") if "small" in p[0]}
