@@ -11,7 +11,10 @@ its own, so a perfect parser does not reach 1.0 on every section.
 Values: rubric leaves state values with a name ("a learning rate of 0.001",
 "$\\lambda = 0.4$", "batch size 128"); `rubric_values` pulls those pairs out, and
 `value_found` says whether the index's hyperparameters hold the value (numerically
-equal) with a name sharing a word or symbol with the rubric's name.
+equal) with a name sharing a word or symbol with the rubric's name. Words are compared
+after the usual abbreviations are written out (max -> maximum, eps -> epsilon, dim ->
+dimension, ...: a table's "MaxStepPerEpisode | 4500" names the rubric's "maximum of 4500
+steps") and the irregular plural "momenta" made singular.
 """
 
 from __future__ import annotations
@@ -234,6 +237,19 @@ def _split_compound(name: str) -> str:
     return name.replace("_", " ")
 
 
+# Abbreviations papers and their code tables use for words a rubric writes out.
+_ABBREV = {
+    "max": "maximum",
+    "min": "minimum",
+    "eps": "epsilon",
+    "num": "number",
+    "dim": "dimension",
+    "freq": "frequency",
+    "prob": "probability",
+    "momenta": "momentum",
+}
+
+
 def name_tokens(name: str) -> set[str]:
     name = _split_compound(_delatex(name))
     toks = set()
@@ -241,6 +257,7 @@ def name_tokens(name: str) -> set[str]:
         w = w.lstrip("\\")
         low = w.lower()
         low = _TO_NAME.get(low, low)
+        low = _ABBREV.get(low, low)
         if low in _STOP or (len(low) < 3 and low not in _GREEK and not re.fullmatch(r"[A-Z]", w)):
             continue  # (lower-case single letters are indices and variables: i, j, t, f)
         if len(low) > 3 and low.endswith("s"):
