@@ -238,7 +238,9 @@ _LINK = (
     + r"]{0,6})\s*\)|\s*\([^()]{8,80}\))?"
     r"(?:\s+(?P<sym2>[" + GREEK_LETTERS + r"][\w]{0,4}|[A-Z][a-z]?_?\w{0,3}|[A-Z]))?"
     r"\s*(?:(?:is|was|are|were|being)\s+)?(?:(?:set|fixed|chosen|initiali[sz]ed|equal|kept|tuned)\s+(?:to|at|as)\s+|"
-    r"(?:of|=|:|:=|≈|to|at)\s*|as\s+|(?<=is |as |re )|\(\s*[A-Za-z" + GREEK_LETTERS + r"]\w{0,3}\s*=\s*)"
+    r"(?:of|=|:|:=|≈|to|at)\s*|as\s+|(?<=is |as |re )|(?<=being )|\(\s*[A-Za-z"
+    + GREEK_LETTERS
+    + r"]\w{0,3}\s*=\s*)"
     r"(?:(?:a|an|approximately|about|around|roughly)\s+)?"
     r"(?:[A-Za-z" + GREEK_LETTERS + r"][\w]{0,6}\s*=\s*)?"
 )
@@ -295,6 +297,7 @@ def _keywordless_name(words: list[str]) -> str:
     """The parameter name ending `words`: its head checked, then the words before it taken back
     to the first sentence word ("GSM use a batch size" -> "batch size")."""
     while words and words[-1].lower() in {
+        "being",
         "is",
         "was",
         "were",
@@ -330,6 +333,12 @@ _TEX_GREEK = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True))
 _TEX_POW = re.compile(r"10\s*\^\s*\{\s*([−\-–+]?\s*\d+)\s*\}|10\s*\^\s*([−\-–+]?\d+)")
 
 
+def _tex_cmd_text(m: re.Match) -> str:
+    """``\\mathrm { D o F }`` -> "DoF": converters space out the letters of upright math text."""
+    g = m.group(1)
+    return re.sub(r"\s+", "", g) if re.fullmatch(r"\s*(?:\w\s+)+\w\s*", g) else g
+
+
 _MATH_SPAN = re.compile(r"\$\$?([^$]{1,400})\$\$?")
 _SPACED_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)|(?<=\d)\s+(?=\.\s*\d)|(?<=\d\.)\s+(?=\d)")
 
@@ -342,7 +351,7 @@ def detex(text: str) -> str:
     t = _MATH_SPAN.sub(lambda m: " " + _SPACED_DIGITS.sub("", _SPACED_DIGITS.sub("", m.group(1))) + " ", text)
     t = t.replace("$", " ")
     for _ in range(2):
-        t = _TEX_CMD.sub(r"\1", t)
+        t = _TEX_CMD.sub(_tex_cmd_text, t)
     t = _TEX_GREEK.sub(lambda m: _GREEK[m.group(1)], t)
     t = re.sub(r"\\(?:times)", "×", t)
     t = re.sub(r"\\(?:cdot)", "·", t)
@@ -463,6 +472,27 @@ _GRID_VERBS = {
     "sampled",
     "picked",
 }
+# Degrees of freedom of a robot or body: "the 24-DoF Shadow Hand", "a Kuka arm (7 dof)".
+_DOF = r"(?:-?\s*DoF|\s*dof|\s+degrees\s+of\s+freedom)"
+_DOF_BEFORE = re.compile(
+    rf"(?<![\w.])(?P<value>\d{{1,3}}){_DOF}\s+(?P<name>(?:[A-Z][\w\-]*\s+){{0,2}}[A-Za-z][\w\-]*)"
+)
+_DOF_AFTER = re.compile(
+    rf"(?P<name>(?:[A-Z][\w\-]*\s+)?[A-Za-z][\w\-]*)\s*\(\s*(?P<value>\d{{1,3}}){_DOF}\s*\)|"
+    rf"(?P<name2>(?:[A-Z][\w\-]*\s+)?[A-Za-z][\w\-]*)\s+(?:of|with)\s+(?P<value2>\d{{1,3}}){_DOF}\b"
+)
+
+
+def _dof(s: str, c: _Collector) -> None:
+    for m in _DOF_BEFORE.finditer(s):
+        if m.group("name").split()[0].lower() not in _LEAD_STOP:
+            c.add(f"{m.group('name')} DoF", m.group("value"), s)
+    for m in _DOF_AFTER.finditer(s):
+        name = m.group("name") or m.group("name2")
+        if name.split()[-1].lower() not in _LEAD_STOP:
+            c.add(f"{name} DoF", m.group("value") or m.group("value2"), s)
+
+
 _INDEX_NOUNS = {
     "time",
     "step",
@@ -573,6 +603,8 @@ def _prose(text: str, c: _Collector) -> None:
             _paren_assign(s, c)
         if "{" in s or "[" in s:
             _grid(s, c)
+        if "dof" in s.lower() or "degrees of freedom" in s:
+            _dof(s, c)
         named_at: set[int] = set()  # value positions a written-out name already took
         taken = _respectively(s, c) if "respectively" in s else []
         for m in _NAME_LINK_VALUE.finditer(s):

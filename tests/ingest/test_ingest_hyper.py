@@ -191,3 +191,16 @@ def test_search_grids_and_descriptions():
     # a point in time or a regime described is not a setting
     assert not _hp("After 100 K steps, the model assigns high probability to the action.")
     assert not {p for p in _hp("it was developed for relatively small batch sizes ≈ 100.") if "small" in p[0]}
+
+
+def test_degrees_of_freedom_and_being_lists():
+    got = _hp(
+        r"the 24-DoF Shadow Hand; an Allegro Hand ( $1 6 \mathrm { D o F } )$ mounted on a Kuka arm (7 dof)."
+    )
+    assert got == {("Shadow Hand DoF", "24"), ("Allegro Hand DoF", "16"), ("Kuka arm DoF", "7")}
+    # the sentence's words before "degrees of freedom" are not a body
+    assert _hp("a hand of 16 degrees of freedom on a Kuka arm") == {("hand DoF", "16")}
+    got = _hp(
+        "three convolutional layers with 32, 64, and 64 channels, with filter sizes being 8, 4, and 3 respectively."
+    )
+    assert {("filter sizes", "8"), ("filter sizes", "4"), ("filter sizes", "3")} <= got
