@@ -327,7 +327,7 @@ def _keywordless_name(words: list[str]) -> str:
 # ---- LaTeX math as text ---------------------------------------------------------------
 
 _TEX_CMD = re.compile(
-    r"\\(?:text|mathrm|mathit|operatorname|mathbf|textbf|textit|mathcal|boldsymbol|rm)\s*\{([^{}]*)\}"
+    r"\\(?:text|mathrm|mathit|operatorname|mathbf|textbf|textit|mathcal|boldsymbol|rm)\s*\{((?:[^{}]|\{[^{}]*\})*)\}"
 )
 _TEX_GREEK = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?![A-Za-z])")
 _TEX_POW = re.compile(r"10\s*\^\s*\{\s*([−\-–+]?\s*\d+)\s*\}|10\s*\^\s*([−\-–+]?\d+)")
@@ -335,7 +335,7 @@ _TEX_POW = re.compile(r"10\s*\^\s*\{\s*([−\-–+]?\s*\d+)\s*\}|10\s*\^\s*([−
 
 def _tex_cmd_text(m: re.Match) -> str:
     """``\\mathrm { D o F }`` -> "DoF": converters space out the letters of upright math text."""
-    g = m.group(1)
+    g = m.group(1).replace("{", " ").replace("}", " ")  # "\\mathrm { { e } - 3 }" -> "e - 3"
     return re.sub(r"\s+", "", g) if re.fullmatch(r"\s*(?:\w\s+)+\w\s*", g) else g
 
 
@@ -493,7 +493,16 @@ def _dof(s: str, c: _Collector) -> None:
             c.add(f"{name} DoF", m.group("value") or m.group("value2"), s)
 
 
-_INDEX_NOUNS = {
+_INDEX_NOUNS = {  # (and a figure's parts: "solid curves (B = 32)" describes a plot)
+    "curves",
+    "curve",
+    "lines",
+    "panel",
+    "panels",
+    "plot",
+    "plots",
+    "bars",
+    "markers",
     "time",
     "step",
     "iteration",
@@ -617,6 +626,12 @@ def _prose(text: str, c: _Collector) -> None:
             name = _keywordless_name(words)
             if not name or _RESULT.search(name):
                 continue
+            if (
+                "=" in s[m.end("name") : m.start("value")]
+                and norm_value(m.group("value")) in ("0", "1")
+                and not _more_values(s, m.end("value"))
+            ):
+                continue  # "the model sample of Xt = 1": a symbol's condition, as in _SYMBOL (a list is not)
             named_at.add(m.start("value"))
             unit = _unit_after(s, m.end("value"))
             values = [m.group("value"), *_more_values(s, m.end("value"))]

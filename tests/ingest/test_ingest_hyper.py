@@ -204,3 +204,12 @@ def test_degrees_of_freedom_and_being_lists():
         "three convolutional layers with 32, 64, and 64 channels, with filter sizes being 8, 4, and 3 respectively."
     )
     assert {("filter sizes", "8"), ("filter sizes", "4"), ("filter sizes", "3")} <= got
+
+
+def test_symbol_conditions_plot_parts_and_nested_tex():
+    assert _hp(r"the variant with coefficient $5 \mathrm { { e } - 3 }$ performs better") == {
+        ("coefficient", "5e-3")
+    }
+    assert not _hp("the middle is the model sample of Xt = 1 obtained by integrating the ODE")
+    got = _hp("Solid curves ( B = 32 ) correspond to larger batch sizes than dashed curves ( B = 8 ).")
+    assert not {p for p in got if "curves" in p[0]}
