@@ -483,6 +483,20 @@ _DOF_AFTER = re.compile(
 )
 
 
+# "Adam (0.9, 0.999)", "AdamW(β1=0.9, β2=0.95)": the two numbers after Adam are its betas by
+# convention (PyTorch's ``betas=(0.9, 0.999)``).
+_ADAM_BETAS = re.compile(
+    r"\b(?P<opt>Adam[Ww]?|ADAM[Ww]?)\s*\(\s*(?:(?:β|beta)\s*_?1\s*=\s*)?(?P<b1>0?\.\d+)\s*,\s*"
+    r"(?:(?:β|beta)\s*_?2\s*=\s*)?(?P<b2>0?\.\d+)\s*\)"
+)
+
+
+def adam_betas(s: str, c: _Collector) -> None:
+    for m in _ADAM_BETAS.finditer(s):
+        c.add(f"β1 ({m.group('opt')})", m.group("b1"), s)
+        c.add(f"β2 ({m.group('opt')})", m.group("b2"), s)
+
+
 def _dof(s: str, c: _Collector) -> None:
     for m in _DOF_BEFORE.finditer(s):
         if m.group("name").split()[0].lower() not in _LEAD_STOP:
@@ -612,6 +626,8 @@ def _prose(text: str, c: _Collector) -> None:
             _paren_assign(s, c)
         if "{" in s or "[" in s:
             _grid(s, c)
+        if "dam" in s or "DAM" in s:
+            adam_betas(s, c)
         if "dof" in s.lower() or "degrees of freedom" in s:
             _dof(s, c)
         named_at: set[int] = set()  # value positions a written-out name already took
@@ -818,6 +834,42 @@ def _name_at(row: list[str]) -> int:
     return 0
 
 
+_SYM = rf"(?:[{GREEK_LETTERS}]\w{{0,2}}|[A-Za-z](?:_?\w{{1,3}})?)"
+_CAPTION_SYMBOLS = re.compile(
+    rf"(?P<syms>{_SYM}(?:\s*,\s*{_SYM})*\s*,?\s*and\s+{_SYM})\s+(?:denote|represent|are|stand\s+for)\s+"
+    rf"(?P<names>[^()]+?)\s*(?:,?\s*respectively|\)|$)"
+)
+
+
+def caption_symbols(caption: str) -> dict[str, str]:
+    """ "(where b, α and γ denote batch size, initial learning rate and learning rate decay,
+    respectively)": symbol -> name, when the counts agree."""
+    m = _CAPTION_SYMBOLS.search(" ".join(detex(caption).split()))
+    if not m:
+        return {}
+    split = r"\s*,\s*(?:and\s+)?|\s+and\s+"
+    syms = [x for x in re.split(split, m.group("syms")) if x]
+    names = [x.strip() for x in re.split(split, m.group("names")) if x.strip()]
+    return dict(zip(syms, names)) if len(syms) == len(names) else {}
+
+
+def _symbol_columns(rows: list[list[str]], caption: str, c: _Collector) -> None:
+    """A table of entities (datasets, tasks) by the symbols its caption defines: one value per
+    numeric cell under a defined symbol, the row's entity as context."""
+    syms = caption_symbols(caption) if caption else {}
+    if not syms:
+        return
+    for h, head in enumerate(rows[:2]):
+        for k, cell in enumerate(head):
+            name = syms.get(detex(cell).strip())
+            if not name:
+                continue
+            for r in rows[h + 1 :]:
+                if k < len(r) and _numeric_cell(r[k]):
+                    m = NUM_RE.search(r[k])
+                    c.add(f"{detex(cell).strip()} ({name})", m.group(0) if m else r[k], " | ".join(r))
+
+
 def hyperparameters_from_table(
     rows: list[list[str]],
     *,
@@ -834,6 +886,9 @@ def hyperparameters_from_table(
     if len(rows) < 1:
         return []
     c = _Collector(section_id, page, "table")
+    for r in rows:
+        adam_betas(" | ".join(r), c)
+    _symbol_columns(rows, caption, c)
     declared = bool(_PARAM_TABLE.search(caption) or _PARAM_TABLE.search(section_title))
     names = [_name_at(r) for r in rows]
     param_rows = [r for r, k in zip(rows, names) if _name_cell(r[k]) and _param_name(r[k])]

@@ -213,3 +213,38 @@ def test_symbol_conditions_plot_parts_and_nested_tex():
     assert not _hp("the middle is the model sample of Xt = 1 obtained by integrating the ODE")
     got = _hp("Solid curves ( B = 32 ) correspond to larger batch sizes than dashed curves ( B = 8 ).")
     assert not {p for p in got if "curves" in p[0]}
+
+
+def test_adam_betas_by_convention():
+    got = _hp("We use AdamW(β1=0.9, β2=0.95) for the policy and Adam (0.9,0.999) for the critic.")
+    assert {
+        ("β1 (AdamW)", "0.9"),
+        ("β2 (AdamW)", "0.95"),
+        ("β1 (Adam)", "0.9"),
+        ("β2 (Adam)", "0.999"),
+    } <= got
+    rows = [["", "DESCRIPTION", "VALUE"], ["COMMON", "OPTIMIZER", "Adam (0.9,0.999)"]]
+    got = {(h.name, h.value) for h in hyperparameters_from_table(rows, caption="Table 5: Hyperparameters")}
+    assert got == {("β1 (Adam)", "0.9"), ("β2 (Adam)", "0.999")}
+
+
+def test_table_of_entities_by_symbols_its_caption_defines():
+    cap = (
+        r"Table 9. Training settings (where $^ { b }$ , $\alpha$ and $\gamma$ denote batch size, "
+        "initial learning rate and learning rate decay, respectively)"
+    )
+    rows = [
+        ["", "", "", "5-LAYER", "", "6-LAYER"],
+        ["", "b", "MILESTONES", "α", "2", "α"],
+        ["CIFAR10", "256", "[0,100,145]", "0.01", "0.1", "0.001"],
+        ["DTD", "64", "[0,100,145]", "0.01", "0.1", "0.001"],
+    ]
+    got = {(h.name, h.value) for h in hyperparameters_from_table(rows, caption=cap)}
+    assert got == {
+        ("b (batch size)", "256"),
+        ("b (batch size)", "64"),
+        ("α (initial learning rate)", "0.01"),
+        ("α (initial learning rate)", "0.001"),
+    }
+    # without the caption's definitions a table of datasets is not a settings table
+    assert hyperparameters_from_table(rows, caption="Table 9. Results per dataset") == []
