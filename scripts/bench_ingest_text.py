@@ -4,8 +4,11 @@ Per paper of the corpus (PDF when there is one, else its MinerU Markdown) and
 per extra PDF, it prints:
 
 - order: share of numbered sections whose prose word order matches the
-  reference at >= 0.9 (2*LCS/(a+b) over words; MinerU Markdown or GROBID/s2orc
-  JSON as the reference, see ingest_textscore.py), and the mean;
+  reference at >= 0.9, paragraph-aligned (every paragraph of either side aligned
+  to where it reads best in the other side's text, so the reference's misplaced
+  paragraphs do not count against us; MinerU Markdown or GROBID/s2orc JSON as the
+  reference, see ingest_textscore.py), and the mean; `strict` is the older
+  per-section 2*LCS/(a+b), printed beside it;
 - cap: captions found / "Table N:" and "Figure N:" captions in the source's text;
 - tab: tables, of which without caption, of which with prose rows (two or more
   cells of four or more words: two text columns read as one table);
@@ -120,12 +123,15 @@ def _title_block_hits(index) -> list[str]:
     ]
 
 
-def _order(ours: dict[str, list[str]], ref: dict[str, list[str]]) -> tuple[int, int, float, list]:
+def _order(
+    ours: dict[str, list[str]], ref: dict[str, list[str]], aligned: dict[str, float] | None = None
+) -> tuple[int, int, float, list]:
     scores = []
     for num, ref_words in ref.items():
         if len(ref_words) < MIN_WORDS:
             continue
-        scores.append((num, ts.order_score(ours.get(num, []), ref_words)))
+        score = aligned.get(num, 0.0) if aligned is not None else ts.order_score(ours.get(num, []), ref_words)
+        scores.append((num, score))
     ok = sum(1 for _, s in scores if s >= ORDER_OK)
     mean = sum(s for _, s in scores) / len(scores) if scores else 0.0
     return ok, len(scores), mean, [(n, round(s, 2)) for n, s in scores if s < ORDER_OK]
@@ -146,7 +152,7 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
     for d in pdf_dirs:
         items += [(p.stem, p) for p in sorted(Path(d).glob("*.pdf"))]
     hdr = (
-        f"{'paper':26} {'src':3} {'pages':>5} | {'order>=.9':>9} {'mean':>5} | {'cap':>7} | "
+        f"{'paper':26} {'src':3} {'pages':>5} | {'order>=.9':>9} {'mean':>5} {'strict':>9} | {'cap':>7} | "
         f"{'tab':>3} {'nocap':>5} {'prose':>5} | {'front':>5} | {'values(name/value/all)':>22}"
     )
     print(hdr)
@@ -162,6 +168,7 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         "prose": 0,
         "front": 0,
         "tblock": 0,
+        "sok": 0,
     }
     pdf_pages = pdf_time = pdf_cpu = 0.0
     first_pdf = True
@@ -180,30 +187,34 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
             first_pdf = False
             src, source_lines = "pdf", _pdf_text_lines(pdf)
             ours = ts.section_prose(elements)
-            ref = {}
+            ours_paras = ts.section_paras(elements)
+            ref, ref_paras = {}, []
             if md is not None and md.is_file():
-                ref = ts.section_prose(parse_markdown(md.read_text(encoding="utf-8"))[0])
+                ref_elements = parse_markdown(md.read_text(encoding="utf-8"))[0]
+                ref, ref_paras = ts.section_prose(ref_elements), ts.section_paras(ref_elements)
             else:
                 if path.is_dir():
                     gold = next(iter(sorted(path.glob("gold_sections.*.json"))), None)
                 else:  # an extra PDF with its s2orc/GROBID JSON beside it
                     gold = path.with_suffix(".json") if path.with_suffix(".json").is_file() else None
                 if gold is not None:
-                    ref = ts.grobid_prose(gold)
+                    ref, ref_paras = ts.grobid_prose(gold), ts.grobid_paras(gold)
             pages = index.page_count or 0
         elif md is not None and md.is_file():
             index = load_document(md)
             src, source_lines = "md", md.read_text(encoding="utf-8").splitlines()
-            elements, ours, ref, pages = [], {}, {}, 0
+            elements, ours, ref, pages, ours_paras, ref_paras = [], {}, {}, 0, [], []
         else:
             continue
         if ref:
-            ok, n, mean, bad = _order(ours, ref)
-            order = f"{ok:>4}/{n:<4} {mean:5.2f}"
+            ok, n, mean, bad = _order(ours, ref, ts.aligned_order(ours_paras, ref_paras))
+            sok, _, _, sbad = _order(ours, ref)
+            order = f"{ok:>4}/{n:<4} {mean:5.2f} {sok:>4}/{n:<4}"
             tot["ok"] += ok
+            tot["sok"] += sok
             tot["n"] += n
         else:
-            order, bad = f"{'-':>9} {'-':>5}", []
+            order, bad, sbad = f"{'-':>9} {'-':>5} {'-':>9}", [], []
         want = ts.captions_in_lines(source_lines)
         have = ts.captions_in_index(index)
         tot["cap"] += len(want & have)
@@ -239,6 +250,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         if verbose:
             if bad:
                 print(f"    order < {ORDER_OK}: {bad}")
+            if sbad:
+                print(f"    strict order < {ORDER_OK}: {sbad}")
             if want - have:
                 print(f"    captions missing: {sorted(want - have)}")
             for f in front[:5]:
@@ -253,7 +266,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
     pps = pdf_pages / pdf_time if pdf_time else 0.0
     cpps = pdf_pages / pdf_cpu if pdf_cpu else 0.0
     print(
-        f"sections with order >= {ORDER_OK}: {tot['ok']}/{tot['n']} = {share:.0%}; "
+        f"sections with order >= {ORDER_OK}: {tot['ok']}/{tot['n']} = {share:.0%} paragraph-aligned, "
+        f"{tot['sok']}/{tot['n']} = {tot['sok'] / tot['n'] if tot['n'] else 0:.0%} strict; "
         f"captions {tot['cap']}/{tot['capn']} = {cap:.0%}; tables with prose rows: {tot['prose']}; "
         f"front-matter lines in sections: {tot['front']}, in the title block's text: {tot['tblock']}"
     )
