@@ -13,6 +13,7 @@ rule or starting with a note mark.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 
@@ -67,7 +68,7 @@ def _split_at_breaks(page: PageText, group: list[Box]) -> list[list[Box]]:
     if len(group) < 3 or not page.spans:
         return [group]
     parts, cur = [], [group[0]]
-    for a, b in zip(group, group[1:]):
+    for a, b in itertools.pairwise(group):
         rows: dict[int, list] = {}
         for sp in page.spans:
             mid = (sp.top + sp.bottom) / 2
