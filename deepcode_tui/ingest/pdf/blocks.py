@@ -25,6 +25,16 @@ _ALG_START = re.compile(r"^(?:algorithm|procedure)\s+\d{1,3}\b", re.IGNORECASE)
 _REF_LABEL = re.compile(r"^\s*(?:\[[\w+\-. ]{1,20}\]|\d{1,3}\.\s)")
 _HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{2,})\b")
 _WORD = re.compile(r"[A-Za-z]{3,}")
+_OPEN_END = re.compile(r"\b(?:in|see|of|and|or|the|from|with|to|by|as|on|than|per)\s*$", re.IGNORECASE)
+
+
+def _after_float_rows(prev: Line, text: str) -> bool:
+    """ "Table 6: Accuracy of ..." right under rows of labels and numbers (an unruled table, a tree
+    drawn in text) with no gap: a caption, as long as the line above is no sentence that runs on
+    into it ("as shown in / Table 6.")."""
+    return ":" in text[:14] and not prose_like(prev.text) and not _OPEN_END.search(prev.text)
+
+
 _SENT_END = (".", "!", "?", ":", ".”", '."', ".)")
 
 
@@ -249,7 +259,13 @@ class BlockBuilder:
                 i += 1
                 continue
             cap = _CAPTION.match(text)
-            if cap and (ln.gap_above > self.line_gap * 1.2 or not para or ln.bold_frac > 0 or ln.lead_bold):
+            if cap and (
+                ln.gap_above > self.line_gap * 1.2
+                or not para
+                or ln.bold_frac > 0
+                or ln.lead_bold
+                or _after_float_rows(para[-1], text)
+            ):
                 self._emit_para(para)
                 para = []
                 i = self._caption(i, cap)
