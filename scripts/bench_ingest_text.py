@@ -17,6 +17,8 @@ per extra PDF, it prints:
   left in the text before the first heading: author lines, notices);
 - values: rubric-named values stated in the paper found in `hyperparameters`
   with their name, and by value alone;
+- eq: (totals line) equations that are fragments of a formula: four or fewer letters and
+  digits ("1 n", "X") or a replacement character;
 - pps: pages per second of the whole index, one process, after the first document.
 
 TUNING_PDFS names the real PDFs (test fixtures of public PDF tools) used while
@@ -97,6 +99,15 @@ def _table_stats(index) -> tuple[int, int, int]:
     return len(index.tables), no_cap, prose
 
 
+def _eq_fragments(elements) -> list[str]:
+    return [
+        e.text
+        for e in elements
+        if e.kind == "equation"
+        and (sum(ch.isalnum() for ch in e.text) <= 4 or "\ufffd" in e.text or "\ufffe" in e.text)
+    ]
+
+
 def _front_hits(elements) -> list[str]:
     hits, in_body = [], False
     for e in elements:
@@ -169,6 +180,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         "front": 0,
         "tblock": 0,
         "sok": 0,
+        "eq": 0,
+        "eqfrag": 0,
     }
     pdf_pages = pdf_time = pdf_cpu = 0.0
     first_pdf = True
@@ -222,6 +235,9 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         ntab, nocap, prose = _table_stats(index)
         tot["prose"] += prose if src == "pdf" else 0
         front = _front_hits(elements) if elements else []
+        eqfrag = _eq_fragments(elements)
+        tot["eq"] += sum(1 for e in elements if e.kind == "equation")
+        tot["eqfrag"] += len(eqfrag)
         tot["front"] += len(front)
         title_block = _title_block_hits(index)
         tot["tblock"] += len(title_block)
@@ -254,6 +270,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
                 print(f"    strict order < {ORDER_OK}: {sbad}")
             if want - have:
                 print(f"    captions missing: {sorted(want - have)}")
+            if eqfrag:
+                print(f"    equation fragments: {eqfrag[:8]}")
             for f in front[:5]:
                 print(f"    front-matter in body: {f!r}")
             for f in title_block[:5]:
@@ -269,7 +287,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         f"sections with order >= {ORDER_OK}: {tot['ok']}/{tot['n']} = {share:.0%} paragraph-aligned, "
         f"{tot['sok']}/{tot['n']} = {tot['sok'] / tot['n'] if tot['n'] else 0:.0%} strict; "
         f"captions {tot['cap']}/{tot['capn']} = {cap:.0%}; tables with prose rows: {tot['prose']}; "
-        f"front-matter lines in sections: {tot['front']}, in the title block's text: {tot['tblock']}"
+        f"front-matter lines in sections: {tot['front']}, in the title block's text: {tot['tblock']}; "
+        f"equation fragments: {tot['eqfrag']}/{tot['eq']} equations"
     )
     print(
         f"rubric-named values in hyperparameters: with name {tot['vn']}/{tot['va']} = {vn:.0%}, "

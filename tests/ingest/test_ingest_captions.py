@@ -64,3 +64,26 @@ def test_pdf_caption_right_under_unruled_rows(tmp_path):
     assert hits or "Table 6" in labels
     text = index.section("1").text
     assert "shown in Table 6. They hold" in " ".join(text.split())  # the run-on sentence stays whole
+
+
+def _ln(text: str, top: float, math: float = 0.0, x0: float = 72, x1: float = 540):
+    from deepcode_tui.ingest.pdf.layout import Line
+
+    ln = Line(1, text, [text], x0, x1, top, top + 10, top + 8, 10, 0, 0, math, 0, "", 0)
+    ln.col_x0, ln.col_x1, ln.gap_above = 72, 540, 14
+    return ln
+
+
+def test_formula_pieces_join_the_equation_they_belong_to():
+    from deepcode_tui.ingest.pdf.blocks import build_elements
+
+    lines = [
+        _ln("The loss sums the errors of all the steps of one episode as follows:", 100),
+        _ln("Z∼h Z∼h", 118, math=1.0, x0=200, x1=260),  # limits set above the formula
+        _ln("L(θ) = Σ r(x, y) − β log π(y | x) + Σ h(z)", 134, math=1.0, x0=180, x1=420),
+        _ln("k=0,...,n/6", 150, math=1.0, x0=200, x1=250),  # and below it
+        _ln("where the weight of each term is chosen on the validation set of the task.", 170),
+    ]
+    elems = build_elements(lines, [], 10.0, 2.0)
+    eqs = [e.text for e in elems if e.kind == "equation"]
+    assert eqs == ["Z∼h Z∼h L(θ) = Σ r(x, y) − β log π(y | x) + Σ h(z) k=0,...,n/6"]
