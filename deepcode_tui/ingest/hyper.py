@@ -434,6 +434,8 @@ def _value_ok(text: str, m: re.Match) -> bool:
         return False  # a year, unless it counts something ("a length of 2000 timesteps")
     if re.match(r"\s*[–\-]\s*\d|\.\d|\s*\^", after):  # "1-3", "3.2.1", "2^l"
         return False
+    if re.match(r"\s*\+\s*\d", text[end : end + 6]):  # "3 + 10 + 8 = 21": a sum, not a value
+        return False
     if re.search(r"\d\s*,\s*$", text[max(0, m.start("value") - 6) : m.start("value")]) and re.fullmatch(
         r"\d{3}", v
     ):
@@ -451,7 +453,9 @@ _COUNTED = re.compile(
 # "10 , 000" / "6 , 000": a converter's spaced thousands separator, one number, not a list of two.
 _SPACED_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})\s?,\s(000)(?:\s?,\s(000))?(?![\d.])")
 # A count read as a point in time ("after 100K steps the model ..."): a description, not a setting.
-_TIME_POINT = re.compile(r"(?:\b(?:after|until|before|than|beyond)|[<>≤≥≈~])\s*$", re.IGNORECASE)
+_TIME_POINT = re.compile(
+    r"(?:\b(?:after|until|before|than|beyond|at(?:\s+(?:around|about|least))?)|[<>≤≥≈~])\s*$", re.IGNORECASE
+)
 # "varying skew (s = 0.2, 1.0, 1.8)", "normal tails (t = 1)": a noun with its symbol assigned in
 # parentheses names the setting, whatever the noun (no parameter head word needed).
 _PAREN_ASSIGN = re.compile(

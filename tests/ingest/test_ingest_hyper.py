@@ -248,3 +248,9 @@ def test_table_of_entities_by_symbols_its_caption_defines():
     }
     # without the caption's definitions a table of datasets is not a settings table
     assert hyperparameters_from_table(rows, caption="Table 9. Results per dataset") == []
+
+
+def test_time_points_and_sums_are_not_settings():
+    assert not _hp("The BC version starts to diverge at around 20M steps when the agent enters Room 7.")
+    assert not {p for p in _hp("The total number of packages is 3 + 10 + 8 = 21.") if p[1] == "3"}
+    assert ("steps", "20M") in _hp("We fine-tune for 20M steps.")
