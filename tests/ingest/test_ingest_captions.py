@@ -208,3 +208,30 @@ def test_rules_of_one_extent_split_at_a_heading_or_caption_between_them():
     assert table_regions(page) == [(55.0, 100, 530.0, 180.6), (55.0, 300, 530.0, 360.6)]
     page.spans = [_span("cell", 140), _span("more prose between the rules", 240), _span("row", 330)]
     assert table_regions(page) == [(55.0, 100, 530.0, 360.6)]  # nothing says a new float starts
+
+
+def _make_affiliations(path) -> None:
+    """A one-page overview: numbered affiliation lines under the authors, then prose, no sections."""
+    c = canvas.Canvas(str(path), pagesize=letter)
+    c.setFont("Times-Bold", 14)
+    c.drawCentredString(W / 2, H - M, "Overview of the Widget Track")
+    c.setFont("Times-Roman", 11)
+    c.drawCentredString(W / 2, H - M - 20, "Ada Example 1, Bob Placeholder 2")
+    c.setFont("Times-Bold", 11)  # (set like a heading: bold, apart from the lines around it)
+    c.drawString(M, H - M - 50, "1 Widget Lab, Widgetville, Italy (ada@widget.org)")
+    c.drawString(M, H - M - 72, "2 Department of Cranks, Lever University, Spain (bob@lever.edu)")
+    c.setFont("Times-Roman", 10)
+    for k in range(12):
+        c.drawString(
+            M,
+            H - M - 100 - 12 * k,
+            f"In this overview we describe the widget track and its many tasks, line {k}.",
+        )
+    c.showPage()
+    c.save()
+
+
+def test_a_numbered_affiliation_line_is_no_heading(tmp_path):
+    index = _load(tmp_path, _make_affiliations)
+    assert not [s.title for s in index.sections if s.number]
+    assert not [s.title for s in index.sections if "@" in s.title]
