@@ -19,6 +19,8 @@ per extra PDF, it prints:
   with their name, and by value alone;
 - eq: (totals line) equations that are fragments of a formula: four or fewer letters and
   digits ("1 n", "X") or a replacement character;
+- figure text as headings (totals line): headings whose text is drawn inside one of the page's
+  figure boxes (images, forms, clusters of paths), with the hits listed under -v;
 - pps: pages per second of the whole index, one process, after the first document.
 
 TUNING_PDFS names the real PDFs (test fixtures of public PDF tools) used while
@@ -97,6 +99,33 @@ def _table_stats(index) -> tuple[int, int, int]:
                 prose += 1
                 break
     return len(index.tables), no_cap, prose
+
+
+def _figure_headings(pdf: Path, elements) -> list[str]:
+    """Headings that are a line drawn inside a figure box of their page (a label set in bold)."""
+    from deepcode_tui.ingest.pdf.extract import extract_pdf
+
+    def norm(t: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "", t.lower())
+
+    lines: dict[int, list[str]] = {}
+    for page in extract_pdf(pdf).pages:
+        rows: dict[tuple[int, int], list] = {}
+        for sp in page.spans:
+            cx, cy = (sp.x0 + sp.x1) / 2, (sp.top + sp.bottom) / 2
+            for k, b in enumerate(page.figures):
+                if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
+                    rows.setdefault((k, round(sp.base)), []).append(sp)
+                    break
+        lines[page.number] = [
+            norm(" ".join(x.text for x in sorted(r, key=lambda x: x.x0))) for r in rows.values()
+        ]
+    out = []
+    for e in elements:
+        h, nh = norm(e.text), norm(f"{e.number} {e.text}")
+        if e.kind == "heading" and len(h) >= 3 and any(ln in (h, nh) for ln in lines.get(e.page or 0, [])):
+            out.append(e.text)
+    return out
 
 
 def _eq_fragments(elements) -> list[str]:
@@ -182,6 +211,7 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         "sok": 0,
         "eq": 0,
         "eqfrag": 0,
+        "fighead": 0,
     }
     pdf_pages = pdf_time = pdf_cpu = 0.0
     first_pdf = True
@@ -236,6 +266,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         tot["prose"] += prose if src == "pdf" else 0
         front = _front_hits(elements) if elements else []
         eqfrag = _eq_fragments(elements)
+        fighead = _figure_headings(pdf, elements) if src == "pdf" else []
+        tot["fighead"] += len(fighead)
         tot["eq"] += sum(1 for e in elements if e.kind == "equation")
         tot["eqfrag"] += len(eqfrag)
         tot["front"] += len(front)
@@ -270,6 +302,8 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
                 print(f"    strict order < {ORDER_OK}: {sbad}")
             if want - have:
                 print(f"    captions missing: {sorted(want - have)}")
+            if fighead:
+                print(f"    figure text as headings: {fighead[:8]}")
             if eqfrag:
                 print(f"    equation fragments: {eqfrag[:8]}")
             for f in front[:5]:
@@ -288,7 +322,7 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         f"{tot['sok']}/{tot['n']} = {tot['sok'] / tot['n'] if tot['n'] else 0:.0%} strict; "
         f"captions {tot['cap']}/{tot['capn']} = {cap:.0%}; tables with prose rows: {tot['prose']}; "
         f"front-matter lines in sections: {tot['front']}, in the title block's text: {tot['tblock']}; "
-        f"equation fragments: {tot['eqfrag']}/{tot['eq']} equations"
+        f"equation fragments: {tot['eqfrag']}/{tot['eq']} equations; figure text as headings: {tot['fighead']}"
     )
     print(
         f"rubric-named values in hyperparameters: with name {tot['vn']}/{tot['va']} = {vn:.0%}, "
