@@ -191,6 +191,9 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         items += [(d.name, d) for d in sorted(papers.iterdir()) if d.is_dir()]
     for d in pdf_dirs:
         items += [(p.stem, p) for p in sorted(Path(d).glob("*.pdf"))]
+    if not items:
+        print(f"no papers found in {papers} (set --corpus or DEEPCODE_CORPUS) nor in --pdfs {pdf_dirs}")
+        return 1
     hdr = (
         f"{'paper':26} {'src':3} {'pages':>5} | {'order>=.9':>9} {'mean':>5} {'strict':>9} | {'cap':>7} | "
         f"{'tab':>3} {'nocap':>5} {'prose':>5} | {'front':>5} | {'values(name/value/all)':>22}"
