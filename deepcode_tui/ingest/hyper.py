@@ -501,10 +501,49 @@ def adam_betas(s: str, c: _Collector) -> None:
         c.add(f"β2 ({m.group('opt')})", m.group("b2"), s)
 
 
+# "take the state as the goal with a 0.2 chance", "a random action with probability 0.05": the
+# probability of the thing before "with".
+_WITH_PROB = re.compile(
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,3}}{_WORD})\s+with\s+(?:a\s+)?"
+    rf"(?:probability\s+(?:of\s+)?(?P<v1>0?\.\d+)|(?P<v2>0?\.\d+)\s+(?:chance|probability))(?!\w|\.\d)"
+)
+
+
+_CLAIM_VERBS = {
+    "holds",
+    "hold",
+    "converges",
+    "converge",
+    "occurs",
+    "occur",
+    "happens",
+    "fails",
+    "succeeds",
+    "true",
+}
+
+
+def _with_probability(s: str, c: _Collector) -> None:
+    for m in _WITH_PROB.finditer(s):
+        words = m.group("name").split()
+        stops = [k for k, w in enumerate(words) if w.lower() in _LEAD_STOP]
+        words = words[stops[-1] + 1 :] if stops else words
+        # (a verb before "with" states a claim's probability: "the bound holds with probability 0.9")
+        if words and words[-1].lower() not in _CLAIM_VERBS and not _RESULT.search(" ".join(words)):
+            c.add(f"{' '.join(words)} probability", m.group("v1") or m.group("v2"), s)
+
+
 def _dof(s: str, c: _Collector) -> None:
     for m in _DOF_BEFORE.finditer(s):
-        if m.group("name").split()[0].lower() not in _LEAD_STOP:
-            c.add(f"{m.group('name')} DoF", m.group("value"), s)
+        words = m.group("name").split()
+        if (
+            len(words) > 1
+            and words[-1].islower()
+            and words[-1] in ("instead", "mounted", "which", "that", "is", "was", "and")
+        ):
+            words = words[:-1]  # "the 16-DoF Allegro Hand instead"
+        if words[0].lower() not in _LEAD_STOP:
+            c.add(f"{' '.join(words)} DoF", m.group("value"), s)
     for m in _DOF_AFTER.finditer(s):
         name = m.group("name") or m.group("name2")
         if name.split()[-1].lower() not in _LEAD_STOP:
@@ -630,6 +669,8 @@ def _prose(text: str, c: _Collector) -> None:
             _paren_assign(s, c)
         if "{" in s or "[" in s:
             _grid(s, c)
+        if "chance" in s or "probability" in s:
+            _with_probability(s, c)
         if "dam" in s or "DAM" in s:
             adam_betas(s, c)
         if "dof" in s.lower() or "degrees of freedom" in s:

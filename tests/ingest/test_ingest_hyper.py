@@ -198,6 +198,7 @@ def test_degrees_of_freedom_and_being_lists():
         r"the 24-DoF Shadow Hand; an Allegro Hand ( $1 6 \mathrm { D o F } )$ mounted on a Kuka arm (7 dof)."
     )
     assert got == {("Shadow Hand DoF", "24"), ("Allegro Hand DoF", "16"), ("Kuka arm DoF", "7")}
+    assert _hp("the same task but with the 16-DoF Allegro Hand instead.") == {("Allegro Hand DoF", "16")}
     # the sentence's words before "degrees of freedom" are not a body
     assert _hp("a hand of 16 degrees of freedom on a Kuka arm") == {("hand DoF", "16")}
     got = _hp(
@@ -254,3 +255,17 @@ def test_time_points_and_sums_are_not_settings():
     assert not _hp("The BC version starts to diverge at around 20M steps when the agent enters Room 7.")
     assert not {p for p in _hp("The total number of packages is 3 + 10 + 8 = 21.") if p[1] == "3"}
     assert ("steps", "20M") in _hp("We fine-tune for 20M steps.")
+
+
+def test_with_a_probability_or_chance():
+    got = _hp(
+        "Given a random state, we utilize this state as the goal with a 0.2 chance, a future state "
+        "within the trajectory with a 0.5 chance, and a completely random state with a 0.3 chance."
+    )
+    assert got == {
+        ("goal probability", "0.2"),
+        ("trajectory probability", "0.5"),
+        ("completely random state probability", "0.3"),
+    }
+    assert ("random action probability", "0.05") in _hp("We take a random action with probability 0.05.")
+    assert not _hp("The bound holds with probability 0.9 for every n.")  # a claim, not a setting
