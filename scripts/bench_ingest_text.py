@@ -4,8 +4,11 @@ Per paper of the corpus (PDF when there is one, else its MinerU Markdown) and
 per extra PDF, it prints:
 
 - order: share of numbered sections whose prose word order matches the
-  reference at >= 0.9 (2*LCS/(a+b) over words; MinerU Markdown or GROBID/s2orc
-  JSON as the reference, see ingest_textscore.py), and the mean;
+  reference at >= 0.9, paragraph-aligned (every paragraph of either side aligned
+  to where it reads best in the other side's text, so the reference's misplaced
+  paragraphs do not count against us; MinerU Markdown or GROBID/s2orc JSON as the
+  reference, see ingest_textscore.py), and the mean; `strict` is the older
+  per-section 2*LCS/(a+b), printed beside it;
 - cap: captions found / "Table N:" and "Figure N:" captions in the source's text;
 - tab: tables, of which without caption, of which with prose rows (two or more
   cells of four or more words: two text columns read as one table);
@@ -14,6 +17,10 @@ per extra PDF, it prints:
   left in the text before the first heading: author lines, notices);
 - values: rubric-named values stated in the paper found in `hyperparameters`
   with their name, and by value alone;
+- eq: (totals line) equations that are fragments of a formula: four or fewer letters and
+  digits ("1 n", "X") or a replacement character;
+- figure text as headings (totals line): headings whose text is drawn inside one of the page's
+  figure boxes (images, forms, clusters of paths), with the hits listed under -v;
 - pps: pages per second of the whole index, one process, after the first document.
 
 TUNING_PDFS names the real PDFs (test fixtures of public PDF tools) used while
@@ -94,6 +101,42 @@ def _table_stats(index) -> tuple[int, int, int]:
     return len(index.tables), no_cap, prose
 
 
+def _figure_headings(pdf: Path, elements) -> list[str]:
+    """Headings that are a line drawn inside a figure box of their page (a label set in bold)."""
+    from deepcode_tui.ingest.pdf.extract import extract_pdf
+
+    def norm(t: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "", t.lower())
+
+    lines: dict[int, list[str]] = {}
+    for page in extract_pdf(pdf).pages:
+        rows: dict[tuple[int, int], list] = {}
+        for sp in page.spans:
+            cx, cy = (sp.x0 + sp.x1) / 2, (sp.top + sp.bottom) / 2
+            for k, b in enumerate(page.figures):
+                if b[0] <= cx <= b[2] and b[1] <= cy <= b[3]:
+                    rows.setdefault((k, round(sp.base)), []).append(sp)
+                    break
+        lines[page.number] = [
+            norm(" ".join(x.text for x in sorted(r, key=lambda x: x.x0))) for r in rows.values()
+        ]
+    out = []
+    for e in elements:
+        h, nh = norm(e.text), norm(f"{e.number} {e.text}")
+        if e.kind == "heading" and len(h) >= 3 and any(ln in (h, nh) for ln in lines.get(e.page or 0, [])):
+            out.append(e.text)
+    return out
+
+
+def _eq_fragments(elements) -> list[str]:
+    return [
+        e.text
+        for e in elements
+        if e.kind == "equation"
+        and (sum(ch.isalnum() for ch in e.text) <= 4 or "\ufffd" in e.text or "\ufffe" in e.text)
+    ]
+
+
 def _front_hits(elements) -> list[str]:
     hits, in_body = [], False
     for e in elements:
@@ -120,12 +163,15 @@ def _title_block_hits(index) -> list[str]:
     ]
 
 
-def _order(ours: dict[str, list[str]], ref: dict[str, list[str]]) -> tuple[int, int, float, list]:
+def _order(
+    ours: dict[str, list[str]], ref: dict[str, list[str]], aligned: dict[str, float] | None = None
+) -> tuple[int, int, float, list]:
     scores = []
     for num, ref_words in ref.items():
         if len(ref_words) < MIN_WORDS:
             continue
-        scores.append((num, ts.order_score(ours.get(num, []), ref_words)))
+        score = aligned.get(num, 0.0) if aligned is not None else ts.order_score(ours.get(num, []), ref_words)
+        scores.append((num, score))
     ok = sum(1 for _, s in scores if s >= ORDER_OK)
     mean = sum(s for _, s in scores) / len(scores) if scores else 0.0
     return ok, len(scores), mean, [(n, round(s, 2)) for n, s in scores if s < ORDER_OK]
@@ -145,8 +191,11 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         items += [(d.name, d) for d in sorted(papers.iterdir()) if d.is_dir()]
     for d in pdf_dirs:
         items += [(p.stem, p) for p in sorted(Path(d).glob("*.pdf"))]
+    if not items:
+        print(f"no papers found in {papers} (set --corpus or DEEPCODE_CORPUS) nor in --pdfs {pdf_dirs}")
+        return 1
     hdr = (
-        f"{'paper':26} {'src':3} {'pages':>5} | {'order>=.9':>9} {'mean':>5} | {'cap':>7} | "
+        f"{'paper':26} {'src':3} {'pages':>5} | {'order>=.9':>9} {'mean':>5} {'strict':>9} | {'cap':>7} | "
         f"{'tab':>3} {'nocap':>5} {'prose':>5} | {'front':>5} | {'values(name/value/all)':>22}"
     )
     print(hdr)
@@ -162,6 +211,10 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         "prose": 0,
         "front": 0,
         "tblock": 0,
+        "sok": 0,
+        "eq": 0,
+        "eqfrag": 0,
+        "fighead": 0,
     }
     pdf_pages = pdf_time = pdf_cpu = 0.0
     first_pdf = True
@@ -180,30 +233,34 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
             first_pdf = False
             src, source_lines = "pdf", _pdf_text_lines(pdf)
             ours = ts.section_prose(elements)
-            ref = {}
+            ours_paras = ts.section_paras(elements)
+            ref, ref_paras = {}, []
             if md is not None and md.is_file():
-                ref = ts.section_prose(parse_markdown(md.read_text(encoding="utf-8"))[0])
+                ref_elements = parse_markdown(md.read_text(encoding="utf-8"))[0]
+                ref, ref_paras = ts.section_prose(ref_elements), ts.section_paras(ref_elements)
             else:
                 if path.is_dir():
                     gold = next(iter(sorted(path.glob("gold_sections.*.json"))), None)
                 else:  # an extra PDF with its s2orc/GROBID JSON beside it
                     gold = path.with_suffix(".json") if path.with_suffix(".json").is_file() else None
                 if gold is not None:
-                    ref = ts.grobid_prose(gold)
+                    ref, ref_paras = ts.grobid_prose(gold), ts.grobid_paras(gold)
             pages = index.page_count or 0
         elif md is not None and md.is_file():
             index = load_document(md)
             src, source_lines = "md", md.read_text(encoding="utf-8").splitlines()
-            elements, ours, ref, pages = [], {}, {}, 0
+            elements, ours, ref, pages, ours_paras, ref_paras = [], {}, {}, 0, [], []
         else:
             continue
         if ref:
-            ok, n, mean, bad = _order(ours, ref)
-            order = f"{ok:>4}/{n:<4} {mean:5.2f}"
+            ok, n, mean, bad = _order(ours, ref, ts.aligned_order(ours_paras, ref_paras))
+            sok, _, _, sbad = _order(ours, ref)
+            order = f"{ok:>4}/{n:<4} {mean:5.2f} {sok:>4}/{n:<4}"
             tot["ok"] += ok
+            tot["sok"] += sok
             tot["n"] += n
         else:
-            order, bad = f"{'-':>9} {'-':>5}", []
+            order, bad, sbad = f"{'-':>9} {'-':>5} {'-':>9}", [], []
         want = ts.captions_in_lines(source_lines)
         have = ts.captions_in_index(index)
         tot["cap"] += len(want & have)
@@ -211,6 +268,11 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         ntab, nocap, prose = _table_stats(index)
         tot["prose"] += prose if src == "pdf" else 0
         front = _front_hits(elements) if elements else []
+        eqfrag = _eq_fragments(elements)
+        fighead = _figure_headings(pdf, elements) if src == "pdf" else []
+        tot["fighead"] += len(fighead)
+        tot["eq"] += sum(1 for e in elements if e.kind == "equation")
+        tot["eqfrag"] += len(eqfrag)
         tot["front"] += len(front)
         title_block = _title_block_hits(index)
         tot["tblock"] += len(title_block)
@@ -239,8 +301,14 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
         if verbose:
             if bad:
                 print(f"    order < {ORDER_OK}: {bad}")
+            if sbad:
+                print(f"    strict order < {ORDER_OK}: {sbad}")
             if want - have:
                 print(f"    captions missing: {sorted(want - have)}")
+            if fighead:
+                print(f"    figure text as headings: {fighead[:8]}")
+            if eqfrag:
+                print(f"    equation fragments: {eqfrag[:8]}")
             for f in front[:5]:
                 print(f"    front-matter in body: {f!r}")
             for f in title_block[:5]:
@@ -253,9 +321,11 @@ def text_bench(corpus: Path, pdf_dirs: list[Path], *, verbose: bool = False) -> 
     pps = pdf_pages / pdf_time if pdf_time else 0.0
     cpps = pdf_pages / pdf_cpu if pdf_cpu else 0.0
     print(
-        f"sections with order >= {ORDER_OK}: {tot['ok']}/{tot['n']} = {share:.0%}; "
+        f"sections with order >= {ORDER_OK}: {tot['ok']}/{tot['n']} = {share:.0%} paragraph-aligned, "
+        f"{tot['sok']}/{tot['n']} = {tot['sok'] / tot['n'] if tot['n'] else 0:.0%} strict; "
         f"captions {tot['cap']}/{tot['capn']} = {cap:.0%}; tables with prose rows: {tot['prose']}; "
-        f"front-matter lines in sections: {tot['front']}, in the title block's text: {tot['tblock']}"
+        f"front-matter lines in sections: {tot['front']}, in the title block's text: {tot['tblock']}; "
+        f"equation fragments: {tot['eqfrag']}/{tot['eq']} equations; figure text as headings: {tot['fighead']}"
     )
     print(
         f"rubric-named values in hyperparameters: with name {tot['vn']}/{tot['va']} = {vn:.0%}, "

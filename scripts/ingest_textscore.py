@@ -1,6 +1,6 @@
 """Scoring helpers for `bench_ingest.py --text`: reading order, captions, rubric-named values.
 
-Reading order: the prose of each numbered section (paragraph elements only; tables,
+Reading order, two ways. *Strict*: the prose of each numbered section (paragraph elements only; tables,
 captions, equations and images left out on both sides) is reduced to its words of
 three or more letters, and compared with the reference section's words by the
 longest common subsequence: ``order = 2 * LCS / (len(ours) + len(ref))``. A column
@@ -8,10 +8,25 @@ read in the wrong order, a footnote spliced into a paragraph or a paragraph lost
 all pull it down; the reference (MinerU Markdown, GROBID/s2orc JSON) has errors of
 its own, so a perfect parser does not reach 1.0 on every section.
 
+*Paragraph-aligned* (the headline figure): the reference's own errors are mostly whole
+paragraphs in the wrong place (a column's paragraph placed after the next section's heading,
+a float's text between two paragraphs), which the strict score charges to the parser. Here
+every paragraph of either side is aligned to the stretch of the *other* side's whole text
+where it reads best (anchored on shared word trigrams, then the LCS against that stretch with
+a quarter of the paragraph's length as slack), and a section scores
+``(matched words of its reference paragraphs + matched words of our paragraphs) / (all
+their words)``. Words out of order *inside* a paragraph (columns interleaved line by line,
+a footnote spliced mid-sentence), text lost, and text that is not in the reference (table
+cells or figure labels read as prose) still cost; a paragraph that either side put in another
+place or section does not. Section boundaries are scored by heading F1 (bench_ingest.py).
+
 Values: rubric leaves state values with a name ("a learning rate of 0.001",
 "$\\lambda = 0.4$", "batch size 128"); `rubric_values` pulls those pairs out, and
 `value_found` says whether the index's hyperparameters hold the value (numerically
-equal) with a name sharing a word or symbol with the rubric's name.
+equal) with a name sharing a word or symbol with the rubric's name. Words are compared
+after the usual abbreviations are written out (max -> maximum, eps -> epsilon, dim ->
+dimension, ...: a table's "MaxStepPerEpisode | 4500" names the rubric's "maximum of 4500
+steps") and the irregular plural "momenta" made singular.
 """
 
 from __future__ import annotations
@@ -58,10 +73,78 @@ def section_prose(elements) -> dict[str, list[str]]:
     return out
 
 
+def section_paras(elements) -> list[tuple[str | None, list[str]]]:
+    """(numbered section or None, words) per paragraph element, in document order."""
+    out: list[tuple[str | None, list[str]]] = []
+    cur = None
+    for e in elements:
+        if e.kind == "heading":
+            cur = e.number or None
+        elif e.kind == "para":
+            w = words(e.text)
+            if w:
+                out.append((cur, w))
+    return out
+
+
+def _trigram_index(doc: list[str]) -> dict[tuple[str, str, str], list[int]]:
+    idx: dict[tuple[str, str, str], list[int]] = {}
+    for i in range(len(doc) - 2):
+        idx.setdefault((doc[i], doc[i + 1], doc[i + 2]), []).append(i)
+    return idx
+
+
+def _best_match(para: list[str], doc: list[str], idx: dict) -> int:
+    """Words of `para` matched, in order, by the stretch of `doc` where it reads best."""
+    if len(para) < 3:
+        return 0
+    votes: dict[int, int] = {}
+    for k in range(len(para) - 2):
+        for pos in idx.get((para[k], para[k + 1], para[k + 2]), ())[:50]:
+            b = (pos - k) // 8
+            votes[b] = votes.get(b, 0) + 1
+    best = 0
+    slack = max(4, len(para) // 4)
+    for b, _ in sorted(votes.items(), key=lambda kv: -kv[1])[:3]:
+        start = max(0, b * 8 - slack)
+        window = doc[start : b * 8 + len(para) + slack]
+        best = max(best, LCSseq.similarity(para, window))
+    return best
+
+
+def aligned_order(
+    ours: list[tuple[str | None, list[str]]], ref: list[tuple[str | None, list[str]]]
+) -> dict[str, float]:
+    """Numbered section -> paragraph-aligned order score (see the module's docstring)."""
+    ours_doc = [w for _, p in ours for w in p]
+    ref_doc = [w for _, p in ref for w in p]
+    ours_idx, ref_idx = _trigram_index(ours_doc), _trigram_index(ref_doc)
+    matched: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for num, p in ref:
+        if num is None:
+            continue
+        matched[num] = matched.get(num, 0) + _best_match(p, ours_doc, ours_idx)
+        total[num] = total.get(num, 0) + len(p)
+    for num, p in ours:
+        if num is None or num not in total:
+            continue  # (a section the reference lacks says nothing about order)
+        matched[num] += _best_match(p, ref_doc, ref_idx)
+        total[num] += len(p)
+    return {n: matched[n] / total[n] if total[n] else 1.0 for n in total}
+
+
 def order_score(ours: list[str], ref: list[str]) -> float:
     if not ours and not ref:
         return 1.0
     return 2 * LCSseq.similarity(ours, ref) / (len(ours) + len(ref))
+
+
+def grobid_paras(path: Path) -> list[tuple[str | None, list[str]]]:
+    """(numbered section or None, words) per `body_text` paragraph of an s2orc/GROBID JSON."""
+    data = json.loads(path.read_text())
+    body = data.get("pdf_parse", data).get("body_text", [])
+    return [((p.get("sec_num") or "").rstrip(".") or None, words(p.get("text", ""))) for p in body]
 
 
 def grobid_prose(path: Path) -> dict[str, list[str]]:
@@ -234,6 +317,19 @@ def _split_compound(name: str) -> str:
     return name.replace("_", " ")
 
 
+# Abbreviations papers and their code tables use for words a rubric writes out.
+_ABBREV = {
+    "max": "maximum",
+    "min": "minimum",
+    "eps": "epsilon",
+    "num": "number",
+    "dim": "dimension",
+    "freq": "frequency",
+    "prob": "probability",
+    "momenta": "momentum",
+}
+
+
 def name_tokens(name: str) -> set[str]:
     name = _split_compound(_delatex(name))
     toks = set()
@@ -241,6 +337,7 @@ def name_tokens(name: str) -> set[str]:
         w = w.lstrip("\\")
         low = w.lower()
         low = _TO_NAME.get(low, low)
+        low = _ABBREV.get(low, low)
         if low in _STOP or (len(low) < 3 and low not in _GREEK and not re.fullmatch(r"[A-Z]", w)):
             continue  # (lower-case single letters are indices and variables: i, j, t, f)
         if len(low) > 3 and low.endswith("s"):

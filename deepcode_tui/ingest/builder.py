@@ -35,9 +35,11 @@ _HYPER_TITLE = re.compile(
 )
 FRONT_TITLE = "Front matter"
 # Title-block lines that are metadata, not text to read: author lines with e-mail addresses,
-# correspondence and equal-contribution notes, licence and permission notices.
+# correspondence and equal-contribution notes, licence and permission notices, the venue line
+# ("In Proceedings of the 45th Annual Meeting of ...").
 _TITLE_BLOCK = re.compile(
     r"[\w.+-]+@[\w-]+\.[\w.]+|\bcorrespondence to\b|\bequal contribution\b|\bcontributed equally\b|"
+    r"^\s*(?:in\s+)?proceedings of the\b|\bpreprint\.? under review\b|"
     r"\bhereby grants? permission\b|\bpermission to (?:make|reproduce|copy)\b|\blicen[cs]ed under\b|"
     r"^\s*(?:©|\(c\)|copyright)\s*\d{4}",
     re.IGNORECASE,

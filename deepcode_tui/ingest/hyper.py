@@ -89,6 +89,14 @@ _HEADS = (
     "gap|bandwidth|precision|tolerance|strength|magnitude|budget"
 )
 _HEAD_RE = re.compile(rf"^(?:{_HEADS})$", re.IGNORECASE)
+
+
+def _is_head(word: str) -> bool:
+    """A parameter head word, singular or plural ("budget", "budgets", "thresholds")."""
+    w = word.lower().strip("-")
+    return bool(_HEAD_RE.match(w) or (len(w) > 4 and w.endswith("s") and _HEAD_RE.match(w[:-1])))
+
+
 # Words a name never starts with (they belong to the sentence, not the name).
 _LEAD_STOP = {
     "a",
@@ -183,6 +191,34 @@ _LEAD_STOP = {
     "different",
     "distinct",
     "various",
+    # degree words: "relatively small batch sizes ≈ 100" describes a regime, it names nothing
+    "relatively",
+    "very",
+    "much",
+    "small",
+    "smaller",
+    "large",
+    "larger",
+    "varying",
+    # verbs a sentence puts before the name ("we consider simulation budgets of ...")
+    "consider",
+    "considered",
+    "employ",
+    "employed",
+    "adopt",
+    "adopted",
+    "choose",
+    "select",
+    "apply",
+    "applied",
+    "utilize",
+    "utilise",
+    "vary",
+    "sweep",
+    "tune",
+    "report",
+    "reported",
+    "obtain",
 }
 # Phrases that state results or data, not settings.
 _RESULT = re.compile(
@@ -202,7 +238,9 @@ _LINK = (
     + r"]{0,6})\s*\)|\s*\([^()]{8,80}\))?"
     r"(?:\s+(?P<sym2>[" + GREEK_LETTERS + r"][\w]{0,4}|[A-Z][a-z]?_?\w{0,3}|[A-Z]))?"
     r"\s*(?:(?:is|was|are|were|being)\s+)?(?:(?:set|fixed|chosen|initiali[sz]ed|equal|kept|tuned)\s+(?:to|at|as)\s+|"
-    r"(?:of|=|:|:=|≈|to|at)\s*|as\s+|(?<=is |as |re )|\(\s*[A-Za-z" + GREEK_LETTERS + r"]\w{0,3}\s*=\s*)"
+    r"(?:of|=|:|:=|≈|to|at)\s*|as\s+|(?<=is |as |re )|(?<=being )|\(\s*[A-Za-z"
+    + GREEK_LETTERS
+    + r"]\w{0,3}\s*=\s*)"
     r"(?:(?:a|an|approximately|about|around|roughly)\s+)?"
     r"(?:[A-Za-z" + GREEK_LETTERS + r"][\w]{0,6}\s*=\s*)?"
 )
@@ -259,6 +297,7 @@ def _keywordless_name(words: list[str]) -> str:
     """The parameter name ending `words`: its head checked, then the words before it taken back
     to the first sentence word ("GSM use a batch size" -> "batch size")."""
     while words and words[-1].lower() in {
+        "being",
         "is",
         "was",
         "were",
@@ -277,7 +316,7 @@ def _keywordless_name(words: list[str]) -> str:
         k = low.index("number")  # "number of beams", "number of negative samples"
         return " ".join(words[k:]) if low[-1] not in _LEAD_STOP else ""
     head = low[-1].strip("-")
-    if head == "number" or not _HEAD_RE.match(head):
+    if head == "number" or not _is_head(head):
         return ""
     k = len(words) - 1
     while k > 0 and len(words) - k < 4 and low[k - 1] not in _LEAD_STOP:
@@ -288,10 +327,16 @@ def _keywordless_name(words: list[str]) -> str:
 # ---- LaTeX math as text ---------------------------------------------------------------
 
 _TEX_CMD = re.compile(
-    r"\\(?:text|mathrm|mathit|operatorname|mathbf|textbf|textit|mathcal|boldsymbol|rm)\s*\{([^{}]*)\}"
+    r"\\(?:text|mathrm|mathit|operatorname|mathbf|textbf|textit|mathcal|boldsymbol|rm)\s*\{((?:[^{}]|\{[^{}]*\})*)\}"
 )
 _TEX_GREEK = re.compile(r"\\(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?![A-Za-z])")
 _TEX_POW = re.compile(r"10\s*\^\s*\{\s*([−\-–+]?\s*\d+)\s*\}|10\s*\^\s*([−\-–+]?\d+)")
+
+
+def _tex_cmd_text(m: re.Match) -> str:
+    """``\\mathrm { D o F }`` -> "DoF": converters space out the letters of upright math text."""
+    g = m.group(1).replace("{", " ").replace("}", " ")  # "\\mathrm { { e } - 3 }" -> "e - 3"
+    return re.sub(r"\s+", "", g) if re.fullmatch(r"\s*(?:\w\s+)+\w\s*", g) else g
 
 
 _MATH_SPAN = re.compile(r"\$\$?([^$]{1,400})\$\$?")
@@ -306,7 +351,7 @@ def detex(text: str) -> str:
     t = _MATH_SPAN.sub(lambda m: " " + _SPACED_DIGITS.sub("", _SPACED_DIGITS.sub("", m.group(1))) + " ", text)
     t = t.replace("$", " ")
     for _ in range(2):
-        t = _TEX_CMD.sub(r"\1", t)
+        t = _TEX_CMD.sub(_tex_cmd_text, t)
     t = _TEX_GREEK.sub(lambda m: _GREEK[m.group(1)], t)
     t = re.sub(r"\\(?:times)", "×", t)
     t = re.sub(r"\\(?:cdot)", "·", t)
@@ -385,9 +430,11 @@ def _value_ok(text: str, m: re.Match) -> bool:
     end = m.end("value")
     after = text[end : end + 3]
     before = text[max(0, m.start("value") - 2) : m.start("value")]
-    if re.fullmatch(r"(?:19|20)\d\d", v.strip()):
-        return False
+    if re.fullmatch(r"(?:19|20)\d\d", v.strip()) and not _COUNTED.match(text, end):
+        return False  # a year, unless it counts something ("a length of 2000 timesteps")
     if re.match(r"\s*[–\-]\s*\d|\.\d|\s*\^", after):  # "1-3", "3.2.1", "2^l"
+        return False
+    if re.match(r"\s*\+\s*\d", text[end : end + 6]):  # "3 + 10 + 8 = 21": a sum, not a value
         return False
     if re.search(r"\d\s*,\s*$", text[max(0, m.start("value") - 6) : m.start("value")]) and re.fullmatch(
         r"\d{3}", v
@@ -396,6 +443,175 @@ def _value_ok(text: str, m: re.Match) -> bool:
     if text[max(0, m.start("value") - 10) : m.start("value")].rstrip(" ,").endswith(("…", "...", "ldots")):
         return False  # "n = 1, ..., 5 layers" is a range
     return not before.endswith(("[", "(", "§"))
+
+
+_COUNTED = re.compile(
+    r"\s*(?:time-?steps|steps|epochs|iterations|samples|episodes|updates|frames|tokens|examples|"
+    r"trajectories|transitions|simulations|games)\b",
+    re.IGNORECASE,
+)
+# "10 , 000" / "6 , 000": a converter's spaced thousands separator, one number, not a list of two.
+_SPACED_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})\s?,\s(000)(?:\s?,\s(000))?(?![\d.])")
+# A count read as a point in time ("after 100K steps the model ..."): a description, not a setting.
+_TIME_POINT = re.compile(
+    r"(?:\b(?:after|until|before|than|beyond|at(?:\s+(?:around|about|least))?)|[<>≤≥≈~])\s*$", re.IGNORECASE
+)
+# "varying skew (s = 0.2, 1.0, 1.8)", "normal tails (t = 1)": a noun with its symbol assigned in
+# parentheses names the setting, whatever the noun (no parameter head word needed).
+_PAREN_ASSIGN = re.compile(
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,2}}{_WORD})\s*\(\s*(?P<sym>[A-Za-z{GREEK_LETTERS}]\w{{0,3}})\s*=\s*"
+    rf"(?P<values>{_NUM}(?:\s*,\s*{_NUM})*)\s*\)"
+)
+_GRID_VERBS = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "selected",
+    "chosen",
+    "searched",
+    "tuned",
+    "swept",
+    "varied",
+    "sampled",
+    "picked",
+}
+# Degrees of freedom of a robot or body: "the 24-DoF Shadow Hand", "a Kuka arm (7 dof)".
+_DOF = r"(?:-?\s*DoF|\s*dof|\s+degrees\s+of\s+freedom)"
+_DOF_BEFORE = re.compile(
+    rf"(?<![\w.])(?P<value>\d{{1,3}}){_DOF}\s+(?P<name>(?:[A-Z][\w\-]*\s+){{0,2}}[A-Za-z][\w\-]*)"
+)
+_DOF_AFTER = re.compile(
+    rf"(?P<name>(?:[A-Z][\w\-]*\s+)?[A-Za-z][\w\-]*)\s*\(\s*(?P<value>\d{{1,3}}){_DOF}\s*\)|"
+    rf"(?P<name2>(?:[A-Z][\w\-]*\s+)?[A-Za-z][\w\-]*)\s+(?:of|with)\s+(?P<value2>\d{{1,3}}){_DOF}\b"
+)
+
+
+# "Adam (0.9, 0.999)", "AdamW(β1=0.9, β2=0.95)": the two numbers after Adam are its betas by
+# convention (PyTorch's ``betas=(0.9, 0.999)``).
+_ADAM_BETAS = re.compile(
+    r"\b(?P<opt>Adam[Ww]?|ADAM[Ww]?)\s*\(\s*(?:(?:β|beta)\s*_?1\s*=\s*)?(?P<b1>0?\.\d+)\s*,\s*"
+    r"(?:(?:β|beta)\s*_?2\s*=\s*)?(?P<b2>0?\.\d+)\s*\)"
+)
+
+
+def adam_betas(s: str, c: _Collector) -> None:
+    for m in _ADAM_BETAS.finditer(s):
+        c.add(f"β1 ({m.group('opt')})", m.group("b1"), s)
+        c.add(f"β2 ({m.group('opt')})", m.group("b2"), s)
+
+
+# "take the state as the goal with a 0.2 chance", "a random action with probability 0.05": the
+# probability of the thing before "with".
+_WITH_PROB = re.compile(
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,3}}{_WORD})\s+with\s+(?:a\s+)?"
+    rf"(?:probability\s+(?:of\s+)?(?P<v1>0?\.\d+)|(?P<v2>0?\.\d+)\s+(?:chance|probability))(?!\w|\.\d)"
+)
+
+
+_CLAIM_VERBS = {
+    "holds",
+    "hold",
+    "converges",
+    "converge",
+    "occurs",
+    "occur",
+    "happens",
+    "fails",
+    "succeeds",
+    "true",
+}
+
+
+def _with_probability(s: str, c: _Collector) -> None:
+    for m in _WITH_PROB.finditer(s):
+        words = m.group("name").split()
+        stops = [k for k, w in enumerate(words) if w.lower() in _LEAD_STOP]
+        words = words[stops[-1] + 1 :] if stops else words
+        # (a verb before "with" states a claim's probability: "the bound holds with probability 0.9")
+        if words and words[-1].lower() not in _CLAIM_VERBS and not _RESULT.search(" ".join(words)):
+            c.add(f"{' '.join(words)} probability", m.group("v1") or m.group("v2"), s)
+
+
+def _dof(s: str, c: _Collector) -> None:
+    for m in _DOF_BEFORE.finditer(s):
+        words = m.group("name").split()
+        if (
+            len(words) > 1
+            and words[-1].islower()
+            and words[-1] in ("instead", "mounted", "which", "that", "is", "was", "and")
+        ):
+            words = words[:-1]  # "the 16-DoF Allegro Hand instead"
+        if words[0].lower() not in _LEAD_STOP:
+            c.add(f"{' '.join(words)} DoF", m.group("value"), s)
+    for m in _DOF_AFTER.finditer(s):
+        name = m.group("name") or m.group("name2")
+        if name.split()[-1].lower() not in _LEAD_STOP:
+            c.add(f"{name} DoF", m.group("value") or m.group("value2"), s)
+
+
+_INDEX_NOUNS = {  # (and a figure's parts: "solid curves (B = 32)" describes a plot)
+    "curves",
+    "curve",
+    "lines",
+    "panel",
+    "panels",
+    "plot",
+    "plots",
+    "bars",
+    "markers",
+    "time",
+    "step",
+    "iteration",
+    "index",
+    "layer",
+    "round",
+    "epoch",
+    "position",
+    "case",
+    "example",
+}
+# Search grids: "the learning rate is selected from {0.1, 0.01, 0.001}", "β swept over [0.1, 0.5]".
+_GRID = re.compile(
+    rf"(?<![\w\-])(?P<name>(?:{_WORD}\s+){{0,4}}{_WORD})\s+(?:(?:is|are|was|were)\s+)?"
+    rf"(?:(?:selected|chosen|searched|tuned|swept|varied|sampled|picked)\s+)?(?:from|over|among|in|within)\s+"
+    rf"(?:the\s+(?:set|range|grid)\s+(?:of\s+)?)?(?P<open>[{{\[])\s*(?P<values>{_NUM}(?:\s*,\s*{_NUM})+)\s*[}}\]]"
+)
+
+
+def _paren_assign(s: str, c: _Collector) -> None:
+    for m in _PAREN_ASSIGN.finditer(s):
+        words = m.group("name").split()
+        stops = [
+            k for k, w in enumerate(words) if w.lower() in _LEAD_STOP or w.lower() in ("but", "not", "nor")
+        ]
+        words = words[stops[-1] + 1 :] if stops else words  # the noun phrase after the sentence's words
+        sym = m.group("sym")
+        if not words or words[-1].lower() in _INDEX_NOUNS or _RESULT.search(" ".join(words)):
+            continue
+        # (a single letter is fine here, the noun before names it; e and p are Euler's and p-values)
+        if sym in ("e", "p") or (len(sym) > 1 and not (is_greek(sym[0]) or _symbol_ok(sym))):
+            continue
+        for v in re.split(r"\s*,\s*", m.group("values")):
+            c.add(f"{' '.join(words)} ({sym})", v, s, _unit_after(s, m.end("values")))
+
+
+def _grid(s: str, c: _Collector) -> None:
+    for m in _GRID.finditer(s):
+        words = m.group("name").split()
+        while words and words[-1].lower() in _GRID_VERBS:
+            words = words[:-1]
+        name = _keywordless_name(words)
+        values = re.split(r"\s*,\s*", m.group("values"))
+        # square brackets hold citations too ("as in [12, 13]"): a range of real numbers only
+        if (
+            not name
+            or _RESULT.search(name)
+            or (m.group("open") == "[" and not any("." in v or "e" in v for v in values))
+        ):
+            continue
+        for v in values:
+            c.add(name, v, s)
 
 
 _LIST_MORE = re.compile(rf"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)(?P<value>{_NUM})(?!\w|\.\d)")
@@ -447,25 +663,47 @@ def _prose(text: str, c: _Collector) -> None:
         s = " ".join(sent.split())
         if not s or len(s) > 2000 or not _ANY_DIGIT.search(s):
             continue
+        if "," in s:
+            s = _SPACED_THOUSANDS.sub(lambda m: "".join(g for g in m.groups() if g), s)
+        if "(" in s and "=" in s:
+            _paren_assign(s, c)
+        if "{" in s or "[" in s:
+            _grid(s, c)
+        if "chance" in s or "probability" in s:
+            _with_probability(s, c)
+        if "dam" in s or "DAM" in s:
+            adam_betas(s, c)
+        if "dof" in s.lower() or "degrees of freedom" in s:
+            _dof(s, c)
         named_at: set[int] = set()  # value positions a written-out name already took
         taken = _respectively(s, c) if "respectively" in s else []
         for m in _NAME_LINK_VALUE.finditer(s):
             if not _value_ok(s, m) or any(a <= m.start("value") < b for a, b in taken):
                 continue
-            name = _keywordless_name(m.group("name").split())
+            words = m.group("name").split()
+            trailing_sym = ""
+            if len(words) >= 2 and re.fullmatch(rf"[A-Z]|[{GREEK_LETTERS}]\w{{0,2}}", words[-1]):
+                trailing_sym, words = words[-1], words[:-1]  # "batch size B = 64": B is its symbol
+            name = _keywordless_name(words)
             if not name or _RESULT.search(name):
                 continue
+            if (
+                "=" in s[m.end("name") : m.start("value")]
+                and norm_value(m.group("value")) in ("0", "1")
+                and not _more_values(s, m.end("value"))
+            ):
+                continue  # "the model sample of Xt = 1": a symbol's condition, as in _SYMBOL (a list is not)
             named_at.add(m.start("value"))
             unit = _unit_after(s, m.end("value"))
             values = [m.group("value"), *_more_values(s, m.end("value"))]
             for v in values:
                 c.add(name, v, s, unit)
-            sym = m.group("sym") or m.group("sym2")
+            sym = m.group("sym") or m.group("sym2") or trailing_sym
             if sym and is_greek(sym[0]):  # "discount factor γ = 0.99": γ is its name too
                 for v in values:
                     c.add(sym, v, s, unit)
         for m in _VALUE_NAME.finditer(s):
-            if not _value_ok(s, m) or "%" in m.group("value"):
+            if not _value_ok(s, m) or "%" in m.group("value") or _TIME_POINT.search(s[: m.start("value")]):
                 continue
             name = m.group("name")
             c.add(name, m.group("value"), s, name.split()[-1].lower() if "step" in name.lower() else "")
@@ -641,6 +879,42 @@ def _name_at(row: list[str]) -> int:
     return 0
 
 
+_SYM = rf"(?:[{GREEK_LETTERS}]\w{{0,2}}|[A-Za-z](?:_?\w{{1,3}})?)"
+_CAPTION_SYMBOLS = re.compile(
+    rf"(?P<syms>{_SYM}(?:\s*,\s*{_SYM})*\s*,?\s*and\s+{_SYM})\s+(?:denote|represent|are|stand\s+for)\s+"
+    rf"(?P<names>[^()]+?)\s*(?:,?\s*respectively|\)|$)"
+)
+
+
+def caption_symbols(caption: str) -> dict[str, str]:
+    """ "(where b, α and γ denote batch size, initial learning rate and learning rate decay,
+    respectively)": symbol -> name, when the counts agree."""
+    m = _CAPTION_SYMBOLS.search(" ".join(detex(caption).split()))
+    if not m:
+        return {}
+    split = r"\s*,\s*(?:and\s+)?|\s+and\s+"
+    syms = [x for x in re.split(split, m.group("syms")) if x]
+    names = [x.strip() for x in re.split(split, m.group("names")) if x.strip()]
+    return dict(zip(syms, names)) if len(syms) == len(names) else {}
+
+
+def _symbol_columns(rows: list[list[str]], caption: str, c: _Collector) -> None:
+    """A table of entities (datasets, tasks) by the symbols its caption defines: one value per
+    numeric cell under a defined symbol, the row's entity as context."""
+    syms = caption_symbols(caption) if caption else {}
+    if not syms:
+        return
+    for h, head in enumerate(rows[:2]):
+        for k, cell in enumerate(head):
+            name = syms.get(detex(cell).strip())
+            if not name:
+                continue
+            for r in rows[h + 1 :]:
+                if k < len(r) and _numeric_cell(r[k]):
+                    m = NUM_RE.search(r[k])
+                    c.add(f"{detex(cell).strip()} ({name})", m.group(0) if m else r[k], " | ".join(r))
+
+
 def hyperparameters_from_table(
     rows: list[list[str]],
     *,
@@ -657,6 +931,9 @@ def hyperparameters_from_table(
     if len(rows) < 1:
         return []
     c = _Collector(section_id, page, "table")
+    for r in rows:
+        adam_betas(" | ".join(r), c)
+    _symbol_columns(rows, caption, c)
     declared = bool(_PARAM_TABLE.search(caption) or _PARAM_TABLE.search(section_title))
     names = [_name_at(r) for r in rows]
     param_rows = [r for r, k in zip(rows, names) if _name_cell(r[k]) and _param_name(r[k])]

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from deepcode_tui.errors import InputError
-from deepcode_tui.safe_fs import UnsafePath, read_document
 from deepcode_tui.ingest.elements import Element
+from deepcode_tui.safe_fs import UnsafePath, read_document
 
 MAX_INPUT_DEPTH = 20
 MAX_EXPANDED_CHARS = 20_000_000

@@ -22,6 +22,8 @@ _CAPTION = re.compile(
     r"^\**(?P<label>(?:fig(?:ure)?|table|algorithm)\.?\s*(?:[A-Z]\.?)?\d{1,3})\**\s*[:.|]",
     re.IGNORECASE,
 )
+# A line ending like this runs on into the next ("as shown in / Table 2."): no caption starts there.
+_OPEN_END = re.compile(r"\b(?:in|see|of|and|or|the|from|with|to|by|as|on|than|per)\s*$", re.IGNORECASE)
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\([^)]*\)\s*$")
 _TAG = re.compile(r"\\tag\{([^}]*)\}")
 _KNOWN = re.compile(
@@ -235,6 +237,8 @@ def parse_markdown(text: str) -> tuple[list[Element], str]:
         if not stripped:
             flush()
         else:
+            if para and _CAPTION.match(stripped) and not _OPEN_END.search(para[-1]):
+                flush()  # "Figure 23. ..." on the line under another caption: a caption of its own
             para.append(line)
         i += 1
     flush()

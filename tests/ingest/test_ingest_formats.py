@@ -257,11 +257,13 @@ def test_title_block_author_lines_are_front_matter(tmp_path):
     md.write_text(
         "Provided proper attribution is provided, Acme hereby grants permission to reproduce the tables.\n\n"
         "Ada Lovelace  Acme Research  ada@acme.org\n\n"
+        "In Proceedings of the 45th Annual Meeting of the Widget Society. pp. 576-583, Prague.\n\n"
         "We study widgets and find that they are useful.\n\n# 1 Introduction\n\nWidgets matter.\n"
     )
     index = load_document(md)
     assert any("ada@acme.org" in f for f in index.front_matter)
+    assert any("45th Annual Meeting" in f for f in index.front_matter)  # the venue line
     assert any("hereby grants permission" in f for f in index.front_matter)
     text = " ".join(s.text for s in index.sections)
-    assert "ada@acme.org" not in text and "hereby grants" not in text
+    assert "ada@acme.org" not in text and "hereby grants" not in text and "Annual Meeting" not in text
     assert "We study widgets" in text

@@ -25,6 +25,16 @@ _ALG_START = re.compile(r"^(?:algorithm|procedure)\s+\d{1,3}\b", re.IGNORECASE)
 _REF_LABEL = re.compile(r"^\s*(?:\[[\w+\-. ]{1,20}\]|\d{1,3}\.\s)")
 _HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{2,})\b")
 _WORD = re.compile(r"[A-Za-z]{3,}")
+_OPEN_END = re.compile(r"\b(?:in|see|of|and|or|the|from|with|to|by|as|on|than|per)\s*$", re.IGNORECASE)
+
+
+def _after_float_rows(prev: Line, text: str) -> bool:
+    """ "Table 6: Accuracy of ..." right under rows of labels and numbers (an unruled table, a tree
+    drawn in text) with no gap: a caption, as long as the line above is no sentence that runs on
+    into it ("as shown in / Table 6.")."""
+    return ":" in text[:14] and not prose_like(prev.text) and not _OPEN_END.search(prev.text)
+
+
 _SENT_END = (".", "!", "?", ":", ".”", '."', ".)")
 
 
@@ -152,6 +162,7 @@ class BlockBuilder:
         self.out: list[Element] = []
         self._ref_hanging = False
         self._figure_text: list[tuple[int, int, str]] = []  # (position in out, page, text)
+        self._eq_prefix = ""  # a formula piece (a sum's limits) waiting for the equation it opens
         self._col_edge: dict[tuple[int, int, int], float] = {}
         for ln in lines:  # the left edge of each column block, for hanging indents
             key = (ln.page, ln.col, ln.band)
@@ -249,7 +260,13 @@ class BlockBuilder:
                 i += 1
                 continue
             cap = _CAPTION.match(text)
-            if cap and (ln.gap_above > self.line_gap * 1.2 or not para or ln.bold_frac > 0 or ln.lead_bold):
+            if cap and (
+                ln.gap_above > self.line_gap * 1.2
+                or not para
+                or ln.bold_frac > 0
+                or ln.lead_bold
+                or _after_float_rows(para[-1], text)
+            ):
                 self._emit_para(para)
                 para = []
                 i = self._caption(i, cap)
@@ -360,16 +377,27 @@ class BlockBuilder:
         text = " ".join(_clean_inline(g.text) for g in group).replace("\ufffd", "").strip()
         if label and text.endswith(label):
             text = text[: -len(label)].rstrip(" ,")
-        if not label and sum(ch.isalnum() for ch in text) < 4:
-            # "1 n", "X": a piece split off a formula, not an equation of its own.
-            prev = self.out[-1] if self.out else None
-            if prev is not None and prev.kind == "equation" and prev.page == first.page and text:
+        prev = self.out[-1] if self.out else None
+        after_eq = prev is not None and prev.kind == "equation" and prev.page == first.page
+        alnum = sum(ch.isalnum() for ch in text)
+        if not label and (alnum < 4 or (len(text) <= 14 and (after_eq or self._eq_next(j)))):
+            # "1 n", "X", "Z∼h Z∼h", "k=0,...,n/6": a piece split off a formula (a sum's limits, a
+            # fraction's denominator), not an equation of its own: it joins the formula it belongs to.
+            if after_eq and text:
                 prev.text = f"{prev.text} {text}"
+            elif text and alnum >= 1 and self._eq_next(j):
+                self._eq_prefix = f"{self._eq_prefix} {text}".strip()
             return j
+        if self._eq_prefix:
+            text, self._eq_prefix = f"{self._eq_prefix} {text}", ""
         self.out.append(
             Element("equation", text, page=first.page, label=label, pages=sorted({g.page for g in group}))
         )
         return j
+
+    def _eq_next(self, j: int) -> bool:
+        """The line at j starts an equation (the fragment before it belongs to it)."""
+        return j < len(self.lines) and _is_equation(self.lines[j], self.body)[0]
 
     def _caption(self, i: int, m: re.Match) -> int:
         first = self.lines[i]

@@ -13,6 +13,7 @@ rule or starting with a note mark.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 
@@ -52,14 +53,63 @@ def table_regions(page: PageText) -> list[Box]:
                 continue
             group.append(s)
             used[j] = True
-        if len(group) >= 2:
-            out.append((min(g[0] for g in group), group[0][1], max(g[2] for g in group), group[-1][3]))
+        for part in _split_at_breaks(page, group):
+            if len(part) >= 2:
+                out.append((min(g[0] for g in part), part[0][1], max(g[2] for g in part), part[-1][3]))
     return out
 
 
+_HEADING_LINE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*|[A-Z](?:\.\d{1,2})+)\.?\s+[A-Z]")
+
+
+def _split_at_breaks(page: PageText, group: list[Box]) -> list[list[Box]]:
+    """Rules of one extent on a page may belong to two floats (two stacked tables, a table and a
+    ruled algorithm): a caption or a bold numbered heading between two rules starts a new one."""
+    if len(group) < 3 or not page.spans:
+        return [group]
+    parts, cur = [], [group[0]]
+    for a, b in itertools.pairwise(group):
+        rows: dict[int, list] = {}
+        for sp in page.spans:
+            mid = (sp.top + sp.bottom) / 2
+            if a[3] < mid < b[1] and sp.x1 > a[0] and sp.x0 < a[2]:
+                rows.setdefault(round(sp.base), []).append(sp)
+        brk = False
+        for row in rows.values():
+            row.sort(key=lambda sp: sp.x0)
+            text = " ".join(sp.text.strip() for sp in row).strip()
+            if _CAPTION_START.match(text) or (row[0].bold and _HEADING_LINE.match(text)):
+                brk = True
+                break
+        if brk:
+            parts.append(cur)
+            cur = []
+        cur.append(b)
+    parts.append(cur)
+    return parts
+
+
+_TABLE_CAPTION = re.compile(r"^(?:table|tab)\.?\s*(?:[A-Z]\.?)?\d{1,3}[a-z]?\s*[:.|]", re.IGNORECASE)
+
+
+def _captioned_table(lines: list, b: Box) -> bool:
+    """A "Table N." caption just above the box's first rule or just below its last."""
+    return any(
+        _TABLE_CAPTION.match(ln.text.strip())
+        and ln.x1 > b[0]
+        and ln.x0 < b[2]
+        and (0 <= b[1] - ln.bottom <= 36 or 0 <= ln.top - b[3] <= 36)
+        for ln in lines
+    )
+
+
 def unmark_prose_boxes(lines: list, tables: list[Box]) -> None:
-    """A ruled box of sentences (an example, a definition) is not a table: its lines stay text."""
+    """A ruled box of sentences (an example, a definition) is not a table: its lines stay text.
+    Unless a "Table N" caption sits at its edge: a table of generated text (prompts and
+    continuations) is sentences in cells, and still a table."""
     for b in tables:
+        if _captioned_table(lines, b):
+            continue
         inside = [
             ln
             for ln in lines

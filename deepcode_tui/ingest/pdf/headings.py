@@ -23,6 +23,7 @@ from deepcode_tui.ingest.pdf.layout import Line
 from deepcode_tui.ingest.pdf.sequence import Num as _Num
 from deepcode_tui.ingest.pdf.sequence import best_chain, parse_number
 
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://")
 _NUMBERED = re.compile(
     r"^(?:(?P<word>appendix|section|chapter)\s+)?"
     r"(?P<num>\d{1,2}(?:\.\d{1,2}){0,4}|[A-Z](?:\.\d{1,2}){0,4}|[IVX]{1,4})"
@@ -193,6 +194,8 @@ class HeadingFinder:
             text = _clean(ln.text)
             if not text or text[0] in "([{•·-–—":
                 continue
+            if _CONTACT.search(text):
+                continue  # "1 CELCT, Trento, Italy (forner@celct.it)": an affiliation, never a heading
             runin = False
             m = _NUMBERED.match(text)
             lead = _clean(ln.lead_bold)
