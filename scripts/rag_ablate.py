@@ -29,12 +29,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_rag import QUERY_DIR, _hit, load_queries  # noqa: E402
+from bench_rag import QUERY_DIR, _hit, load_queries
 
-from deepcode_tui.rag import index as ix  # noqa: E402
-from deepcode_tui.rag import rerank as rr  # noqa: E402
-from deepcode_tui.rag.embeddings import load_default_embedder  # noqa: E402
-from deepcode_tui.rag.sources import resolve_sources  # noqa: E402
+from deepcode_tui.rag import index as ix
+from deepcode_tui.rag import rerank as rr
+from deepcode_tui.rag.embeddings import load_default_embedder
+from deepcode_tui.rag.sources import resolve_sources
 
 TUNING_SETS = ("click", "jinja2", "requests", "rich", "packaging")
 _NEVER = re.compile(r"(?!x)x")
