@@ -252,13 +252,27 @@ class Evidence:
         self.read = read
         self.weights: dict[tuple[str, int], float] = {}
         self.reasons: dict[tuple[str, int], str] = {}
+        # A value line -> the lines that use it (see :func:`combine`).
+        self.users: dict[tuple[str, int], set[tuple[str, int]]] = {}
+        self._user: tuple[str, int] | None = None
         self._parsed: dict[str, _Module | None] = {}
 
     def add(self, file: str, line: int, weight: float, reason: str) -> None:
         key = (file, line)
+        if self._user is not None and key != self._user:
+            self.users.setdefault(key, set()).add(self._user)
         if weight > self.weights.get(key, 0.0):
             self.weights[key] = weight
             self.reasons[key] = reason
+
+    def values_used_by(self, file: str, line: int, stmt: ast.stmt, names: Sequence[str], weight: float,
+                       why: str) -> None:
+        """:meth:`values`, remembering that ``file:line`` uses what is found."""
+        self._user = (file, line)
+        try:
+            self.values(file, stmt, names, weight, why)
+        finally:
+            self._user = None
 
     def module(self, file: str) -> _Module | None:
         if file not in self._parsed:
@@ -383,7 +397,7 @@ class Evidence:
             for ln in _assign_lines(scope, name, line):
                 if ln != line:
                     self.add(file, ln, weight * W_ASSIGN, f"assigns `{name}`, which {what} uses")
-        self.values(file, stmt, names, weight, f"used where {what}")
+        self.values_used_by(file, line, stmt, names, weight, f"used where {what}")
 
     def from_finding(self, f: Finding) -> None:
         frames = list(f.frames)
@@ -412,18 +426,30 @@ def combine(ranked: Sequence[tuple[str, int, float]], evidence: Evidence, *,
     """One ranking from the spectrum's and the traceback's: score = Ochiai +
     evidence weight. Module-level values used by the best ``spectrum_lines``
     lines, and the other values :meth:`Evidence.values` finds for them, are
-    added first (weighted by their user's score). Order kept among
-    equal scores (the spectrum's tie-breaking stays)."""
+    added first (weighted by their user's score). A value line no test ran
+    scores ``W_MODULE`` times the best score (Ochiai + evidence) of a line using it.
+    Order kept among equal scores (the spectrum's tie-breaking stays)."""
     for file, line, score in list(ranked[:spectrum_lines]):
         mod = evidence.module(file)
         if mod is None or score <= 0:
             continue
         stmt = mod.statement_at(line)
         if stmt is not None:
-            evidence.values(file, stmt, _loaded_names(_header(stmt)), score, f"used by line {line}")
+            evidence.values_used_by(file, line, stmt, _loaded_names(_header(stmt)), score, f"used by line {line}")
     spectrum = {(f, n): s for f, n, s in ranked}
     order = {(f, n): i for i, (f, n, _s) in enumerate(ranked)}
     keys = list(dict.fromkeys([*((f, n) for f, n, _ in ranked), *evidence.weights]))
-    scored = [(f, n, spectrum.get((f, n), 0.0) + evidence.weights.get((f, n), 0.0)) for f, n in keys]
+
+    def score(key: tuple[str, int]) -> float:
+        if key in spectrum:
+            return spectrum[key] + evidence.weights.get(key, 0.0)
+        # A value computed where no test's spectrum shows it (module or class level, a
+        # default) is as suspect as the best line using it, a little less: without this
+        # it ranks below every line the failing tests merely ran.
+        used = max((spectrum.get(u, 0.0) + evidence.weights.get(u, 0.0) for u in evidence.users.get(key, ())),
+                   default=0.0)
+        return max(W_MODULE * used, evidence.weights.get(key, 0.0))
+
+    scored = [(f, n, score((f, n))) for f, n in keys]
     scored.sort(key=lambda x: (-round(x[2], 9), order.get((x[0], x[1]), len(order))))
     return scored

@@ -29,9 +29,13 @@ from .findings import Finding, Kind
 
 MAX_LINES = 20
 MAX_PER_LINE = 10
-MAX_MUTANTS = 60
+MAX_MUTANTS = 80
 MAX_TESTS = 5
-MAX_GUARDS = 5
+MAX_GUARDS = 100
+# A fix checked against fewer other tests than this is weak evidence: the driver tries
+# up to LOOK_ON more mutants for another line whose change also fixes the failure.
+STRONG_GUARDS = 5
+LOOK_ON = 30
 
 _SWAPS = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="), ast.GtE: (">=", ">")}
 # Swapped comparison operators: the token as written, its replacement.
@@ -77,12 +81,14 @@ class SourceIndex:
     slice bound or one of ``range()``'s first two arguments (whatever their parent
     spans), of non-literal subscript indexes, and for constants that are elements
     of a literal table (list, tuple, set, dict values) the source of their
-    neighbours of the same type."""
+    neighbours of the same type; ``tables``: for a line holding an element of a
+    literal table that spans several lines, the table's first line."""
 
     by_line: dict[int, list[ast.AST]]
     bounds: frozenset[int]
     indexes: frozenset[int]
     neighbours: dict[int, tuple[str, ...]]
+    tables: dict[int, int]
 
     @classmethod
     def of(cls, source: str) -> SourceIndex | None:
@@ -96,6 +102,7 @@ class SourceIndex:
         bounds: set[int] = set()
         indexes: set[int] = set()
         neighbours: dict[int, tuple[str, ...]] = {}
+        tables: dict[int, int] = {}
         for node in ast.walk(tree):
             line = getattr(node, "lineno", None)
             if line is not None and getattr(node, "end_lineno", None) == line:
@@ -109,7 +116,11 @@ class SourceIndex:
             elif isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
                 elts = node.values if isinstance(node, ast.Dict) else node.elts
                 _table_neighbours(elts, rows, neighbours)
-        return cls(by_line, frozenset(bounds), frozenset(indexes), neighbours)
+                if (node.end_lineno or node.lineno) > node.lineno:
+                    for e in elts:
+                        if e is not None and e.lineno > node.lineno:
+                            tables.setdefault(e.lineno, node.lineno)
+        return cls(by_line, frozenset(bounds), frozenset(indexes), neighbours, tables)
 
 
 def _segment(rows: list[str], node: ast.AST) -> str | None:
@@ -236,7 +247,10 @@ def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str],
     """Mutants for the best-ranked lines: at most :data:`MAX_LINES` lines that have
     mutants and :data:`MAX_MUTANTS` mutants; the boundary mutants (tier 0) of all
     those lines in rank order first, then the other operators' in rank order.
-    ``read(file)`` returns a file's source or None.
+    ``read(file)`` returns a file's source or None. The entry lines of one literal
+    table count as one line: a table read with a computed key makes all its
+    entries equally suspect, and one line each would crowd out everything ranked
+    after the table's first few entries.
 
     There is no score cut-off: a wrong boundary in a line that also runs in
     passing tests (it misbehaves only on some inputs) scores below lines that
@@ -244,18 +258,25 @@ def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str],
     # Each file is read and parsed once, however many of its lines are ranked.
     indexed: dict[str, tuple[str, SourceIndex] | None] = {}
     per_line: list[list[LineMutant]] = []
+    slots: set[tuple[str, int]] = set()
     for file, line, score in ranked:
-        if score <= 0 or len(per_line) >= MAX_LINES:
+        if score <= 0:
             break
         if file not in indexed:
+            if len(slots) >= MAX_LINES:
+                continue  # only entries of a table already planned can still join
             source = read(file)
             index = SourceIndex.of(source) if source else None
             indexed[file] = (source, index) if index is not None else None
         if indexed[file] is None:
             continue
         source, index = indexed[file]
+        slot = (file, -index.tables[line]) if line in index.tables else (file, line)
+        if slot not in slots and len(slots) >= MAX_LINES:
+            continue
         found = line_mutants(file, source, line, index)
         if found:
+            slots.add(slot)
             per_line.append(found)
     ordered = [m for tier in (0, 1) for found in per_line for m in found if m.tier == tier]
     return ordered[:MAX_MUTANTS]
@@ -263,15 +284,22 @@ def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str],
 
 def driver_spec(mutants: Sequence[LineMutant], tests: Sequence[str], *, python: str, root: str,
                 per_mutant_timeout_s: float, budget_s: float, out: str,
-                guards: Callable[[str, int], Sequence[str]] | None = None) -> str:
+                guards: Callable[[str, int], Sequence[str]] | None = None,
+                guard_timeout_s: float | None = None) -> str:
     """The JSON the in-sandbox driver reads (paths as seen inside the sandbox).
     ``guards(file, line)``: passing tests that ran the line; a mutant that fixes
-    the failing tests is also run against them (a fix that breaks them is weaker)."""
+    the failing tests is also run against them (a fix that breaks them is weaker),
+    within ``guard_timeout_s`` (default: the per-mutant timeout). The failing tests
+    beyond the first :data:`MAX_TESTS` join the guards: a change that fixes the few
+    re-run but not the rest compensates for the fault rather than removing it."""
+    rest = list(tests)[MAX_TESTS:][:MAX_GUARDS]
     return json.dumps({
         "python": python, "root": root, "tests": list(tests)[:MAX_TESTS], "out": out,
         "per_mutant_timeout_s": per_mutant_timeout_s, "budget_s": budget_s,
+        "guard_timeout_s": guard_timeout_s or per_mutant_timeout_s,
+        "strong_guards": STRONG_GUARDS, "look_on": LOOK_ON,
         "mutants": [{"id": i, "file": m.file, "line": m.line, "start": m.start, "end": m.end, "new": m.new,
-                     "guard": list(guards(m.file, m.line))[:MAX_GUARDS] if guards else []}
+                     "guard": [*rest, *(list(guards(m.file, m.line))[:MAX_GUARDS] if guards else [])]}
                     for i, m in enumerate(mutants)],
     })
 
@@ -280,10 +308,13 @@ def confirmed(mutants: Sequence[LineMutant], results_jsonl: str, failing: int) -
     """Findings for lines with a mutant that made every failing test pass (the
     driver's ``fixed``), one per line: those whose guard tests (passing tests
     that ran the line) still passed first, in mutant order; a line whose fix
-    broke its guards only when there is no other."""
+    broke its guards only when there is no other. The failing tests beyond the
+    first :data:`MAX_TESTS` ran with the guards (see :func:`driver_spec`)."""
     rerun = min(failing, MAX_TESTS)
     tests = (f"the {failing} failing test{'s' if failing != 1 else ''}" if rerun == failing
              else f"the {rerun} failing tests re-run (of {failing})")
+    checked_all = (f"the {failing} failing test{'s' if failing != 1 else ''}"
+                   if failing <= MAX_TESTS + MAX_GUARDS else f"the {rerun + MAX_GUARDS} failing tests re-run (of {failing})")
     clean: list[Finding] = []
     broke: list[Finding] = []
     seen: set[tuple[str, int]] = set()
@@ -301,11 +332,11 @@ def confirmed(mutants: Sequence[LineMutant], results_jsonl: str, failing: int) -
             broke.append(Finding(file=m.file, line=m.line, kind=Kind.SUSPECT_LINE, stage="sandbox",
                                  severity="warning",
                                  message=f"changing {m.edit} on this line makes {tests} pass but breaks "
-                                         "passing tests that run it (mutation analysis): a possible cause"))
+                                         "other tests (mutation analysis): a possible cause"))
             continue
         checked = "passing tests that run it still pass" if guard else "other tests not re-run"
         clean.append(Finding(file=m.file, line=m.line, kind=Kind.SUSPECT_LINE, stage="sandbox", severity="warning",
-                             message=f"changing {m.edit} on this line makes {tests} pass "
+                             message=f"changing {m.edit} on this line makes {checked_all if guard else tests} pass "
                                      f"(mutation analysis; {checked}): the likely cause"))
     return clean or broke[:3]
 
@@ -368,13 +399,13 @@ env = dict(os.environ, DEEPCODE_MUTANT_ROOT=spec["root"])
 
 def run(argv, left):
     try:
-        proc = subprocess.run(argv, env=env, cwd=spec["root"], capture_output=True,
-                              timeout=min(left, spec["per_mutant_timeout_s"]))
+        proc = subprocess.run(argv, env=env, cwd=spec["root"], capture_output=True, timeout=left)
         return proc.returncode == 0
     except subprocess.TimeoutExpired:
         return False
 
 
+weak_fixes, look_on = 0, None
 with open(spec["out"], "w") as out:
     for m in spec["mutants"]:
         left = deadline - time.monotonic()
@@ -382,14 +413,22 @@ with open(spec["out"], "w") as out:
             break
         env["DEEPCODE_MUTANT"] = json.dumps(m)
         base = [spec["python"], "-m", "pytest", "-q", "-x", "--tb=no", "-p", "deepcode_mutate"]
-        fixed = run([*base, *spec["tests"]], left)
+        fixed = run([*base, *spec["tests"]], min(left, spec["per_mutant_timeout_s"]))
         guard_ok = None
         if fixed and m.get("guard"):
             # A fix that breaks the passing tests running the line is a weaker one: keep looking.
-            left = deadline - time.monotonic()
+            # Many guards take longer than the failing tests: their own timeout.
+            left = min(deadline - time.monotonic(), spec.get("guard_timeout_s", spec["per_mutant_timeout_s"]))
             guard_ok = left >= 1 and run([*base, *m["guard"]], left)
         out.write(json.dumps({"id": m["id"], "fixed": fixed, "guard_ok": guard_ok}) + "\\n")
         out.flush()
         if fixed and guard_ok is not False:
-            break
+            if len(m.get("guard") or []) >= spec.get("strong_guards", 0) or weak_fixes:
+                break
+            # Few tests checked this fix: another line may fix the failure as well.
+            weak_fixes, look_on = 1, spec.get("look_on", 0)
+        elif look_on is not None:
+            look_on -= 1
+            if look_on <= 0:
+                break
 '''

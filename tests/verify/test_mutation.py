@@ -149,7 +149,10 @@ async def test_session_reports_the_confirmed_line_only(make_repo, tmp_path):
     outcome = CommandOutcome(command=cmd, result=SandboxResult(exit_code=1, backend="subprocess", duration_s=1),
                              findings=[failure])
     found = await session.localise(outcome)
-    assert [(f.file, f.line) for f in found] == [("lib.py", 3)]
+    # Line 3's fix comes first. No passing test runs window(), so a fix there is weak
+    # evidence: the driver looks on, and line 4's `start` -> `(start) + 1` fixes the
+    # tests too (the tests cannot tell the two apart); test_small is never blamed.
+    assert [(f.file, f.line) for f in found] == [("lib.py", 3), ("lib.py", 4)]
     assert "`1` -> `0`" in found[0].message
     assert (repo / "lib.py").read_text() == LIB
     # Without mutation analysis the tied lines of window() are all suspects.
@@ -178,7 +181,7 @@ def test_a_fix_that_breaks_the_passing_tests_running_its_line_is_weaker():
     [best] = confirmed(ms, lines, 1)
     assert best.line == 8 and "passing tests that run it still pass" in best.message
     [weak] = confirmed(ms, '{"id": 0, "fixed": true, "guard_ok": false}\n', 1)
-    assert weak.line == 3 and "breaks passing tests" in weak.message
+    assert weak.line == 3 and "breaks other tests" in weak.message
     report = json.dumps({"spectra": {"tests/test_a.py::t1": [["lib.py", 3]], "tests/test_b.py::t2": [["lib.py", 3]],
                                      "tests/test_a.py::t3": [["lib.py", 8]], "tests/test_a.py::bad": [["lib.py", 3]]},
                          "outcomes": {"tests/test_a.py::t1": "passed", "tests/test_b.py::t2": "passed",
