@@ -189,3 +189,20 @@ def test_defaults_and_attributes_set_in_another_method_are_candidates():
     assert "sets `self.total`" in ev.reasons[("s.py", 3)]
     assert "default of parameter" in ev.reasons[("s.py", 2)]
     assert ("s.py", 4) not in ranked  # an attribute the line does not read
+
+
+def test_a_table_entry_ranks_with_the_line_that_reads_it():
+    # Class bodies run at import, before any test: a table's entries never show in a
+    # spectrum. Read by the guard of a call on the way to the raise, they rank with
+    # that line's score, above the many lines the failing tests merely ran.
+    raised = Finding(file="p.py", line=15, kind=Kind.EXCEPTION, stage="sandbox", message="t: ValueError: x",
+                     frames=(("tests/test_p.py", 3), ("p.py", 11), ("p.py", 15)))
+    ev = gather([raised], lambda f: PRATT if f == "p.py" else None)
+    spectrum = [("p.py", n, 0.95) for n in (9, 10, 11, 15)] + [("lex.py", n, 0.9) for n in range(1, 40)]
+    ranked = [(f, n) for f, n, _ in combine(spectrum, ev)]
+    first_plumbing = ranked.index(("lex.py", 1))
+    assert all(ranked.index(("p.py", n)) < first_plumbing for n in (3, 4, 5))
+    assert ev.users[("p.py", 4)] == {("p.py", 10), ("p.py", 11)}  # the guard read, the call it guards
+    # A value line with no user in the spectrum keeps its own evidence weight only.
+    alone = combine([], gather([raised], lambda f: PRATT if f == "p.py" else None))
+    assert dict(((f, n), s) for f, n, s in alone)[("p.py", 4)] < 0.9

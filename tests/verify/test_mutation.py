@@ -103,6 +103,9 @@ def test_confirmed_reads_the_driver_results_and_skips_a_torn_line():
     assert [(f.file, f.line, f.kind) for f in found] == [("lib.py", 3, Kind.SUSPECT_LINE), ("lib.py", 8, Kind.SUSPECT_LINE)]
     assert "`1` -> `2`" in found[0].message and "the 2 failing tests pass" in found[0].message
     assert "the 5 failing tests re-run (of 31) pass" in confirmed(ms, lines, 31)[0].message
+    # With its guards passed, the failing tests not re-run passed too (they are guards).
+    checked = '{"id": 1, "fixed": true, "guard_ok": true}\n'
+    assert "makes the 31 failing tests pass" in confirmed(ms, checked, 31)[0].message
     assert confirmed(ms, "garbage\n", 1) == []
 
 
@@ -195,3 +198,79 @@ def test_a_fix_that_breaks_the_passing_tests_running_its_line_is_weaker():
     spec = json.loads(mutation.driver_spec(ms, ["tests/test_a.py::bad"], python="p", root="/r", per_mutant_timeout_s=1,
                                            budget_s=1, out="o", guards=guards))
     assert spec["mutants"][1]["guard"] == ["tests/test_a.py::t3"]
+
+
+def test_a_tables_entries_share_one_slot_of_the_plan():
+    # 19 ranked lines, then a table read with a computed key (every entry ranked
+    # alike), then more lines: the whole table is planned as the 20th line.
+    head = [f"x{i} = a < b" for i in range(19)]
+    table = ["T = {", *(f'    "k{i}": {i + 2},' for i in range(25)), "}"]
+    tail = [f"z{i} = a < b" for i in range(5)]
+    src = "\n".join([*head, *table, *tail]) + "\n"
+    entries = list(range(21, 46))
+    ranked = [("m.py", n, 1.0) for n in range(1, 20)] + [("m.py", n, 0.9) for n in entries]
+    ranked += [("m.py", n, 0.8) for n in range(47, 52)]
+    planned = plan_mutants(ranked, lambda f: src)
+    lines = {m.line for m in planned}
+    assert set(entries) <= lines and lines.isdisjoint(range(47, 52))
+    assert {m.edit for m in planned if m.line == 21} >= {"`2` -> `3`", "`2` -> `1`"}
+
+
+def test_guards_spread_over_the_tests_that_ran_the_line_and_the_failing_tests_not_re_run():
+    from deepcode_tui.verify.localise import guard_tests
+
+    names = [f"tests/test_a.py::t{i:03d}" for i in range(300)]
+    report = json.dumps({"spectra": {**{n: [["lib.py", 3]] for n in names}, "tests/test_a.py::bad": [["lib.py", 3]]},
+                         "outcomes": {**{n: "passed" for n in names}, "tests/test_a.py::bad": "failed"}})
+    guards = guard_tests(report, ["tests/test_a.py::bad"])("lib.py", 3)
+    # Not the first hundred in name order: a compensating change breaks tests far apart.
+    assert len(guards) == 100 and guards[0] == names[0] and guards[-1] >= names[297]
+    failing = [f"tests/test_b.py::f{i}" for i in range(8)]
+    spec = json.loads(mutation.driver_spec([LineMutant("lib.py", 3, 0, 1, "1", "0")], failing, python="p", root="/r",
+                                           per_mutant_timeout_s=1, budget_s=1, out="o",
+                                           guards=lambda f, n: ["tests/test_a.py::t1"], guard_timeout_s=7))
+    assert spec["tests"] == failing[:5] and spec["guard_timeout_s"] == 7
+    assert spec["mutants"][0]["guard"] == [*failing[5:], "tests/test_a.py::t1"]
+
+
+STUB_PYTHON = """import json, os, sys
+m = json.loads(os.environ["DEEPCODE_MUTANT"])
+sys.exit(0 if m["id"] in {FIXING} else 1)
+"""
+
+
+def _drive(tmp_path, fixing, guard):
+    # The real driver, with a scripted interpreter: mutants in ``fixing`` pass every run.
+    stub = tmp_path / "stub.py"
+    stub.write_text(STUB_PYTHON.replace("{FIXING}", repr(set(fixing))))
+    py = tmp_path / "py"
+    py.write_text(f"#!/bin/sh\nexec {sys.executable} {stub}\n")
+    py.chmod(0o755)
+    (tmp_path / "driver.py").write_text(mutation.DRIVER_SOURCE)
+    mutants = [LineMutant("lib.py", n, 0, 1, "1", "0") for n in range(1, 41)]
+    spec = tmp_path / "spec.json"
+    spec.write_text(mutation.driver_spec(mutants, ["tests/test_a.py::bad"], python=str(py), root=str(tmp_path),
+                                         per_mutant_timeout_s=30, budget_s=120, out=str(tmp_path / "out.jsonl"),
+                                         guards=lambda f, n: guard))
+    import subprocess
+
+    subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(spec)], check=True, timeout=300)
+    return [json.loads(r) for r in (tmp_path / "out.jsonl").read_text().splitlines()]
+
+
+def test_a_fix_checked_by_few_tests_makes_the_driver_look_on(tmp_path):
+    few = _drive(tmp_path, {2, 9}, ["tests/test_a.py::t1"])
+    # Mutant 2 fixes, checked by one passing test only: the driver tries on and
+    # finds mutant 9, which the tests cannot tell from it; both are reported.
+    assert [r["id"] for r in few if r["fixed"]] == [2, 9] and few[-1]["id"] == 9
+    found = confirmed([LineMutant("lib.py", n, 0, 1, "1", "0") for n in range(1, 41)],
+                      "\n".join(json.dumps(r) for r in few), 1)
+    assert [f.line for f in found] == [3, 10]
+    # With no second fix it stops LOOK_ON mutants later.
+    (tmp_path / "out.jsonl").unlink()
+    alone = _drive(tmp_path, {2}, ["tests/test_a.py::t1"])
+    assert len(alone) == 3 + mutation.LOOK_ON
+    # A fix that many passing tests checked ends the search at once.
+    (tmp_path / "out.jsonl").unlink()
+    strong = _drive(tmp_path, {2, 9}, [f"tests/test_a.py::t{i}" for i in range(mutation.STRONG_GUARDS)])
+    assert strong[-1]["id"] == 2 and strong[-1]["guard_ok"] is True
