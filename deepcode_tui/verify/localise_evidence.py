@@ -233,13 +233,53 @@ def _assign_lines(scope: ast.AST, name: str, near: int) -> list[int]:
     return sorted(set(lines), key=lambda n: (n > near, abs(near - n)))[:MAX_ASSIGNS_PER_NAME]
 
 
-def _value_lines(stmt: ast.stmt) -> list[int]:
+Keys = dict[str, set | None]
+
+
+def _constant_keys(nodes: Iterable[ast.AST]) -> Keys:
+    """For each name (as :func:`_loaded_names` spells it) read only through constant
+    subscripts (``T["star"]``, ``self.T[0]``), the keys read; None for a name also read
+    another way (a computed key, the whole value)."""
+    keys: Keys = {}
+    subscripted: dict[int, object] = {}
+    for node in nodes:
+        for n in ast.walk(node):
+            if (isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant)
+                    and type(n.slice.value) in (str, int)):
+                subscripted[id(n.value)] = n.slice.value
+    for node in nodes:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                name = n.id
+            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and isinstance(n.ctx, ast.Load):
+                name = f"{n.value.id}.{n.attr}"
+            else:
+                continue
+            if id(n) in subscripted and keys.get(name, set()) is not None:
+                keys.setdefault(name, set()).add(subscripted[id(n)])
+            elif id(n) not in subscripted:
+                keys[name] = None
+    return keys
+
+
+def _value_lines(stmt: ast.stmt, keys: set | None = None) -> list[int]:
     """The lines of a module-level assignment's value worth mutating: each element
-    line of a table (a literal list/tuple/dict/set), else the statement's first line."""
+    line of a table (a literal list/tuple/dict/set), else the statement's first line.
+    ``keys``: the only entries read (constant subscripts), when known: their lines."""
     value = getattr(stmt, "value", None)
     first = stmt.lineno
     if value is None or (stmt.end_lineno or first) == first:
         return [first]
+    if keys:
+        if isinstance(value, ast.Dict):
+            picked = [v.lineno for k, v in zip(value.keys, value.values, strict=True)
+                      if isinstance(k, ast.Constant) and k.value in keys]
+        elif isinstance(value, ast.List | ast.Tuple):
+            picked = [e.lineno for i, e in enumerate(value.elts) if i in keys or i - len(value.elts) in keys]
+        else:
+            picked = []
+        if picked:
+            return list(dict.fromkeys([first, *picked]))
     lines = sorted({n.lineno for n in ast.walk(value) if isinstance(n, ast.Constant | ast.Name | ast.Compare)
                     and getattr(n, "end_lineno", None) == n.lineno})
     return ([first] + [n for n in lines if n != first])[:MAX_TABLE_LINES]
@@ -265,12 +305,13 @@ class Evidence:
             self.weights[key] = weight
             self.reasons[key] = reason
 
-    def values_used_by(self, file: str, line: int, stmt: ast.stmt, names: Sequence[str], weight: float,
+    def values_used_by(self, file: str, line: int, stmt: ast.stmt, nodes: Sequence[ast.AST], weight: float,
                        why: str) -> None:
-        """:meth:`values`, remembering that ``file:line`` uses what is found."""
+        """:meth:`values` of the names ``nodes`` read, remembering that ``file:line``
+        uses what is found."""
         self._user = (file, line)
         try:
-            self.values(file, stmt, names, weight, why)
+            self.values(file, stmt, _loaded_names(nodes), weight, why, _constant_keys(nodes))
         finally:
             self._user = None
 
@@ -300,23 +341,26 @@ class Evidence:
                 return cand
         return None
 
-    def module_values(self, file: str, names: Iterable[str], weight: float, why: str) -> None:
+    def module_values(self, file: str, names: Iterable[str], weight: float, why: str,
+                      keys: Keys | None = None) -> None:
         mod = self.module(file)
         if mod is None:
             return
+        keys = keys or {}
         for name in names:
             if name in mod.module_assigns:
-                for ln in _value_lines(mod.module_assigns[name]):
+                for ln in _value_lines(mod.module_assigns[name], keys.get(name)):
                     self.add(file, ln, weight, f"module-level `{name}`, {why}")
             elif name in mod.imports:
                 src_mod, level, orig = mod.imports[name]
                 target = self._resolve_import(file, src_mod, level)
                 other = self.module(target) if target else None
                 if other is not None and orig in other.module_assigns:
-                    for ln in _value_lines(other.module_assigns[orig]):
+                    for ln in _value_lines(other.module_assigns[orig], keys.get(name)):
                         self.add(target, ln, weight * 0.95, f"module-level `{orig}`, {why}")
 
-    def class_values(self, file: str, stmt: ast.stmt, names: Iterable[str], weight: float, why: str) -> None:
+    def class_values(self, file: str, stmt: ast.stmt, names: Iterable[str], weight: float, why: str,
+                     keys: Keys | None = None) -> None:
         """Class attributes among ``names`` (``self.X``/``cls.X`` in a method of the
         class, ``Klass.X`` for a class of the module): the class body's value lines."""
         mod = self.module(file)
@@ -328,7 +372,7 @@ class Evidence:
             cls = here if owner in ("self", "cls") else mod.classes.get(owner)
             found = mod.class_attribute(cls, attr) if cls is not None and attr else None
             if found is not None:
-                for ln in _value_lines(found):
+                for ln in _value_lines(found, (keys or {}).get(name)):
                     self.add(file, ln, weight, f"class attribute `{name}`, {why}")
 
     def defaults(self, file: str, scope: ast.AST, names: Iterable[str], weight: float, why: str) -> None:
@@ -367,14 +411,15 @@ class Evidence:
                             self.defaults(file, method, _loaded_names(_header(setter)), weight * W_MODULE,
                                           f"used where `{name}` is set")
 
-    def values(self, file: str, stmt: ast.stmt, names: Sequence[str], weight: float, why: str) -> None:
+    def values(self, file: str, stmt: ast.stmt, names: Sequence[str], weight: float, why: str,
+               keys: Keys | None = None) -> None:
         """Where the values ``names`` hold at ``stmt`` were computed outside the
         code that ran (module level, class body, parameter defaults, other methods)."""
         mod = self.module(file)
         if mod is None:
             return
-        self.module_values(file, [n for n in names if "." not in n], weight * W_MODULE, why)
-        self.class_values(file, stmt, [n for n in names if "." in n], weight * W_MODULE, why)
+        self.module_values(file, [n for n in names if "." not in n], weight * W_MODULE, why, keys)
+        self.class_values(file, stmt, [n for n in names if "." in n], weight * W_MODULE, why, keys)
         self.defaults(file, mod.function_of(stmt), names, weight * W_MODULE, why)
         self.instance_values(file, stmt, names, weight, why)
 
@@ -397,7 +442,7 @@ class Evidence:
             for ln in _assign_lines(scope, name, line):
                 if ln != line:
                     self.add(file, ln, weight * W_ASSIGN, f"assigns `{name}`, which {what} uses")
-        self.values_used_by(file, line, stmt, names, weight, f"used where {what}")
+        self.values_used_by(file, line, stmt, [*_header(stmt), *guards], weight, f"used where {what}")
 
     def from_finding(self, f: Finding) -> None:
         frames = list(f.frames)
@@ -435,7 +480,7 @@ def combine(ranked: Sequence[tuple[str, int, float]], evidence: Evidence, *,
             continue
         stmt = mod.statement_at(line)
         if stmt is not None:
-            evidence.values_used_by(file, line, stmt, _loaded_names(_header(stmt)), score, f"used by line {line}")
+            evidence.values_used_by(file, line, stmt, _header(stmt), score, f"used by line {line}")
     spectrum = {(f, n): s for f, n, s in ranked}
     order = {(f, n): i for i, (f, n, _s) in enumerate(ranked)}
     keys = list(dict.fromkeys([*((f, n) for f, n, _ in ranked), *evidence.weights]))

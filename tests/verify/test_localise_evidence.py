@@ -113,7 +113,9 @@ def test_evidence_follows_the_data_back_from_the_raising_line():
     ev = gather([], lambda f: LIMITS)
     ranked = combine([("lib.py", 8, 1.0), ("lib.py", 7, 0.7)], ev)
     assert [(f, n) for f, n, _ in ranked][:2] == [("lib.py", 8), ("lib.py", 7)]
-    assert {("lib.py", 1), ("lib.py", 2), ("lib.py", 3)} <= {(f, n) for f, n, _ in ranked}
+    # Lines 7 and 8 read LIMITS["high"] only: that entry (and the statement), not "low".
+    assert {("lib.py", 1), ("lib.py", 3)} <= {(f, n) for f, n, _ in ranked}
+    assert ("lib.py", 2) not in {(f, n) for f, n, _ in ranked}
 
 
 async def test_an_exception_raised_in_a_helper_is_localised_to_the_wrong_bound(make_repo, tmp_path):
@@ -206,3 +208,16 @@ def test_a_table_entry_ranks_with_the_line_that_reads_it():
     # A value line with no user in the spectrum keeps its own evidence weight only.
     alone = combine([], gather([raised], lambda f: PRATT if f == "p.py" else None))
     assert dict(((f, n), s) for f, n, s in alone)[("p.py", 4)] < 0.9
+
+
+def test_a_table_read_with_a_constant_key_names_that_entry():
+    # ``self.POWER["plus"]`` reads one entry: that entry's line is the candidate, not its neighbours'.
+    src = PRATT.replace("while power < self.POWER[tokens[0]]:", 'while power < self.POWER["plus"]:')
+    raised = Finding(file="p.py", line=15, kind=Kind.EXCEPTION, stage="sandbox", message="t: ValueError: x",
+                     frames=(("tests/test_p.py", 3), ("p.py", 11), ("p.py", 15)))
+    ev = gather([raised], lambda f: src if f == "p.py" else None)
+    assert ("p.py", 5) in ev.weights and not {("p.py", 3), ("p.py", 4)} & set(ev.weights)
+    # Also read whole (or with a computed key) somewhere it is followed: every entry.
+    both = src.replace("left = self.led(left, tokens)", "left = self.led(left, tokens, self.POWER)")
+    ev = gather([raised], lambda f: both if f == "p.py" else None)
+    assert {("p.py", 3), ("p.py", 4), ("p.py", 5)} <= set(ev.weights)
