@@ -12,9 +12,9 @@ edit made the tests pass.
 
 The repo is never changed: a pytest plugin (``-p deepcode_mutate``) swaps
 the mutated source in at import time through a meta-path finder. One
-sandbox run drives all mutants (one pytest process each, one deadline for
-all, results written line by line so a cut-off run still reports what it
-tried).
+sandbox run drives all mutants (one pytest run each, forked from a driver
+that imported pytest once; one deadline for all, results written line by
+line so a cut-off run still reports what it tried).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from dataclasses import dataclass
 
 from .findings import Finding, Kind
 
-MAX_LINES = 20
+MAX_LINES = 40
+# Lines are tried in bands of this many: a band's boundary mutants, then its other operators.
+BAND = 20
 MAX_PER_LINE = 10
-MAX_MUTANTS = 80
+MAX_MUTANTS = 160
 MAX_TESTS = 5
 MAX_GUARDS = 100
 # A fix checked against fewer other tests than this is weak evidence: the driver tries
@@ -245,8 +247,11 @@ def line_mutants(file: str, source: str, line: int, index: SourceIndex | None = 
 
 def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str], str | None]) -> list[LineMutant]:
     """Mutants for the best-ranked lines: at most :data:`MAX_LINES` lines that have
-    mutants and :data:`MAX_MUTANTS` mutants; the boundary mutants (tier 0) of all
-    those lines in rank order first, then the other operators' in rank order.
+    mutants and :data:`MAX_MUTANTS` mutants, in bands of :data:`BAND` lines: the
+    boundary mutants (tier 0) of a band's lines in rank order first, then the other
+    operators' in rank order, then the next band. The budget, not these caps, is
+    meant to bound the time: when the spectrum ties many lines (code every test
+    runs), the fault can sit far down the ranking.
     ``read(file)`` returns a file's source or None. The entry lines of one literal
     table count as one line: a table read with a computed key makes all its
     entries equally suspect, and one line each would crowd out everything ranked
@@ -278,26 +283,29 @@ def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str],
         if found:
             slots.add(slot)
             per_line.append(found)
-    ordered = [m for tier in (0, 1) for found in per_line for m in found if m.tier == tier]
+    bands = [per_line[i : i + BAND] for i in range(0, len(per_line), BAND)]
+    ordered = [m for band in bands for tier in (0, 1) for found in band for m in found if m.tier == tier]
     return ordered[:MAX_MUTANTS]
 
 
 def driver_spec(mutants: Sequence[LineMutant], tests: Sequence[str], *, python: str, root: str,
                 per_mutant_timeout_s: float, budget_s: float, out: str,
                 guards: Callable[[str, int], Sequence[str]] | None = None,
-                guard_timeout_s: float | None = None) -> str:
+                guard_timeout_s: float | None = None, fork: bool = True) -> str:
     """The JSON the in-sandbox driver reads (paths as seen inside the sandbox).
     ``guards(file, line)``: passing tests that ran the line; a mutant that fixes
     the failing tests is also run against them (a fix that breaks them is weaker),
     within ``guard_timeout_s`` (default: the per-mutant timeout). The failing tests
     beyond the first :data:`MAX_TESTS` join the guards: a change that fixes the few
-    re-run but not the rest compensates for the fault rather than removing it."""
+    re-run but not the rest compensates for the fault rather than removing it.
+    ``fork``: the driver imports pytest once and forks a run per mutant (else one
+    ``python -m pytest`` process each)."""
     rest = list(tests)[MAX_TESTS:][:MAX_GUARDS]
     return json.dumps({
         "python": python, "root": root, "tests": list(tests)[:MAX_TESTS], "out": out,
         "per_mutant_timeout_s": per_mutant_timeout_s, "budget_s": budget_s,
         "guard_timeout_s": guard_timeout_s or per_mutant_timeout_s,
-        "strong_guards": STRONG_GUARDS, "look_on": LOOK_ON,
+        "strong_guards": STRONG_GUARDS, "look_on": LOOK_ON, "fork": fork,
         "mutants": [{"id": i, "file": m.file, "line": m.line, "start": m.start, "end": m.end, "new": m.new,
                      "guard": [*rest, *(list(guards(m.file, m.line))[:MAX_GUARDS] if guards else [])]}
                     for i, m in enumerate(mutants)],
@@ -395,11 +403,65 @@ import time
 spec = json.load(open(sys.argv[1]))
 deadline = time.monotonic() + spec["budget_s"]
 env = dict(os.environ, DEEPCODE_MUTANT_ROOT=spec["root"])
-
-
-def run(argv, left):
+FORK = bool(spec.get("fork")) and hasattr(os, "fork")
+if FORK:
+    # pytest is imported once and each run forks from here: a run then costs its
+    # collection and tests, not an interpreter start and pytest's import. Nothing of
+    # the repo is imported here, so each child imports the mutated module afresh.
     try:
-        proc = subprocess.run(argv, env=env, cwd=spec["root"], capture_output=True, timeout=left)
+        import pytest
+    except Exception:
+        FORK = False
+    try:
+        # The sandbox watchdog's armed faulthandler thread is not in a forked child, and
+        # the child's pytest waits for it forever; the driver keeps its own deadlines.
+        import faulthandler
+
+        faulthandler.cancel_dump_traceback_later()
+    except Exception:
+        pass
+
+
+def run_forked(args, left):
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            os.setpgid(0, 0)
+            os.environ.clear()
+            os.environ.update(env)
+            os.chdir(spec["root"])
+            sys.path.insert(0, spec["root"])  # as ``python -m pytest`` run in the root
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            code = int(pytest.main(args))
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    end = time.monotonic() + left
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        if time.monotonic() >= end:
+            for kill in (lambda: os.killpg(pid, 9), lambda: os.kill(pid, 9)):
+                try:
+                    kill()
+                except OSError:
+                    pass
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(0.01)
+
+
+def run(args, left):
+    if FORK:
+        return run_forked(args, left)
+    try:
+        proc = subprocess.run([spec["python"], "-m", "pytest", *args], env=env, cwd=spec["root"],
+                              capture_output=True, timeout=left)
         return proc.returncode == 0
     except subprocess.TimeoutExpired:
         return False
@@ -412,7 +474,7 @@ with open(spec["out"], "w") as out:
         if left < 1:
             break
         env["DEEPCODE_MUTANT"] = json.dumps(m)
-        base = [spec["python"], "-m", "pytest", "-q", "-x", "--tb=no", "-p", "deepcode_mutate"]
+        base = ["-q", "-x", "--tb=no", "-p", "deepcode_mutate"]
         fixed = run([*base, *spec["tests"]], min(left, spec["per_mutant_timeout_s"]))
         guard_ok = None
         if fixed and m.get("guard"):

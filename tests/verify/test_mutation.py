@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
+
 from deepcode_tui.verify import mutation
 from deepcode_tui.verify.execution import PYTEST_ARGV, CommandOutcome, SandboxSession, VerifyCommand
 from deepcode_tui.verify.findings import Finding, Kind
@@ -109,23 +111,29 @@ def test_confirmed_reads_the_driver_results_and_skips_a_torn_line():
     assert confirmed(ms, "garbage\n", 1) == []
 
 
-def test_driver_and_plugin_find_the_fixing_mutant_without_touching_the_repo(make_repo, tmp_path):
+@pytest.mark.parametrize("fork", [True, False])
+def test_driver_and_plugin_find_the_fixing_mutant_without_touching_the_repo(make_repo, tmp_path, fork):
     repo = make_repo({"lib.py": LIB, "tests/test_lib.py": TESTS})
     helpers = tmp_path / "helpers"
     helpers.mkdir()
     (helpers / "deepcode_mutate.py").write_text(mutation.PLUGIN_SOURCE)
     (helpers / "deepcode_mutants.py").write_text(mutation.DRIVER_SOURCE)
+    # The sandbox's watchdog is armed in the driver too: a forked run must not wait on it.
+    from deepcode_tui.verify.execution import WATCHDOG_SOURCE
+
+    (helpers / "sitecustomize.py").write_text(WATCHDOG_SOURCE)
     # Warm bytecode of the original module must not leak into a mutant's run.
     import subprocess
 
-    env = {"PYTHONPATH": f"{helpers}:{repo}", "PATH": "/usr/bin:/bin", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = {"PYTHONPATH": f"{helpers}:{repo}", "PATH": "/usr/bin:/bin", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           "DEEPCODE_WATCHDOG_S": "600"}
     subprocess.run([sys.executable, "-c", "import lib"], cwd=repo, env=env, check=True)
     mutants = line_mutants("lib.py", LIB, 3)
     out = tmp_path / "out.jsonl"
     spec = tmp_path / "spec.json"
     spec.write_text(mutation.driver_spec(mutants, ["tests/test_lib.py::test_window", "tests/test_lib.py::test_window_one"],
                                          python=sys.executable, root=str(repo), per_mutant_timeout_s=60,
-                                         budget_s=120, out=str(out)))
+                                         budget_s=120, out=str(out), fork=fork))
     subprocess.run([sys.executable, str(helpers / "deepcode_mutants.py"), str(spec)], env=env, check=True,
                    timeout=180)
     results = [json.loads(r) for r in out.read_text().splitlines()]
@@ -201,19 +209,31 @@ def test_a_fix_that_breaks_the_passing_tests_running_its_line_is_weaker():
 
 
 def test_a_tables_entries_share_one_slot_of_the_plan():
-    # 19 ranked lines, then a table read with a computed key (every entry ranked
-    # alike), then more lines: the whole table is planned as the 20th line.
-    head = [f"x{i} = a < b" for i in range(19)]
+    # MAX_LINES - 1 ranked lines, then a table read with a computed key (every entry
+    # ranked alike), then more lines: the whole table is planned as the last line.
+    k = mutation.MAX_LINES - 1
+    head = [f"x{i} = a < b" for i in range(k)]
     table = ["T = {", *(f'    "k{i}": {i + 2},' for i in range(25)), "}"]
     tail = [f"z{i} = a < b" for i in range(5)]
     src = "\n".join([*head, *table, *tail]) + "\n"
-    entries = list(range(21, 46))
-    ranked = [("m.py", n, 1.0) for n in range(1, 20)] + [("m.py", n, 0.9) for n in entries]
-    ranked += [("m.py", n, 0.8) for n in range(47, 52)]
+    entries = list(range(k + 2, k + 27))
+    ranked = [("m.py", n, 1.0) for n in range(1, k + 1)] + [("m.py", n, 0.9) for n in entries]
+    ranked += [("m.py", n, 0.8) for n in range(k + 28, k + 33)]
     planned = plan_mutants(ranked, lambda f: src)
     lines = {m.line for m in planned}
-    assert set(entries) <= lines and lines.isdisjoint(range(47, 52))
-    assert {m.edit for m in planned if m.line == 21} >= {"`2` -> `3`", "`2` -> `1`"}
+    assert set(entries) <= lines and lines.isdisjoint(range(k + 28, k + 33))
+    assert {m.edit for m in planned if m.line == k + 2} >= {"`2` -> `3`", "`2` -> `1`"}
+
+
+def test_the_plan_goes_band_by_band():
+    # A band's boundary mutants, then its other operators, then the next band; lines
+    # past MAX_LINES are not planned.
+    src = "".join(f"x{i} = a < b\n" for i in range(mutation.MAX_LINES + 5))
+    planned = plan_mutants([("m.py", n, 1.0) for n in range(1, mutation.MAX_LINES + 6)], lambda f: src)
+    band = mutation.BAND
+    want = [(n, e) for start in range(1, mutation.MAX_LINES + 1, band)
+            for e in ("`<` -> `<=`", "`<` -> `>`") for n in range(start, start + band)]
+    assert [(m.line, m.edit) for m in planned] == want
 
 
 def test_guards_spread_over_the_tests_that_ran_the_line_and_the_failing_tests_not_re_run():
@@ -251,7 +271,7 @@ def _drive(tmp_path, fixing, guard):
     spec = tmp_path / "spec.json"
     spec.write_text(mutation.driver_spec(mutants, ["tests/test_a.py::bad"], python=str(py), root=str(tmp_path),
                                          per_mutant_timeout_s=30, budget_s=120, out=str(tmp_path / "out.jsonl"),
-                                         guards=lambda f, n: guard))
+                                         guards=lambda f, n: guard, fork=False))
     import subprocess
 
     subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(spec)], check=True, timeout=300)
