@@ -178,6 +178,7 @@ class SandboxSession:
         self.confirm_by_mutation = confirm_by_mutation
         self.mutation_budget_s = mutation_budget_s
         self._prepared_key: str | None = None
+        self._traced_s = 0.0  # how long the last traced (spectrum) run took
 
     # -- paths inside the sandbox ------------------------------------------------------------
     def _inside(self, target: str) -> str:
@@ -343,11 +344,13 @@ class SandboxSession:
         results.unlink(missing_ok=True)
         budget = min(self.mutation_budget_s, outcome.command.timeout_s * 2)
         per_mutant = min(outcome.command.timeout_s, max(10.0, 2 * outcome.result.duration_s))
+        # The guards are a subset of the traced selection, which ran slower (traced) than they will.
+        guard_timeout = min(budget, max(per_mutant, self._traced_s))
         env_in = self._inside("/env")
         write_atomic(self.env_dir / "mutants.json", mutation.driver_spec(
             mutants, failing, python=self.python, root=self.backend.repo_path(self.repo),
             per_mutant_timeout_s=per_mutant, budget_s=budget, out=f"{env_in}/mutants.jsonl",
-            guards=guard_tests(report, failing) if report else None))
+            guards=guard_tests(report, failing) if report else None, guard_timeout_s=guard_timeout))
         argv = [self.python, f"{self._inside('/opt/deepcode')}/deepcode_mutants.py", f"{env_in}/mutants.json"]
         # The driver keeps its own deadline; the sandbox's is a backstop a little later.
         await self.backend.run(argv, repo=self.repo, timeout_s=budget + 15, network=self.network,
@@ -368,6 +371,7 @@ class SandboxSession:
                    DEEPCODE_SBFL_ROOT=self.backend.repo_path(self.repo))
         result = await self.backend.run(argv, repo=self.repo, timeout_s=timeout_s, network=self.network,
                                         env=env, limits=self.limits, mounts=self.mounts)
+        self._traced_s = result.duration_s
         if result.timed_out:
             return None
         try:

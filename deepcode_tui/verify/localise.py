@@ -236,11 +236,22 @@ def ranked_suspects(ranked: Sequence[tuple[str, int, float]], *, top: int = 3,
     return out
 
 
-def guard_tests(report_json: str, failing: Sequence[str], *, limit: int = 5) -> Callable[[str, int], list[str]]:
+def _spread(items: Sequence[str], limit: int) -> list[str]:
+    """At most ``limit`` of ``items``, evenly spaced (the first always kept)."""
+    if len(items) <= limit:
+        return list(items)
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
+
+
+def guard_tests(report_json: str, failing: Sequence[str], *, limit: int = 100) -> Callable[[str, int], list[str]]:
     """For a line, passing tests of a plugin report that ran it (those in the failing
     tests' files first); for a line no test ran (module-level code runs at import),
-    passing tests from the failing tests' files. A mutant that fixes the failing
-    tests is re-run against these: a fix that breaks them is a weaker one."""
+    passing tests from the failing tests' files, else any. A mutant that fixes the
+    failing tests is re-run against these: a fix that breaks them is a weaker one.
+    Many, spread over the list when there are more than ``limit``: a change that
+    compensates for the fault elsewhere (a caller's argument) passes the tests
+    next to the failing ones and breaks a few far from them."""
     try:
         data = json.loads(report_json)
         spectra, outcomes = data.get("spectra", {}), data.get("outcomes", {})
@@ -253,11 +264,11 @@ def guard_tests(report_json: str, failing: Sequence[str], *, limit: int = 5) -> 
     for test in passing:
         for f, n in spectra.get(test, []):
             by_line.setdefault((str(f), int(n)), []).append(test)
-    nearby = [t for t in passing if t.split("::", 1)[0] in failing_files][:limit]
+    nearby = _spread([t for t in passing if t.split("::", 1)[0] in failing_files] or passing, limit)
 
     def guards(file: str, line: int) -> list[str]:
         ran = by_line.get((file, line))
-        return (ran or nearby)[:limit]
+        return _spread(ran, limit) if ran else nearby
 
     return guards
 

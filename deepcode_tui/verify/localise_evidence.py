@@ -233,13 +233,53 @@ def _assign_lines(scope: ast.AST, name: str, near: int) -> list[int]:
     return sorted(set(lines), key=lambda n: (n > near, abs(near - n)))[:MAX_ASSIGNS_PER_NAME]
 
 
-def _value_lines(stmt: ast.stmt) -> list[int]:
+Keys = dict[str, set | None]
+
+
+def _constant_keys(nodes: Iterable[ast.AST]) -> Keys:
+    """For each name (as :func:`_loaded_names` spells it) read only through constant
+    subscripts (``T["star"]``, ``self.T[0]``), the keys read; None for a name also read
+    another way (a computed key, the whole value)."""
+    keys: Keys = {}
+    subscripted: dict[int, object] = {}
+    for node in nodes:
+        for n in ast.walk(node):
+            if (isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant)
+                    and type(n.slice.value) in (str, int)):
+                subscripted[id(n.value)] = n.slice.value
+    for node in nodes:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                name = n.id
+            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and isinstance(n.ctx, ast.Load):
+                name = f"{n.value.id}.{n.attr}"
+            else:
+                continue
+            if id(n) in subscripted and keys.get(name, set()) is not None:
+                keys.setdefault(name, set()).add(subscripted[id(n)])
+            elif id(n) not in subscripted:
+                keys[name] = None
+    return keys
+
+
+def _value_lines(stmt: ast.stmt, keys: set | None = None) -> list[int]:
     """The lines of a module-level assignment's value worth mutating: each element
-    line of a table (a literal list/tuple/dict/set), else the statement's first line."""
+    line of a table (a literal list/tuple/dict/set), else the statement's first line.
+    ``keys``: the only entries read (constant subscripts), when known: their lines."""
     value = getattr(stmt, "value", None)
     first = stmt.lineno
     if value is None or (stmt.end_lineno or first) == first:
         return [first]
+    if keys:
+        if isinstance(value, ast.Dict):
+            picked = [v.lineno for k, v in zip(value.keys, value.values, strict=True)
+                      if isinstance(k, ast.Constant) and k.value in keys]
+        elif isinstance(value, ast.List | ast.Tuple):
+            picked = [e.lineno for i, e in enumerate(value.elts) if i in keys or i - len(value.elts) in keys]
+        else:
+            picked = []
+        if picked:
+            return list(dict.fromkeys([first, *picked]))
     lines = sorted({n.lineno for n in ast.walk(value) if isinstance(n, ast.Constant | ast.Name | ast.Compare)
                     and getattr(n, "end_lineno", None) == n.lineno})
     return ([first] + [n for n in lines if n != first])[:MAX_TABLE_LINES]
@@ -252,13 +292,28 @@ class Evidence:
         self.read = read
         self.weights: dict[tuple[str, int], float] = {}
         self.reasons: dict[tuple[str, int], str] = {}
+        # A value line -> the lines that use it (see :func:`combine`).
+        self.users: dict[tuple[str, int], set[tuple[str, int]]] = {}
+        self._user: tuple[str, int] | None = None
         self._parsed: dict[str, _Module | None] = {}
 
     def add(self, file: str, line: int, weight: float, reason: str) -> None:
         key = (file, line)
+        if self._user is not None and key != self._user:
+            self.users.setdefault(key, set()).add(self._user)
         if weight > self.weights.get(key, 0.0):
             self.weights[key] = weight
             self.reasons[key] = reason
+
+    def values_used_by(self, file: str, line: int, stmt: ast.stmt, nodes: Sequence[ast.AST], weight: float,
+                       why: str) -> None:
+        """:meth:`values` of the names ``nodes`` read, remembering that ``file:line``
+        uses what is found."""
+        self._user = (file, line)
+        try:
+            self.values(file, stmt, _loaded_names(nodes), weight, why, _constant_keys(nodes))
+        finally:
+            self._user = None
 
     def module(self, file: str) -> _Module | None:
         if file not in self._parsed:
@@ -286,23 +341,26 @@ class Evidence:
                 return cand
         return None
 
-    def module_values(self, file: str, names: Iterable[str], weight: float, why: str) -> None:
+    def module_values(self, file: str, names: Iterable[str], weight: float, why: str,
+                      keys: Keys | None = None) -> None:
         mod = self.module(file)
         if mod is None:
             return
+        keys = keys or {}
         for name in names:
             if name in mod.module_assigns:
-                for ln in _value_lines(mod.module_assigns[name]):
+                for ln in _value_lines(mod.module_assigns[name], keys.get(name)):
                     self.add(file, ln, weight, f"module-level `{name}`, {why}")
             elif name in mod.imports:
                 src_mod, level, orig = mod.imports[name]
                 target = self._resolve_import(file, src_mod, level)
                 other = self.module(target) if target else None
                 if other is not None and orig in other.module_assigns:
-                    for ln in _value_lines(other.module_assigns[orig]):
+                    for ln in _value_lines(other.module_assigns[orig], keys.get(name)):
                         self.add(target, ln, weight * 0.95, f"module-level `{orig}`, {why}")
 
-    def class_values(self, file: str, stmt: ast.stmt, names: Iterable[str], weight: float, why: str) -> None:
+    def class_values(self, file: str, stmt: ast.stmt, names: Iterable[str], weight: float, why: str,
+                     keys: Keys | None = None) -> None:
         """Class attributes among ``names`` (``self.X``/``cls.X`` in a method of the
         class, ``Klass.X`` for a class of the module): the class body's value lines."""
         mod = self.module(file)
@@ -314,7 +372,7 @@ class Evidence:
             cls = here if owner in ("self", "cls") else mod.classes.get(owner)
             found = mod.class_attribute(cls, attr) if cls is not None and attr else None
             if found is not None:
-                for ln in _value_lines(found):
+                for ln in _value_lines(found, (keys or {}).get(name)):
                     self.add(file, ln, weight, f"class attribute `{name}`, {why}")
 
     def defaults(self, file: str, scope: ast.AST, names: Iterable[str], weight: float, why: str) -> None:
@@ -353,14 +411,15 @@ class Evidence:
                             self.defaults(file, method, _loaded_names(_header(setter)), weight * W_MODULE,
                                           f"used where `{name}` is set")
 
-    def values(self, file: str, stmt: ast.stmt, names: Sequence[str], weight: float, why: str) -> None:
+    def values(self, file: str, stmt: ast.stmt, names: Sequence[str], weight: float, why: str,
+               keys: Keys | None = None) -> None:
         """Where the values ``names`` hold at ``stmt`` were computed outside the
         code that ran (module level, class body, parameter defaults, other methods)."""
         mod = self.module(file)
         if mod is None:
             return
-        self.module_values(file, [n for n in names if "." not in n], weight * W_MODULE, why)
-        self.class_values(file, stmt, [n for n in names if "." in n], weight * W_MODULE, why)
+        self.module_values(file, [n for n in names if "." not in n], weight * W_MODULE, why, keys)
+        self.class_values(file, stmt, [n for n in names if "." in n], weight * W_MODULE, why, keys)
         self.defaults(file, mod.function_of(stmt), names, weight * W_MODULE, why)
         self.instance_values(file, stmt, names, weight, why)
 
@@ -383,7 +442,7 @@ class Evidence:
             for ln in _assign_lines(scope, name, line):
                 if ln != line:
                     self.add(file, ln, weight * W_ASSIGN, f"assigns `{name}`, which {what} uses")
-        self.values(file, stmt, names, weight, f"used where {what}")
+        self.values_used_by(file, line, stmt, [*_header(stmt), *guards], weight, f"used where {what}")
 
     def from_finding(self, f: Finding) -> None:
         frames = list(f.frames)
@@ -412,18 +471,30 @@ def combine(ranked: Sequence[tuple[str, int, float]], evidence: Evidence, *,
     """One ranking from the spectrum's and the traceback's: score = Ochiai +
     evidence weight. Module-level values used by the best ``spectrum_lines``
     lines, and the other values :meth:`Evidence.values` finds for them, are
-    added first (weighted by their user's score). Order kept among
-    equal scores (the spectrum's tie-breaking stays)."""
+    added first (weighted by their user's score). A value line no test ran
+    scores ``W_MODULE`` times the best score (Ochiai + evidence) of a line using it.
+    Order kept among equal scores (the spectrum's tie-breaking stays)."""
     for file, line, score in list(ranked[:spectrum_lines]):
         mod = evidence.module(file)
         if mod is None or score <= 0:
             continue
         stmt = mod.statement_at(line)
         if stmt is not None:
-            evidence.values(file, stmt, _loaded_names(_header(stmt)), score, f"used by line {line}")
+            evidence.values_used_by(file, line, stmt, _header(stmt), score, f"used by line {line}")
     spectrum = {(f, n): s for f, n, s in ranked}
     order = {(f, n): i for i, (f, n, _s) in enumerate(ranked)}
     keys = list(dict.fromkeys([*((f, n) for f, n, _ in ranked), *evidence.weights]))
-    scored = [(f, n, spectrum.get((f, n), 0.0) + evidence.weights.get((f, n), 0.0)) for f, n in keys]
+
+    def score(key: tuple[str, int]) -> float:
+        if key in spectrum:
+            return spectrum[key] + evidence.weights.get(key, 0.0)
+        # A value computed where no test's spectrum shows it (module or class level, a
+        # default) is as suspect as the best line using it, a little less: without this
+        # it ranks below every line the failing tests merely ran.
+        used = max((spectrum.get(u, 0.0) + evidence.weights.get(u, 0.0) for u in evidence.users.get(key, ())),
+                   default=0.0)
+        return max(W_MODULE * used, evidence.weights.get(key, 0.0))
+
+    scored = [(f, n, score((f, n))) for f, n in keys]
     scored.sort(key=lambda x: (-round(x[2], 9), order.get((x[0], x[1]), len(order))))
     return scored

@@ -12,9 +12,9 @@ edit made the tests pass.
 
 The repo is never changed: a pytest plugin (``-p deepcode_mutate``) swaps
 the mutated source in at import time through a meta-path finder. One
-sandbox run drives all mutants (one pytest process each, one deadline for
-all, results written line by line so a cut-off run still reports what it
-tried).
+sandbox run drives all mutants (one pytest run each, forked from a driver
+that imported pytest once; one deadline for all, results written line by
+line so a cut-off run still reports what it tried).
 """
 
 from __future__ import annotations
@@ -27,11 +27,17 @@ from dataclasses import dataclass
 
 from .findings import Finding, Kind
 
-MAX_LINES = 20
+MAX_LINES = 40
+# Lines are tried in bands of this many: a band's boundary mutants, then its other operators.
+BAND = 20
 MAX_PER_LINE = 10
-MAX_MUTANTS = 60
+MAX_MUTANTS = 160
 MAX_TESTS = 5
-MAX_GUARDS = 5
+MAX_GUARDS = 100
+# A fix checked against fewer other tests than this is weak evidence: the driver tries
+# up to LOOK_ON more mutants for another line whose change also fixes the failure.
+STRONG_GUARDS = 5
+LOOK_ON = 30
 
 _SWAPS = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="), ast.GtE: (">=", ">")}
 # Swapped comparison operators: the token as written, its replacement.
@@ -77,12 +83,14 @@ class SourceIndex:
     slice bound or one of ``range()``'s first two arguments (whatever their parent
     spans), of non-literal subscript indexes, and for constants that are elements
     of a literal table (list, tuple, set, dict values) the source of their
-    neighbours of the same type."""
+    neighbours of the same type; ``tables``: for a line holding an element of a
+    literal table that spans several lines, the table's first line."""
 
     by_line: dict[int, list[ast.AST]]
     bounds: frozenset[int]
     indexes: frozenset[int]
     neighbours: dict[int, tuple[str, ...]]
+    tables: dict[int, int]
 
     @classmethod
     def of(cls, source: str) -> SourceIndex | None:
@@ -96,6 +104,7 @@ class SourceIndex:
         bounds: set[int] = set()
         indexes: set[int] = set()
         neighbours: dict[int, tuple[str, ...]] = {}
+        tables: dict[int, int] = {}
         for node in ast.walk(tree):
             line = getattr(node, "lineno", None)
             if line is not None and getattr(node, "end_lineno", None) == line:
@@ -109,7 +118,11 @@ class SourceIndex:
             elif isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
                 elts = node.values if isinstance(node, ast.Dict) else node.elts
                 _table_neighbours(elts, rows, neighbours)
-        return cls(by_line, frozenset(bounds), frozenset(indexes), neighbours)
+                if (node.end_lineno or node.lineno) > node.lineno:
+                    for e in elts:
+                        if e is not None and e.lineno > node.lineno:
+                            tables.setdefault(e.lineno, node.lineno)
+        return cls(by_line, frozenset(bounds), frozenset(indexes), neighbours, tables)
 
 
 def _segment(rows: list[str], node: ast.AST) -> str | None:
@@ -234,9 +247,15 @@ def line_mutants(file: str, source: str, line: int, index: SourceIndex | None = 
 
 def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str], str | None]) -> list[LineMutant]:
     """Mutants for the best-ranked lines: at most :data:`MAX_LINES` lines that have
-    mutants and :data:`MAX_MUTANTS` mutants; the boundary mutants (tier 0) of all
-    those lines in rank order first, then the other operators' in rank order.
-    ``read(file)`` returns a file's source or None.
+    mutants and :data:`MAX_MUTANTS` mutants, in bands of :data:`BAND` lines: the
+    boundary mutants (tier 0) of a band's lines in rank order first, then the other
+    operators' in rank order, then the next band. The budget, not these caps, is
+    meant to bound the time: when the spectrum ties many lines (code every test
+    runs), the fault can sit far down the ranking.
+    ``read(file)`` returns a file's source or None. The entry lines of one literal
+    table count as one line: a table read with a computed key makes all its
+    entries equally suspect, and one line each would crowd out everything ranked
+    after the table's first few entries.
 
     There is no score cut-off: a wrong boundary in a line that also runs in
     passing tests (it misbehaves only on some inputs) scores below lines that
@@ -244,34 +263,51 @@ def plan_mutants(ranked: Sequence[tuple[str, int, float]], read: Callable[[str],
     # Each file is read and parsed once, however many of its lines are ranked.
     indexed: dict[str, tuple[str, SourceIndex] | None] = {}
     per_line: list[list[LineMutant]] = []
+    slots: set[tuple[str, int]] = set()
     for file, line, score in ranked:
-        if score <= 0 or len(per_line) >= MAX_LINES:
+        if score <= 0:
             break
         if file not in indexed:
+            if len(slots) >= MAX_LINES:
+                continue  # only entries of a table already planned can still join
             source = read(file)
             index = SourceIndex.of(source) if source else None
             indexed[file] = (source, index) if index is not None else None
         if indexed[file] is None:
             continue
         source, index = indexed[file]
+        slot = (file, -index.tables[line]) if line in index.tables else (file, line)
+        if slot not in slots and len(slots) >= MAX_LINES:
+            continue
         found = line_mutants(file, source, line, index)
         if found:
+            slots.add(slot)
             per_line.append(found)
-    ordered = [m for tier in (0, 1) for found in per_line for m in found if m.tier == tier]
+    bands = [per_line[i : i + BAND] for i in range(0, len(per_line), BAND)]
+    ordered = [m for band in bands for tier in (0, 1) for found in band for m in found if m.tier == tier]
     return ordered[:MAX_MUTANTS]
 
 
 def driver_spec(mutants: Sequence[LineMutant], tests: Sequence[str], *, python: str, root: str,
                 per_mutant_timeout_s: float, budget_s: float, out: str,
-                guards: Callable[[str, int], Sequence[str]] | None = None) -> str:
+                guards: Callable[[str, int], Sequence[str]] | None = None,
+                guard_timeout_s: float | None = None, fork: bool = True) -> str:
     """The JSON the in-sandbox driver reads (paths as seen inside the sandbox).
     ``guards(file, line)``: passing tests that ran the line; a mutant that fixes
-    the failing tests is also run against them (a fix that breaks them is weaker)."""
+    the failing tests is also run against them (a fix that breaks them is weaker),
+    within ``guard_timeout_s`` (default: the per-mutant timeout). The failing tests
+    beyond the first :data:`MAX_TESTS` join the guards: a change that fixes the few
+    re-run but not the rest compensates for the fault rather than removing it.
+    ``fork``: the driver imports pytest once and forks a run per mutant (else one
+    ``python -m pytest`` process each)."""
+    rest = list(tests)[MAX_TESTS:][:MAX_GUARDS]
     return json.dumps({
         "python": python, "root": root, "tests": list(tests)[:MAX_TESTS], "out": out,
         "per_mutant_timeout_s": per_mutant_timeout_s, "budget_s": budget_s,
+        "guard_timeout_s": guard_timeout_s or per_mutant_timeout_s,
+        "strong_guards": STRONG_GUARDS, "look_on": LOOK_ON, "fork": fork,
         "mutants": [{"id": i, "file": m.file, "line": m.line, "start": m.start, "end": m.end, "new": m.new,
-                     "guard": list(guards(m.file, m.line))[:MAX_GUARDS] if guards else []}
+                     "guard": [*rest, *(list(guards(m.file, m.line))[:MAX_GUARDS] if guards else [])]}
                     for i, m in enumerate(mutants)],
     })
 
@@ -280,10 +316,13 @@ def confirmed(mutants: Sequence[LineMutant], results_jsonl: str, failing: int) -
     """Findings for lines with a mutant that made every failing test pass (the
     driver's ``fixed``), one per line: those whose guard tests (passing tests
     that ran the line) still passed first, in mutant order; a line whose fix
-    broke its guards only when there is no other."""
+    broke its guards only when there is no other. The failing tests beyond the
+    first :data:`MAX_TESTS` ran with the guards (see :func:`driver_spec`)."""
     rerun = min(failing, MAX_TESTS)
     tests = (f"the {failing} failing test{'s' if failing != 1 else ''}" if rerun == failing
              else f"the {rerun} failing tests re-run (of {failing})")
+    checked_all = (f"the {failing} failing test{'s' if failing != 1 else ''}"
+                   if failing <= MAX_TESTS + MAX_GUARDS else f"the {rerun + MAX_GUARDS} failing tests re-run (of {failing})")
     clean: list[Finding] = []
     broke: list[Finding] = []
     seen: set[tuple[str, int]] = set()
@@ -301,11 +340,11 @@ def confirmed(mutants: Sequence[LineMutant], results_jsonl: str, failing: int) -
             broke.append(Finding(file=m.file, line=m.line, kind=Kind.SUSPECT_LINE, stage="sandbox",
                                  severity="warning",
                                  message=f"changing {m.edit} on this line makes {tests} pass but breaks "
-                                         "passing tests that run it (mutation analysis): a possible cause"))
+                                         "other tests (mutation analysis): a possible cause"))
             continue
         checked = "passing tests that run it still pass" if guard else "other tests not re-run"
         clean.append(Finding(file=m.file, line=m.line, kind=Kind.SUSPECT_LINE, stage="sandbox", severity="warning",
-                             message=f"changing {m.edit} on this line makes {tests} pass "
+                             message=f"changing {m.edit} on this line makes {checked_all if guard else tests} pass "
                                      f"(mutation analysis; {checked}): the likely cause"))
     return clean or broke[:3]
 
@@ -364,32 +403,94 @@ import time
 spec = json.load(open(sys.argv[1]))
 deadline = time.monotonic() + spec["budget_s"]
 env = dict(os.environ, DEEPCODE_MUTANT_ROOT=spec["root"])
-
-
-def run(argv, left):
+FORK = bool(spec.get("fork")) and hasattr(os, "fork")
+if FORK:
+    # pytest is imported once and each run forks from here: a run then costs its
+    # collection and tests, not an interpreter start and pytest's import. Nothing of
+    # the repo is imported here, so each child imports the mutated module afresh.
     try:
-        proc = subprocess.run(argv, env=env, cwd=spec["root"], capture_output=True,
-                              timeout=min(left, spec["per_mutant_timeout_s"]))
+        import pytest
+    except Exception:
+        FORK = False
+    try:
+        # The sandbox watchdog's armed faulthandler thread is not in a forked child, and
+        # the child's pytest waits for it forever; the driver keeps its own deadlines.
+        import faulthandler
+
+        faulthandler.cancel_dump_traceback_later()
+    except Exception:
+        pass
+
+
+def run_forked(args, left):
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            os.setpgid(0, 0)
+            os.environ.clear()
+            os.environ.update(env)
+            os.chdir(spec["root"])
+            sys.path.insert(0, spec["root"])  # as ``python -m pytest`` run in the root
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            code = int(pytest.main(args))
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    end = time.monotonic() + left
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        if time.monotonic() >= end:
+            for kill in (lambda: os.killpg(pid, 9), lambda: os.kill(pid, 9)):
+                try:
+                    kill()
+                except OSError:
+                    pass
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(0.01)
+
+
+def run(args, left):
+    if FORK:
+        return run_forked(args, left)
+    try:
+        proc = subprocess.run([spec["python"], "-m", "pytest", *args], env=env, cwd=spec["root"],
+                              capture_output=True, timeout=left)
         return proc.returncode == 0
     except subprocess.TimeoutExpired:
         return False
 
 
+weak_fixes, look_on = 0, None
 with open(spec["out"], "w") as out:
     for m in spec["mutants"]:
         left = deadline - time.monotonic()
         if left < 1:
             break
         env["DEEPCODE_MUTANT"] = json.dumps(m)
-        base = [spec["python"], "-m", "pytest", "-q", "-x", "--tb=no", "-p", "deepcode_mutate"]
-        fixed = run([*base, *spec["tests"]], left)
+        base = ["-q", "-x", "--tb=no", "-p", "deepcode_mutate"]
+        fixed = run([*base, *spec["tests"]], min(left, spec["per_mutant_timeout_s"]))
         guard_ok = None
         if fixed and m.get("guard"):
             # A fix that breaks the passing tests running the line is a weaker one: keep looking.
-            left = deadline - time.monotonic()
+            # Many guards take longer than the failing tests: their own timeout.
+            left = min(deadline - time.monotonic(), spec.get("guard_timeout_s", spec["per_mutant_timeout_s"]))
             guard_ok = left >= 1 and run([*base, *m["guard"]], left)
         out.write(json.dumps({"id": m["id"], "fixed": fixed, "guard_ok": guard_ok}) + "\\n")
         out.flush()
         if fixed and guard_ok is not False:
-            break
+            if len(m.get("guard") or []) >= spec.get("strong_guards", 0) or weak_fixes:
+                break
+            # Few tests checked this fix: another line may fix the failure as well.
+            weak_fixes, look_on = 1, spec.get("look_on", 0)
+        elif look_on is not None:
+            look_on -= 1
+            if look_on <= 0:
+                break
 '''

@@ -113,7 +113,9 @@ def test_evidence_follows_the_data_back_from_the_raising_line():
     ev = gather([], lambda f: LIMITS)
     ranked = combine([("lib.py", 8, 1.0), ("lib.py", 7, 0.7)], ev)
     assert [(f, n) for f, n, _ in ranked][:2] == [("lib.py", 8), ("lib.py", 7)]
-    assert {("lib.py", 1), ("lib.py", 2), ("lib.py", 3)} <= {(f, n) for f, n, _ in ranked}
+    # Lines 7 and 8 read LIMITS["high"] only: that entry (and the statement), not "low".
+    assert {("lib.py", 1), ("lib.py", 3)} <= {(f, n) for f, n, _ in ranked}
+    assert ("lib.py", 2) not in {(f, n) for f, n, _ in ranked}
 
 
 async def test_an_exception_raised_in_a_helper_is_localised_to_the_wrong_bound(make_repo, tmp_path):
@@ -189,3 +191,33 @@ def test_defaults_and_attributes_set_in_another_method_are_candidates():
     assert "sets `self.total`" in ev.reasons[("s.py", 3)]
     assert "default of parameter" in ev.reasons[("s.py", 2)]
     assert ("s.py", 4) not in ranked  # an attribute the line does not read
+
+
+def test_a_table_entry_ranks_with_the_line_that_reads_it():
+    # Class bodies run at import, before any test: a table's entries never show in a
+    # spectrum. Read by the guard of a call on the way to the raise, they rank with
+    # that line's score, above the many lines the failing tests merely ran.
+    raised = Finding(file="p.py", line=15, kind=Kind.EXCEPTION, stage="sandbox", message="t: ValueError: x",
+                     frames=(("tests/test_p.py", 3), ("p.py", 11), ("p.py", 15)))
+    ev = gather([raised], lambda f: PRATT if f == "p.py" else None)
+    spectrum = [("p.py", n, 0.95) for n in (9, 10, 11, 15)] + [("lex.py", n, 0.9) for n in range(1, 40)]
+    ranked = [(f, n) for f, n, _ in combine(spectrum, ev)]
+    first_plumbing = ranked.index(("lex.py", 1))
+    assert all(ranked.index(("p.py", n)) < first_plumbing for n in (3, 4, 5))
+    assert ev.users[("p.py", 4)] == {("p.py", 10), ("p.py", 11)}  # the guard read, the call it guards
+    # A value line with no user in the spectrum keeps its own evidence weight only.
+    alone = combine([], gather([raised], lambda f: PRATT if f == "p.py" else None))
+    assert dict(((f, n), s) for f, n, s in alone)[("p.py", 4)] < 0.9
+
+
+def test_a_table_read_with_a_constant_key_names_that_entry():
+    # ``self.POWER["plus"]`` reads one entry: that entry's line is the candidate, not its neighbours'.
+    src = PRATT.replace("while power < self.POWER[tokens[0]]:", 'while power < self.POWER["plus"]:')
+    raised = Finding(file="p.py", line=15, kind=Kind.EXCEPTION, stage="sandbox", message="t: ValueError: x",
+                     frames=(("tests/test_p.py", 3), ("p.py", 11), ("p.py", 15)))
+    ev = gather([raised], lambda f: src if f == "p.py" else None)
+    assert ("p.py", 5) in ev.weights and not {("p.py", 3), ("p.py", 4)} & set(ev.weights)
+    # Also read whole (or with a computed key) somewhere it is followed: every entry.
+    both = src.replace("left = self.led(left, tokens)", "left = self.led(left, tokens, self.POWER)")
+    ev = gather([raised], lambda f: both if f == "p.py" else None)
+    assert {("p.py", 3), ("p.py", 4), ("p.py", 5)} <= set(ev.weights)

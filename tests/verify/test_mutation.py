@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
+
 from deepcode_tui.verify import mutation
 from deepcode_tui.verify.execution import PYTEST_ARGV, CommandOutcome, SandboxSession, VerifyCommand
 from deepcode_tui.verify.findings import Finding, Kind
@@ -103,26 +105,35 @@ def test_confirmed_reads_the_driver_results_and_skips_a_torn_line():
     assert [(f.file, f.line, f.kind) for f in found] == [("lib.py", 3, Kind.SUSPECT_LINE), ("lib.py", 8, Kind.SUSPECT_LINE)]
     assert "`1` -> `2`" in found[0].message and "the 2 failing tests pass" in found[0].message
     assert "the 5 failing tests re-run (of 31) pass" in confirmed(ms, lines, 31)[0].message
+    # With its guards passed, the failing tests not re-run passed too (they are guards).
+    checked = '{"id": 1, "fixed": true, "guard_ok": true}\n'
+    assert "makes the 31 failing tests pass" in confirmed(ms, checked, 31)[0].message
     assert confirmed(ms, "garbage\n", 1) == []
 
 
-def test_driver_and_plugin_find_the_fixing_mutant_without_touching_the_repo(make_repo, tmp_path):
+@pytest.mark.parametrize("fork", [True, False])
+def test_driver_and_plugin_find_the_fixing_mutant_without_touching_the_repo(make_repo, tmp_path, fork):
     repo = make_repo({"lib.py": LIB, "tests/test_lib.py": TESTS})
     helpers = tmp_path / "helpers"
     helpers.mkdir()
     (helpers / "deepcode_mutate.py").write_text(mutation.PLUGIN_SOURCE)
     (helpers / "deepcode_mutants.py").write_text(mutation.DRIVER_SOURCE)
+    # The sandbox's watchdog is armed in the driver too: a forked run must not wait on it.
+    from deepcode_tui.verify.execution import WATCHDOG_SOURCE
+
+    (helpers / "sitecustomize.py").write_text(WATCHDOG_SOURCE)
     # Warm bytecode of the original module must not leak into a mutant's run.
     import subprocess
 
-    env = {"PYTHONPATH": f"{helpers}:{repo}", "PATH": "/usr/bin:/bin", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = {"PYTHONPATH": f"{helpers}:{repo}", "PATH": "/usr/bin:/bin", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           "DEEPCODE_WATCHDOG_S": "600"}
     subprocess.run([sys.executable, "-c", "import lib"], cwd=repo, env=env, check=True)
     mutants = line_mutants("lib.py", LIB, 3)
     out = tmp_path / "out.jsonl"
     spec = tmp_path / "spec.json"
     spec.write_text(mutation.driver_spec(mutants, ["tests/test_lib.py::test_window", "tests/test_lib.py::test_window_one"],
                                          python=sys.executable, root=str(repo), per_mutant_timeout_s=60,
-                                         budget_s=120, out=str(out)))
+                                         budget_s=120, out=str(out), fork=fork))
     subprocess.run([sys.executable, str(helpers / "deepcode_mutants.py"), str(spec)], env=env, check=True,
                    timeout=180)
     results = [json.loads(r) for r in out.read_text().splitlines()]
@@ -149,7 +160,10 @@ async def test_session_reports_the_confirmed_line_only(make_repo, tmp_path):
     outcome = CommandOutcome(command=cmd, result=SandboxResult(exit_code=1, backend="subprocess", duration_s=1),
                              findings=[failure])
     found = await session.localise(outcome)
-    assert [(f.file, f.line) for f in found] == [("lib.py", 3)]
+    # Line 3's fix comes first. No passing test runs window(), so a fix there is weak
+    # evidence: the driver looks on, and line 4's `start` -> `(start) + 1` fixes the
+    # tests too (the tests cannot tell the two apart); test_small is never blamed.
+    assert [(f.file, f.line) for f in found] == [("lib.py", 3), ("lib.py", 4)]
     assert "`1` -> `0`" in found[0].message
     assert (repo / "lib.py").read_text() == LIB
     # Without mutation analysis the tied lines of window() are all suspects.
@@ -178,7 +192,7 @@ def test_a_fix_that_breaks_the_passing_tests_running_its_line_is_weaker():
     [best] = confirmed(ms, lines, 1)
     assert best.line == 8 and "passing tests that run it still pass" in best.message
     [weak] = confirmed(ms, '{"id": 0, "fixed": true, "guard_ok": false}\n', 1)
-    assert weak.line == 3 and "breaks passing tests" in weak.message
+    assert weak.line == 3 and "breaks other tests" in weak.message
     report = json.dumps({"spectra": {"tests/test_a.py::t1": [["lib.py", 3]], "tests/test_b.py::t2": [["lib.py", 3]],
                                      "tests/test_a.py::t3": [["lib.py", 8]], "tests/test_a.py::bad": [["lib.py", 3]]},
                          "outcomes": {"tests/test_a.py::t1": "passed", "tests/test_b.py::t2": "passed",
@@ -192,3 +206,91 @@ def test_a_fix_that_breaks_the_passing_tests_running_its_line_is_weaker():
     spec = json.loads(mutation.driver_spec(ms, ["tests/test_a.py::bad"], python="p", root="/r", per_mutant_timeout_s=1,
                                            budget_s=1, out="o", guards=guards))
     assert spec["mutants"][1]["guard"] == ["tests/test_a.py::t3"]
+
+
+def test_a_tables_entries_share_one_slot_of_the_plan():
+    # MAX_LINES - 1 ranked lines, then a table read with a computed key (every entry
+    # ranked alike), then more lines: the whole table is planned as the last line.
+    k = mutation.MAX_LINES - 1
+    head = [f"x{i} = a < b" for i in range(k)]
+    table = ["T = {", *(f'    "k{i}": {i + 2},' for i in range(25)), "}"]
+    tail = [f"z{i} = a < b" for i in range(5)]
+    src = "\n".join([*head, *table, *tail]) + "\n"
+    entries = list(range(k + 2, k + 27))
+    ranked = [("m.py", n, 1.0) for n in range(1, k + 1)] + [("m.py", n, 0.9) for n in entries]
+    ranked += [("m.py", n, 0.8) for n in range(k + 28, k + 33)]
+    planned = plan_mutants(ranked, lambda f: src)
+    lines = {m.line for m in planned}
+    assert set(entries) <= lines and lines.isdisjoint(range(k + 28, k + 33))
+    assert {m.edit for m in planned if m.line == k + 2} >= {"`2` -> `3`", "`2` -> `1`"}
+
+
+def test_the_plan_goes_band_by_band():
+    # A band's boundary mutants, then its other operators, then the next band; lines
+    # past MAX_LINES are not planned.
+    src = "".join(f"x{i} = a < b\n" for i in range(mutation.MAX_LINES + 5))
+    planned = plan_mutants([("m.py", n, 1.0) for n in range(1, mutation.MAX_LINES + 6)], lambda f: src)
+    band = mutation.BAND
+    want = [(n, e) for start in range(1, mutation.MAX_LINES + 1, band)
+            for e in ("`<` -> `<=`", "`<` -> `>`") for n in range(start, start + band)]
+    assert [(m.line, m.edit) for m in planned] == want
+
+
+def test_guards_spread_over_the_tests_that_ran_the_line_and_the_failing_tests_not_re_run():
+    from deepcode_tui.verify.localise import guard_tests
+
+    names = [f"tests/test_a.py::t{i:03d}" for i in range(300)]
+    report = json.dumps({"spectra": {**{n: [["lib.py", 3]] for n in names}, "tests/test_a.py::bad": [["lib.py", 3]]},
+                         "outcomes": {**{n: "passed" for n in names}, "tests/test_a.py::bad": "failed"}})
+    guards = guard_tests(report, ["tests/test_a.py::bad"])("lib.py", 3)
+    # Not the first hundred in name order: a compensating change breaks tests far apart.
+    assert len(guards) == 100 and guards[0] == names[0] and guards[-1] >= names[297]
+    failing = [f"tests/test_b.py::f{i}" for i in range(8)]
+    spec = json.loads(mutation.driver_spec([LineMutant("lib.py", 3, 0, 1, "1", "0")], failing, python="p", root="/r",
+                                           per_mutant_timeout_s=1, budget_s=1, out="o",
+                                           guards=lambda f, n: ["tests/test_a.py::t1"], guard_timeout_s=7))
+    assert spec["tests"] == failing[:5] and spec["guard_timeout_s"] == 7
+    assert spec["mutants"][0]["guard"] == [*failing[5:], "tests/test_a.py::t1"]
+
+
+STUB_PYTHON = """import json, os, sys
+m = json.loads(os.environ["DEEPCODE_MUTANT"])
+sys.exit(0 if m["id"] in {FIXING} else 1)
+"""
+
+
+def _drive(tmp_path, fixing, guard):
+    # The real driver, with a scripted interpreter: mutants in ``fixing`` pass every run.
+    stub = tmp_path / "stub.py"
+    stub.write_text(STUB_PYTHON.replace("{FIXING}", repr(set(fixing))))
+    py = tmp_path / "py"
+    py.write_text(f"#!/bin/sh\nexec {sys.executable} {stub}\n")
+    py.chmod(0o755)
+    (tmp_path / "driver.py").write_text(mutation.DRIVER_SOURCE)
+    mutants = [LineMutant("lib.py", n, 0, 1, "1", "0") for n in range(1, 41)]
+    spec = tmp_path / "spec.json"
+    spec.write_text(mutation.driver_spec(mutants, ["tests/test_a.py::bad"], python=str(py), root=str(tmp_path),
+                                         per_mutant_timeout_s=30, budget_s=120, out=str(tmp_path / "out.jsonl"),
+                                         guards=lambda f, n: guard, fork=False))
+    import subprocess
+
+    subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(spec)], check=True, timeout=300)
+    return [json.loads(r) for r in (tmp_path / "out.jsonl").read_text().splitlines()]
+
+
+def test_a_fix_checked_by_few_tests_makes_the_driver_look_on(tmp_path):
+    few = _drive(tmp_path, {2, 9}, ["tests/test_a.py::t1"])
+    # Mutant 2 fixes, checked by one passing test only: the driver tries on and
+    # finds mutant 9, which the tests cannot tell from it; both are reported.
+    assert [r["id"] for r in few if r["fixed"]] == [2, 9] and few[-1]["id"] == 9
+    found = confirmed([LineMutant("lib.py", n, 0, 1, "1", "0") for n in range(1, 41)],
+                      "\n".join(json.dumps(r) for r in few), 1)
+    assert [f.line for f in found] == [3, 10]
+    # With no second fix it stops LOOK_ON mutants later.
+    (tmp_path / "out.jsonl").unlink()
+    alone = _drive(tmp_path, {2}, ["tests/test_a.py::t1"])
+    assert len(alone) == 3 + mutation.LOOK_ON
+    # A fix that many passing tests checked ends the search at once.
+    (tmp_path / "out.jsonl").unlink()
+    strong = _drive(tmp_path, {2, 9}, [f"tests/test_a.py::t{i}" for i in range(mutation.STRONG_GUARDS)])
+    assert strong[-1]["id"] == 2 and strong[-1]["guard_ok"] is True
