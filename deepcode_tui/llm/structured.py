@@ -65,9 +65,35 @@ def with_instruction(messages: list[dict[str, Any]], instruction: str) -> list[d
     return out
 
 
+def field_names(schema: type[BaseModel]) -> set[str]:
+    """The keys an object of ``schema`` may carry: its field names and their aliases."""
+    names = set(schema.model_fields)
+    for info in schema.model_fields.values():
+        names.update(a for a in (info.alias, info.validation_alias) if isinstance(a, str))
+    return names
+
+
+def validate_json(text: str, schema: type[BaseModel]) -> BaseModel:
+    """``text`` (strict JSON) as ``schema``; raises ValidationError or ValueError.
+
+    Pydantic ignores unknown keys and fills defaults, so an object of another shape
+    (``{"answer": "done"}``) would pass as a schema whose every field has a default
+    (a repair proposal, "nothing to change"): an object that has keys but none of the
+    schema's is rejected, so it gets a repair round instead of being taken as empty."""
+    model = schema.model_validate_json(text)
+    if schema.model_config.get("extra") != "allow" and schema.model_fields:
+        data = json.loads(text)
+        if isinstance(data, dict) and data and not (set(data) & field_names(schema)):
+            raise ValueError(
+                f"the JSON object has none of the fields of {schema.__name__} (it has "
+                f"{', '.join(sorted(data)[:8])}; expected {', '.join(sorted(schema.model_fields)[:12])})"
+            )
+    return model
+
+
 def parse_reply(text: str, schema: type[BaseModel]) -> BaseModel:
     """Validate ``text`` against ``schema``; raises ValidationError or ValueError."""
-    return schema.model_validate_json(extract_json(text))
+    return validate_json(extract_json(text), schema)
 
 
 def parse_truncated(text: str, schema: type[BaseModel]) -> BaseModel | None:
@@ -77,7 +103,7 @@ def parse_truncated(text: str, schema: type[BaseModel]) -> BaseModel | None:
     if closed is None:
         return None
     try:
-        return schema.model_validate_json(closed)
+        return validate_json(closed, schema)
     except (ValidationError, ValueError):
         return None
 
