@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from deepcode_tui.llm.correction import correction, retry_messages
+from deepcode_tui.llm.correction import retry_messages
 from deepcode_tui.llm.errors import StructuredOutputError
 from deepcode_tui.llm.grammar import grammar_schema
 from deepcode_tui.llm.jsontext import close_truncated, extract_json
@@ -130,10 +130,6 @@ REPAIR_ASK = "Reply again with only the corrected JSON object, conforming to the
 KEEP_REPLY_CHARS = 12000
 
 
-def repair_message(error: str, schema: type[BaseModel]) -> dict[str, str]:
-    return correction(f"as a {schema.__name__}: {error}", REPAIR_ASK)
-
-
 def repair_messages(
     base: list[dict[str, Any]], reply: str, error: str, schema: type[BaseModel], *, attempt: int, attempts: int
 ) -> list[dict[str, Any]]:
@@ -145,16 +141,22 @@ def repair_messages(
     )  # fmt: skip
 
 
+def reply_problem(text: str, schema: type[BaseModel]) -> str | None:
+    """None when ``text`` is a valid ``schema`` reply, else why not (model-readable)."""
+    try:
+        parse_reply(text, schema)
+        return None
+    except (ValidationError, ValueError) as exc:
+        return describe_error(exc)
+
+
 def schema_problem(completion: Any, schema: type[BaseModel]) -> str | None:
     """None when ``completion`` is a usable ``schema`` reply (a cut-off one whose complete
     part validates counts), else why not: the gateway's cache check."""
-    try:
-        parse_reply(completion.text, schema)
+    problem = reply_problem(completion.text, schema)
+    if problem and completion.finish_reason == "length" and parse_truncated(completion.text, schema) is not None:
         return None
-    except (ValidationError, ValueError) as exc:
-        if completion.finish_reason == "length" and parse_truncated(completion.text, schema) is not None:
-            return None
-        return describe_error(exc)
+    return problem
 
 
 def save_failed_replies(
@@ -178,9 +180,12 @@ async def structured_call(
     name: str,
     max_repairs: int,
     stream: bool,
+    rejected: tuple[str, str] | None = None,
     **params: Any,
 ) -> M:
-    """The body of :meth:`Gateway.structured`."""
+    """The body of :meth:`Gateway.structured`. ``rejected`` is a first reply already refused
+    elsewhere (a tool loop's final answer) and why: the call starts at its first repair round,
+    so that answer counts as the first of the ``max_repairs + 1`` attempts."""
     resolved = gateway.resolve(role)
     mode = gateway.profile(resolved).structured
     msgs = [dict(m) for m in messages]
@@ -193,7 +198,10 @@ async def structured_call(
     replies: list[tuple[str, str]] = []
     last_call = ""
     base, rounds = msgs, max(0, max_repairs) + 1
-    for attempt_no in range(rounds):
+    if rejected is not None:
+        replies.append(rejected)
+        msgs = repair_messages(base, rejected[0], rejected[1], schema, attempt=2, attempts=rounds)
+    for attempt_no in range(1 if rejected is not None else 0, rounds):
         call_name = name if attempt_no == 0 else f"{name} (repair {attempt_no})"
         completion = await gateway.complete(
             role, msgs, name=call_name, stream=stream, check=lambda c: schema_problem(c, schema), **params
