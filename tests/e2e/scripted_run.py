@@ -100,14 +100,24 @@ def _slow() -> None:
         time.sleep(delay)
 
 
+_WRITE = re.compile(r"Write `([^`]+)`")
+
+
+def asked_file(messages) -> str | None:
+    """The file a coder request asks for: named in its last user turn that names one (a
+    retry ends with the correction, after the first ask and the rejected reply)."""
+    for m in reversed(messages):
+        if m.get("role") == "user" and (match := _WRITE.search(str(m.get("content") or ""))):
+            return match.group(1)
+    return None
+
+
 def coder_responder(files: dict[str, str], drafts: bool = True):
     def respond(request) -> str:
         _slow()
-        task = str(request.messages[-1]["content"])
-        match = re.search(r"Write `([^`]+)`", task)
-        if not match or match.group(1) not in files:
-            raise AssertionError(f"unexpected coder request: {task[-300:]}")
-        path = match.group(1)
+        path = asked_file(request.messages)
+        if path not in files:
+            raise AssertionError(f"unexpected coder request: {str(request.messages[-1]['content'])[-300:]}")
         code = first_draft(path, files[path]) if drafts else files[path]
         return f"```{FENCE.get(Path(path).suffix, 'text')}\n{code}```\n"
 
