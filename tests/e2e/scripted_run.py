@@ -100,15 +100,17 @@ def _slow() -> None:
         time.sleep(delay)
 
 
-_WRITE = re.compile(r"Write `([^`]+)`")
+# The coder's ask names the file twice: at the head of its spec and in the reply format at
+# the very end (what survives when the gateway cut the middle of a too-long prompt).
+_ASK = re.compile(r"Write `([^`]+)`|in one block: ```\w*\s?path=(\S+)")
 
 
 def asked_file(messages) -> str | None:
     """The file a coder request asks for: named in its last user turn that names one (a
     retry ends with the correction, after the first ask and the rejected reply)."""
     for m in reversed(messages):
-        if m.get("role") == "user" and (match := _WRITE.search(str(m.get("content") or ""))):
-            return match.group(1)
+        if m.get("role") == "user" and (match := _ASK.search(str(m.get("content") or ""))):
+            return match.group(1) or match.group(2)
     return None
 
 

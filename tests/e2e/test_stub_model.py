@@ -25,3 +25,15 @@ def test_a_codegen_retry_is_answered_with_the_file_and_counts_as_the_same_logica
     again = model(ScriptRequest(model="m", messages=retry))
     assert "def " in str(first) and str(again) == str(first)
     assert identity(ScriptRequest(model="m", messages=retry)) == identity(ScriptRequest(model="m", messages=FIRST))
+
+
+def test_a_coder_prompt_cut_to_fit_the_context_window_still_names_its_file():
+    from deepcode_tui.llm.compact import compact
+
+    # The summary comes first and the ask last: a cut keeps the head and the tail.
+    body = "Blueprint summary: " + "the detector ... " * 300 + "\n\nWrite `README.md` (stage 3).\n"
+    body += "Specification: " + "name every file ... " * 200 + "\nReply with the whole file in one block: ```path=README.md"
+    cut = compact([FIRST[0], {"role": "user", "content": body}], 300)
+    assert cut is not None and "Write `README.md`" not in cut[1]["content"]
+    reply = str(ema_model()(ScriptRequest(model="m", messages=cut)))
+    assert reply.startswith("```") and "# EMA-Z" in reply
