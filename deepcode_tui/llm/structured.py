@@ -96,16 +96,28 @@ def parse_reply(text: str, schema: type[BaseModel]) -> BaseModel:
     return validate_json(extract_json(text), schema)
 
 
+def _only_defaults(model: BaseModel, schema: type[BaseModel]) -> bool:
+    try:
+        return model == schema()
+    except ValidationError:
+        return False  # the schema has required fields, so the kept part carries some
+
+
 def parse_truncated(text: str, schema: type[BaseModel]) -> BaseModel | None:
     """A reply cut off at the token cap, closed at its last complete element, if that
-    validates as ``schema``; None otherwise."""
+    validates as ``schema`` and says something; None otherwise.
+
+    A cut inside the first element of a schema whose fields all have defaults closes to
+    the empty answer (a repair proposal's one edit cut off leaves ``{"edits": []}``,
+    "nothing to change"): that is the loss of the whole answer, not its complete part."""
     closed = close_truncated(text)
     if closed is None:
         return None
     try:
-        return validate_json(closed, schema)
+        kept = validate_json(closed, schema)
     except (ValidationError, ValueError):
         return None
+    return None if _only_defaults(kept, schema) else kept
 
 
 def describe_error(exc: Exception, limit: int = 12) -> str:

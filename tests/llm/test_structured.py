@@ -149,3 +149,16 @@ def test_an_object_with_none_of_the_schemas_fields_is_rejected_even_when_all_hav
     # Extra keys beside a real field, and the empty object, are still that schema.
     assert parse_reply('{"rationale": "ok", "confidence": 0.9}', Reply).rationale == "ok"
     assert parse_reply("{}", Reply) == Reply()
+
+
+def test_a_cut_off_reply_whose_complete_part_is_only_defaults_is_not_kept():
+    from deepcode_tui.llm.structured import parse_truncated
+
+    class Reply(BaseModel):
+        edits: list[dict[str, str]] = []
+        rationale: str = ""
+
+    one = '{"edits": [{"path": "a.py", "search": "x >= w", "replace": "x > '
+    assert parse_truncated(one, Reply) is None  # closes to {"edits": []}: the answer was lost
+    two = '{"edits": [{"path": "a.py", "search": "x", "replace": "y"}, {"path": "b.py", "sea'
+    assert parse_truncated(two, Reply).edits == [{"path": "a.py", "search": "x", "replace": "y"}]
