@@ -15,7 +15,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from deepcode_tui.blueprint import prompts
 from deepcode_tui.blueprint.budget import AgentSettings, messages_tokens, split_budget
@@ -34,7 +34,7 @@ from deepcode_tui.blueprint.yaml_io import load_blueprint_yaml
 from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.events.models import LogMessage
 from deepcode_tui.llm.cassette import ModelProfile
-from deepcode_tui.llm.structured import describe_error, parse_reply, repair_message, schema_instruction
+from deepcode_tui.llm.structured import parse_reply, reply_problem, schema_instruction
 from deepcode_tui.tokens import count_tokens, truncate_to_tokens
 
 Emit = Callable[[Any], Awaitable[Any]]
@@ -175,22 +175,24 @@ class BlueprintAgents:
             note = f"{agent} agent: may read {budget} of the document's {self.paper_tokens} tokens"
         await self._log(note)
         result = await self.gw.with_tools(
-            "analyst", messages, reader.tools(), name=f"{agent} agent", max_rounds=s.max_rounds
-        )
-        try:
+            "analyst", messages, reader.tools(), name=f"{agent} agent", max_rounds=s.max_rounds,
+            final_check=lambda text: reply_problem(text, schema),
+        )  # fmt: skip
+        # The gateway did not cache a refused answer; a gateway that cannot check (a test
+        # double) leaves it to this second look.
+        problem = result.rejected or reply_problem(result.text, schema)
+        if problem is None:
             return parse_reply(result.text, schema), reader  # type: ignore[return-value]
-        except (ValidationError, ValueError) as exc:
-            # The answer is not valid yet: repair it in the same conversation (what was read stays in view).
-            problem = describe_error(exc)
-            await self._log(
-                f"{agent} agent: answer did not validate ({problem[:200]}); asking for a repair",
-                level="warning",
-            )
-            convo = [*flatten_tool_messages(result.messages), repair_message(problem, schema)]
-            fixed_model = await self.gw.structured(
-                "analyst", convo, schema, name=f"{agent} agent (repair)", max_repairs=s.max_repairs
-            )
-            return fixed_model, reader
+        # Repaired in the same conversation (what was read stays in view, as plain turns) by
+        # structured output's own repair rounds: the refused answer, then the correction.
+        await self._log(
+            f"{agent} agent: answer did not validate ({problem[:200]}); asking for a repair", level="warning"
+        )
+        fixed_model = await self.gw.structured(
+            "analyst", flatten_tool_messages(result.messages[:-1]), schema, name=f"{agent} agent",
+            max_repairs=s.max_repairs, rejected=(result.text, problem),
+        )  # fmt: skip
+        return fixed_model, reader
 
     async def analyse(self) -> Analyses:
         """Run the reading agents (concept and algorithm concurrently, or intent) and collect their work."""

@@ -500,16 +500,19 @@ class Gateway:
         name: str,
         max_repairs: int = 2,
         stream: bool = True,
+        rejected: tuple[str, str] | None = None,
         **params: Any,
     ) -> M:
         """A reply validated as ``schema``. Uses the model's native structured output,
         schema-constrained decoding (embedded model) or JSON in the prompt; on a
         validation error the model sees its error and tries again (``max_repairs``
         times). Then raises StructuredOutputError naming the call and where the
-        raw replies were saved (``<run>/llm/failed/``)."""
+        raw replies were saved (``<run>/llm/failed/``). ``rejected`` = (reply, why) is a
+        first answer already refused (a tool loop's): the call starts at its repair round."""
         return await so.structured_call(
-            self, role, messages, schema, name=name, max_repairs=max_repairs, stream=stream, **params
-        )
+            self, role, messages, schema, name=name, max_repairs=max_repairs, stream=stream, rejected=rejected,
+            **params,
+        )  # fmt: skip
 
     # -- tools ---------------------------------------------------------------------
 
@@ -521,11 +524,16 @@ class Gateway:
         *,
         name: str,
         max_rounds: int = 8,
+        final_check: Callable[[str], str | None] | None = None,
         **params: Any,
     ) -> ToolRunResult:
         """Let the model call ``tools`` (up to ``max_rounds`` rounds) before answering.
-        Native tool calling where the model has it; otherwise a JSON action protocol."""
-        return await tool_loop(self, role, messages, tools, name=name, max_rounds=max_rounds, **params)
+        Native tool calling where the model has it; otherwise a JSON action protocol.
+        ``final_check(text)`` judges the answer (None = usable, else why not): a refused
+        answer is never cached and comes back as ``ToolRunResult.rejected``."""
+        return await tool_loop(
+            self, role, messages, tools, name=name, max_rounds=max_rounds, final_check=final_check, **params
+        )
 
     # -- ping ----------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from deepcode_tui.llm.correction import correction, retry_messages
+from deepcode_tui.llm.correction import retry_messages
 from deepcode_tui.llm.errors import StructuredOutputError
 from deepcode_tui.llm.grammar import grammar_schema
 from deepcode_tui.llm.jsontext import close_truncated, extract_json
@@ -65,21 +65,59 @@ def with_instruction(messages: list[dict[str, Any]], instruction: str) -> list[d
     return out
 
 
+def field_names(schema: type[BaseModel]) -> set[str]:
+    """The keys an object of ``schema`` may carry: its field names and their aliases."""
+    names = set(schema.model_fields)
+    for info in schema.model_fields.values():
+        names.update(a for a in (info.alias, info.validation_alias) if isinstance(a, str))
+    return names
+
+
+def validate_json(text: str, schema: type[BaseModel]) -> BaseModel:
+    """``text`` (strict JSON) as ``schema``; raises ValidationError or ValueError.
+
+    Pydantic ignores unknown keys and fills defaults, so an object of another shape
+    (``{"answer": "done"}``) would pass as a schema whose every field has a default
+    (a repair proposal, "nothing to change"): an object that has keys but none of the
+    schema's is rejected, so it gets a repair round instead of being taken as empty."""
+    model = schema.model_validate_json(text)
+    if schema.model_config.get("extra") != "allow" and schema.model_fields:
+        data = json.loads(text)
+        if isinstance(data, dict) and data and not (set(data) & field_names(schema)):
+            raise ValueError(
+                f"the JSON object has none of the fields of {schema.__name__} (it has "
+                f"{', '.join(sorted(data)[:8])}; expected {', '.join(sorted(schema.model_fields)[:12])})"
+            )
+    return model
+
+
 def parse_reply(text: str, schema: type[BaseModel]) -> BaseModel:
     """Validate ``text`` against ``schema``; raises ValidationError or ValueError."""
-    return schema.model_validate_json(extract_json(text))
+    return validate_json(extract_json(text), schema)
+
+
+def _only_defaults(model: BaseModel, schema: type[BaseModel]) -> bool:
+    try:
+        return model == schema()
+    except ValidationError:
+        return False  # the schema has required fields, so the kept part carries some
 
 
 def parse_truncated(text: str, schema: type[BaseModel]) -> BaseModel | None:
     """A reply cut off at the token cap, closed at its last complete element, if that
-    validates as ``schema``; None otherwise."""
+    validates as ``schema`` and says something; None otherwise.
+
+    A cut inside the first element of a schema whose fields all have defaults closes to
+    the empty answer (a repair proposal's one edit cut off leaves ``{"edits": []}``,
+    "nothing to change"): that is the loss of the whole answer, not its complete part."""
     closed = close_truncated(text)
     if closed is None:
         return None
     try:
-        return schema.model_validate_json(closed)
+        kept = validate_json(closed, schema)
     except (ValidationError, ValueError):
         return None
+    return None if _only_defaults(kept, schema) else kept
 
 
 def describe_error(exc: Exception, limit: int = 12) -> str:
@@ -104,10 +142,6 @@ REPAIR_ASK = "Reply again with only the corrected JSON object, conforming to the
 KEEP_REPLY_CHARS = 12000
 
 
-def repair_message(error: str, schema: type[BaseModel]) -> dict[str, str]:
-    return correction(f"as a {schema.__name__}: {error}", REPAIR_ASK)
-
-
 def repair_messages(
     base: list[dict[str, Any]], reply: str, error: str, schema: type[BaseModel], *, attempt: int, attempts: int
 ) -> list[dict[str, Any]]:
@@ -119,16 +153,22 @@ def repair_messages(
     )  # fmt: skip
 
 
+def reply_problem(text: str, schema: type[BaseModel]) -> str | None:
+    """None when ``text`` is a valid ``schema`` reply, else why not (model-readable)."""
+    try:
+        parse_reply(text, schema)
+        return None
+    except (ValidationError, ValueError) as exc:
+        return describe_error(exc)
+
+
 def schema_problem(completion: Any, schema: type[BaseModel]) -> str | None:
     """None when ``completion`` is a usable ``schema`` reply (a cut-off one whose complete
     part validates counts), else why not: the gateway's cache check."""
-    try:
-        parse_reply(completion.text, schema)
+    problem = reply_problem(completion.text, schema)
+    if problem and completion.finish_reason == "length" and parse_truncated(completion.text, schema) is not None:
         return None
-    except (ValidationError, ValueError) as exc:
-        if completion.finish_reason == "length" and parse_truncated(completion.text, schema) is not None:
-            return None
-        return describe_error(exc)
+    return problem
 
 
 def save_failed_replies(
@@ -152,9 +192,12 @@ async def structured_call(
     name: str,
     max_repairs: int,
     stream: bool,
+    rejected: tuple[str, str] | None = None,
     **params: Any,
 ) -> M:
-    """The body of :meth:`Gateway.structured`."""
+    """The body of :meth:`Gateway.structured`. ``rejected`` is a first reply already refused
+    elsewhere (a tool loop's final answer) and why: the call starts at its first repair round,
+    so that answer counts as the first of the ``max_repairs + 1`` attempts."""
     resolved = gateway.resolve(role)
     mode = gateway.profile(resolved).structured
     msgs = [dict(m) for m in messages]
@@ -167,7 +210,10 @@ async def structured_call(
     replies: list[tuple[str, str]] = []
     last_call = ""
     base, rounds = msgs, max(0, max_repairs) + 1
-    for attempt_no in range(rounds):
+    if rejected is not None:
+        replies.append(rejected)
+        msgs = repair_messages(base, rejected[0], rejected[1], schema, attempt=2, attempts=rounds)
+    for attempt_no in range(1 if rejected is not None else 0, rounds):
         call_name = name if attempt_no == 0 else f"{name} (repair {attempt_no})"
         completion = await gateway.complete(
             role, msgs, name=call_name, stream=stream, check=lambda c: schema_problem(c, schema), **params

@@ -22,8 +22,12 @@ from deepcode_tui.llm.types import Completion, ToolCallRecord, ToolRunResult, To
 if TYPE_CHECKING:
     from deepcode_tui.llm.gateway import Gateway
 
-# call(messages, extra_params) -> Completion; supplied by the gateway.
-CallFn = Callable[[list[dict[str, Any]], dict[str, Any]], Awaitable[Completion]]
+# The caller's test of the loop's final answer (its text): None = usable, else why not.
+FinalCheck = Callable[[str], "str | None"]
+# The gateway's test of one round's reply (see ``Gateway.complete(check=...)``).
+RoundCheck = Callable[[Completion], "str | None"]
+# call(messages, extra_params, check) -> Completion; supplied by the gateway.
+CallFn = Callable[[list[dict[str, Any]], dict[str, Any], "RoundCheck | None"], Awaitable[Completion]]
 
 FINAL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -111,8 +115,33 @@ class RepeatGuard:
         return self.repeats >= 2
 
 
+def _native_check(final_check: FinalCheck | None, last: bool) -> RoundCheck | None:
+    """A round's reply is the loop's answer when it calls no tool (or the round is the last):
+    only then is it the caller's to judge; a tool round is always usable."""
+    if final_check is None:
+        return None
+    return lambda c: final_check(c.text) if last or not c.tool_calls else None
+
+
+def _protocol_check(final_check: FinalCheck | None, last: bool) -> RoundCheck | None:
+    if final_check is None:
+        return None
+
+    def check(c: Completion) -> str | None:
+        kind, value, _ = parse_action(c.text)
+        if kind == "final":
+            return final_check(value)
+        return final_check(c.text) if last else None
+
+    return check
+
+
 async def native_loop(
-    call: CallFn, tools: Sequence[ToolSpec], messages: list[dict[str, Any]], max_rounds: int
+    call: CallFn,
+    tools: Sequence[ToolSpec],
+    messages: list[dict[str, Any]],
+    max_rounds: int,
+    final_check: FinalCheck | None = None,
 ) -> ToolRunResult:
     by_name = {t.name: t for t in tools}
     schemas = [t.openai_schema() for t in tools]
@@ -123,12 +152,15 @@ async def native_loop(
         last = round_no == max_rounds or guard.stuck
         if last and round_no > 0:
             msgs.append({"role": "user", "content": LAST_ROUND})
-        completion = await call(msgs, {"tools": schemas, "tool_choice": "none" if last else "auto"})
+        completion = await call(
+            msgs, {"tools": schemas, "tool_choice": "none" if last else "auto"}, _native_check(final_check, last)
+        )
         if not completion.tool_calls or last:
             msgs.append({"role": "assistant", "content": completion.text})
             return ToolRunResult(
-                text=completion.text, tool_calls=records, rounds=round_no, native=True, messages=msgs
-            )
+                text=completion.text, tool_calls=records, rounds=round_no, native=True, messages=msgs,
+                rejected=completion.rejected,
+            )  # fmt: skip
         msgs.append(
             {
                 "role": "assistant",
@@ -212,6 +244,7 @@ async def protocol_loop(
     max_rounds: int,
     *,
     constrained_format: dict[str, Any] | None = None,
+    final_check: FinalCheck | None = None,
 ) -> ToolRunResult:
     from deepcode_tui.llm.structured import with_instruction
 
@@ -224,12 +257,17 @@ async def protocol_loop(
     guard = RepeatGuard()
     for round_no in range(max_rounds + 1):
         last = round_no == max_rounds
-        completion = await call(msgs, {"response_format": final_only} if last and final_only else params)
+        completion = await call(
+            msgs, {"response_format": final_only} if last and final_only else params, _protocol_check(final_check, last)
+        )
         kind, value, args = parse_action(completion.text)
         msgs.append({"role": "assistant", "content": completion.text})
         if kind == "final" or last:
             text = value if kind == "final" else completion.text
-            return ToolRunResult(text=text, tool_calls=records, rounds=round_no, native=False, messages=msgs)
+            return ToolRunResult(
+                text=text, tool_calls=records, rounds=round_no, native=False, messages=msgs,
+                rejected=completion.rejected,
+            )  # fmt: skip
         if kind == "invalid":
             feedback = f"Your reply could not be read: {value}. Reply with one JSON object as described."
         elif (repeated := guard.check(value, args)) is not None:
@@ -253,30 +291,38 @@ async def tool_loop(
     *,
     name: str,
     max_rounds: int,
+    final_check: FinalCheck | None = None,
     **params: Any,
 ) -> ToolRunResult:
     """The body of :meth:`Gateway.with_tools`: native tools, or the protocol (grammar-enforced
-    for the embedded model), as the model's profile says."""
+    for the embedded model), as the model's profile says. ``final_check`` judges the final
+    answer: one it refuses is never cached and comes back as ``ToolRunResult.rejected``."""
     if not tools:
         raise ValueError("with_tools needs at least one tool")
     mode = gateway.profile(gateway.resolve(role)).tools
     msgs = [dict(m) for m in messages]
     native = mode == "native"
 
-    async def call(conversation: list[dict[str, Any]], extra: dict[str, Any]) -> Completion:
+    async def call(
+        conversation: list[dict[str, Any]], extra: dict[str, Any], check: RoundCheck | None
+    ) -> Completion:
         # Every round streams, tool rounds too: only a stream has a first-byte and an idle
         # bound, so a silent provider ends the call in bounded time (the transport assembles
         # tool-call deltas, parallel calls and argument fragments included).
-        return await gateway.complete(role, conversation, name=name, stream=True, **{**params, **extra})
+        return await gateway.complete(
+            role, conversation, name=name, stream=True, check=check, **{**params, **extra}
+        )
 
     if native:
-        return await native_loop(call, tools, msgs, max_rounds)
+        return await native_loop(call, tools, msgs, max_rounds, final_check)
     constrained = (
         {"type": "json_object", "schema": grammar_schema(protocol_schema(tools))}
         if mode == "grammar"
         else None
     )
-    return await protocol_loop(call, tools, msgs, max_rounds, constrained_format=constrained)
+    return await protocol_loop(
+        call, tools, msgs, max_rounds, constrained_format=constrained, final_check=final_check
+    )
 
 
 # --- segmented reading -------------------------------------------------------------

@@ -96,6 +96,7 @@ class ToolRunResult(BaseModel):
     messages: list[dict[str, Any]] = Field(
         default_factory=list
     )  # the full conversation, for a follow-up call
+    rejected: str = ""  # why the caller's final check refused ``text`` (then it was not cached)
 
 
 class CallRecord(BaseModel):

@@ -50,8 +50,9 @@ def script():
 
 
 @asynccontextmanager
-async def run_context(tmp_path: Path, model: str, index, gate: ApprovalGate):
-    """A real run: store, bus (events persisted), gateway on ``model``, the index as a service."""
+async def run_context(tmp_path: Path, model: str, index, gate: ApprovalGate, *, cache_dir: Path | None = None):
+    """A real run: store, bus (events persisted), gateway on ``model`` (with a response cache
+    at ``cache_dir`` when given), the index as a service."""
     doc = tmp_path / "paper.md"
     doc.write_text("# paper\n")
     settings = Settings(models={"default": model}, runs_dir=tmp_path / "runs")
@@ -60,7 +61,7 @@ async def run_context(tmp_path: Path, model: str, index, gate: ApprovalGate):
     bus.subscribe(store.append, critical=True)
     seen: list = []
     bus.subscribe(seen.append)
-    gateway = Gateway(settings, emit=bus.publish, run_dir=store.root)
+    gateway = Gateway(settings, emit=bus.publish, run_dir=store.root, cache_dir=cache_dir)
     ctx = RunContext(
         store=store, bus=bus, settings=settings, gate=gate, services={"gateway": gateway, "index": index}
     )

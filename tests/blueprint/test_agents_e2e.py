@@ -113,6 +113,46 @@ async def test_invalid_replies_are_repaired(script, tmp_path) -> None:
     assert analyses["concept"]["structure_map"]
 
 
+async def test_a_refused_tool_loop_answer_is_not_cached_and_its_retry_carries_the_correction(
+    script, tmp_path
+) -> None:
+    index = make_index()
+    sim = SimulatedAgents(index)
+    broken = 'Here is my analysis: {"structure_map": [ {"section": '
+    answers = {"concept": 0}
+
+    def responder(req):
+        reply = sim(req)
+        if agent_of(req) == "concept" and "tools" in req.params and isinstance(reply, str):
+            answers["concept"] += 1
+            if answers["concept"] == 1:
+                return broken
+        return reply
+
+    model = script(responder)
+    cache = tmp_path / "cache"
+    for d in ("first", "second"):
+        (tmp_path / d).mkdir()
+    async with run_context(tmp_path / "first", model, index, AutoApproveGate(), cache_dir=cache) as ctx:
+        assert (await BlueprintPhase().run(ctx))["errors"] == 0
+    repairs = [r for r in script.requests(model) if r.messages[-1]["content"].startswith("Your previous reply")]
+    [repair] = [r for r in repairs if "as a ConceptAnalysis" in r.messages[-1]["content"]]
+    # One path: the refused answer, then structured output's correction with the attempt count.
+    assert repair.messages[-2] == {"role": "assistant", "content": broken}
+    assert "(Attempt 2 of 3.)" in repair.messages[-1]["content"]
+    assert not any(m.get("tool_calls") or m["role"] == "tool" for m in repair.messages)
+    assert not any(broken in p.read_text() for p in cache.rglob("*.json"))
+
+    # Again on the same cache: the refused answer is not served, the model is asked anew
+    # (and now answers well), so no repair round this time.
+    seen = len(script.requests(model))
+    async with run_context(tmp_path / "second", model, index, AutoApproveGate(), cache_dir=cache) as ctx:
+        assert (await BlueprintPhase().run(ctx))["errors"] == 0
+    again = script.requests(model)[seen:]
+    assert answers["concept"] == 2
+    assert not any(r.messages[-1]["content"].startswith("Your previous reply") for r in again)
+
+
 async def test_agent_asking_for_a_missing_section(script, tmp_path) -> None:
     index = make_index()
     sim = SimulatedAgents(index)

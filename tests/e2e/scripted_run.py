@@ -100,14 +100,26 @@ def _slow() -> None:
         time.sleep(delay)
 
 
+# The coder's ask names the file twice: at the head of its spec and in the reply format at
+# the very end (what survives when the gateway cut the middle of a too-long prompt).
+_ASK = re.compile(r"Write `([^`]+)`|in one block: ```\w*\s?path=(\S+)")
+
+
+def asked_file(messages) -> str | None:
+    """The file a coder request asks for: named in its last user turn that names one (a
+    retry ends with the correction, after the first ask and the rejected reply)."""
+    for m in reversed(messages):
+        if m.get("role") == "user" and (match := _ASK.search(str(m.get("content") or ""))):
+            return match.group(1) or match.group(2)
+    return None
+
+
 def coder_responder(files: dict[str, str], drafts: bool = True):
     def respond(request) -> str:
         _slow()
-        task = str(request.messages[-1]["content"])
-        match = re.search(r"Write `([^`]+)`", task)
-        if not match or match.group(1) not in files:
-            raise AssertionError(f"unexpected coder request: {task[-300:]}")
-        path = match.group(1)
+        path = asked_file(request.messages)
+        if path not in files:
+            raise AssertionError(f"unexpected coder request: {str(request.messages[-1]['content'])[-300:]}")
         code = first_draft(path, files[path]) if drafts else files[path]
         return f"```{FENCE.get(Path(path).suffix, 'text')}\n{code}```\n"
 

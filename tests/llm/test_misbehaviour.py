@@ -197,6 +197,41 @@ async def test_a_reply_in_the_wrong_schema_gets_a_repair_round(stub, family_sett
     assert "could not be used as a Plan" in stub.log[1].request.messages[-1]["content"]
 
 
+class Proposal(BaseModel):
+    """Every field has a default, as the repairer's reply has ("nothing to change" is valid)."""
+
+    edits: list[str] = []
+    rationale: str = ""
+
+
+async def test_a_wrong_schema_reply_is_not_taken_as_an_empty_answer_of_an_all_defaults_schema(
+    stub, family_settings
+):
+    # The chaos benchmark's one failed run (seed 5 at rate 0.1): a repair proposal in the wrong
+    # schema validated as an empty proposal ("no_proposal"), and the loop ran out of iterations.
+    fixed = json.dumps({"edits": ["import math"], "rationale": "math is not imported"})
+    settings = family_settings("openai", fixed)
+    stub.inject("wrong_schema")
+    async with Gateway(settings) as gw:
+        got = await gw.structured("repairer", ASK, Proposal, name="repair:1:patch")
+    assert got.edits == ["import math"] and len(stub.log) == 2
+    correction = stub.log[1].request.messages[-1]["content"]
+    assert "could not be used as a Proposal" in correction and "none of the fields" in correction
+
+
+async def test_a_cut_off_reply_that_closes_to_the_empty_answer_gets_a_repair_round(stub, family_settings):
+    # Its one edit cut off, a repair proposal closed to {"edits": []} and was kept as "nothing to
+    # change" (the chaos bench: "repair:2:patch reached its token cap; kept the complete part").
+    edit = "flag = self.t > self.warmup and z > self.tau  # t == w is still in the warm-up"
+    fixed = json.dumps({"edits": [edit], "rationale": "off by one"})
+    settings = family_settings("anthropic", fixed, fixed)
+    stub.inject("truncated")
+    async with Gateway(settings) as gw:
+        got = await gw.structured("repairer", ASK, Proposal, name="repair:2:patch")
+    assert got.edits == [edit] and len(stub.log) == 2
+    assert "cut off at the token cap" in stub.log[1].request.messages[-1]["content"]
+
+
 # --- how the provider answers --------------------------------------------------------
 
 

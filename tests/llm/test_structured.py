@@ -135,3 +135,30 @@ async def test_a_cut_reply_that_does_not_validate_is_repaired_with_a_hint(script
     async with Gateway(settings_for(model)) as gw:
         await gw.structured("planner", [{"role": "user", "content": "plan"}], Blueprint, name="bp")
     assert "cut off at the token cap" in get_script(model).requests[1].messages[-1]["content"]
+
+
+def test_an_object_with_none_of_the_schemas_fields_is_rejected_even_when_all_have_defaults():
+    from deepcode_tui.llm.structured import parse_reply
+
+    class Reply(BaseModel):
+        edits: list[str] = []
+        rationale: str = ""
+
+    with pytest.raises(ValueError, match="none of the fields of Reply"):
+        parse_reply('{"answer": "done", "notes": "x"}', Reply)
+    # Extra keys beside a real field, and the empty object, are still that schema.
+    assert parse_reply('{"rationale": "ok", "confidence": 0.9}', Reply).rationale == "ok"
+    assert parse_reply("{}", Reply) == Reply()
+
+
+def test_a_cut_off_reply_whose_complete_part_is_only_defaults_is_not_kept():
+    from deepcode_tui.llm.structured import parse_truncated
+
+    class Reply(BaseModel):
+        edits: list[dict[str, str]] = []
+        rationale: str = ""
+
+    one = '{"edits": [{"path": "a.py", "search": "x >= w", "replace": "x > '
+    assert parse_truncated(one, Reply) is None  # closes to {"edits": []}: the answer was lost
+    two = '{"edits": [{"path": "a.py", "search": "x", "replace": "y"}, {"path": "b.py", "sea'
+    assert parse_truncated(two, Reply).edits == [{"path": "a.py", "search": "x", "replace": "y"}]

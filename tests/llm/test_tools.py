@@ -151,3 +151,24 @@ async def test_native_tool_loop_also_stops_on_repeats(script):
     requests = get_script(model).requests
     assert result.text == "Adam." and len(requests) == 4 and len(result.tool_calls) == 1
     assert requests[-1].params["tool_choice"] == "none"
+
+
+async def test_a_refused_final_answer_is_not_cached_and_comes_back_as_rejected(script, tmp_path):
+    def final_check(text: str) -> str | None:
+        return None if text.startswith("{") else "not a JSON object"
+
+    for supports_tools, replies in (
+        (True, [read("Attention"), "prose", "prose again"]),
+        (False, ['{"tool": "read_section", "args": {"name": "Attention"}}', '{"final": "prose"}',
+                 '{"final": "prose again"}']),
+    ):  # fmt: skip
+        model = script(replies, supports_tools=supports_tools)
+        cache = tmp_path / f"cache-{supports_tools}"
+        for expected in ("prose", "prose again"):
+            async with Gateway(settings_for(model), cache_dir=cache) as gw:
+                result = await gw.with_tools(
+                    "analyst", ASK, section_tools(SECTIONS, agent="a"), name="n", final_check=final_check
+                )
+            assert result.text == expected and result.rejected == "not a JSON object"
+        # The tool round came from the cache the second time; the refused answer did not.
+        assert len(get_script(model).requests) == 3

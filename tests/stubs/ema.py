@@ -17,14 +17,13 @@ from typing import Any
 from deepcode_tui.llm.scripted import ScriptedReply, ScriptRequest
 
 _PROTOCOL = "To call one, reply with exactly one JSON object and nothing else"
-_WRITE = re.compile(r"Write `([^`]+)`")
 
 
 def ema_model(scenario: Any = None):
     """A responder (ScriptRequest -> ScriptedReply | str) for the whole example run."""
     from deepcode_tui.blueprint.simulate import SimulatedAgents, agent_of
     from deepcode_tui.ingest import load_document
-    from tests.e2e.scripted_run import EMA, coder_responder, repairer_responder
+    from tests.e2e.scripted_run import EMA, asked_file, coder_responder, repairer_responder
 
     scenario = scenario or EMA
     analysts = SimulatedAgents(load_document(scenario.example))
@@ -40,7 +39,7 @@ def ema_model(scenario: Any = None):
             if _PROTOCOL in system:
                 return _as_protocol(analysts, request)
             return analysts(request)
-        if request.messages and _WRITE.search(str(request.messages[-1].get("content") or "")):
+        if asked_file(request.messages):  # a first ask or its retry
             return coder(request)
         text = "\n".join(str(m.get("content") or "") for m in request.messages)
         if re.search(r'"iteration": \d+', text):

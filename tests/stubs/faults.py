@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 
 from deepcode_tui.llm.scripted import ScriptedReply, ScriptRequest
 from deepcode_tui.llm.types import ToolCall
+from tests.e2e.scripted_run import asked_file
 
 CONTENT = (
     "prose",  # prose before and after the code (or the JSON)
@@ -40,8 +40,6 @@ TRANSPORT = (
 )
 SILENT = "silent"  # accepts the request and never answers (not drawn by chaos: it ends the run)
 KINDS = CONTENT + TRANSPORT
-
-_WRITE = re.compile(r"Write `([^`]+)`")
 
 REFUSAL = "I'm sorry, but I can't help with that request."
 
@@ -102,9 +100,7 @@ def identity(request: ScriptRequest) -> str:
     """Which logical call ``request`` belongs to, the same in every run: the role's system
     message and the file a coder is asked to write (not the rest, which may carry timings)."""
     system = str(request.messages[0].get("content") or "") if request.messages else ""
-    last = str(request.messages[-1].get("content") or "") if request.messages else ""
-    target = _WRITE.search(last)
-    return hashlib.sha256(f"{system}\0{target[1] if target else ''}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{system}\0{asked_file(request.messages) or ''}".encode()).hexdigest()[:16]
 
 
 @dataclass
