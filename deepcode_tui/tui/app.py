@@ -27,6 +27,7 @@ from deepcode_tui.tui import adapters
 from deepcode_tui.tui.clock import Clock
 from deepcode_tui.tui.commands import DeepcodeCommands
 from deepcode_tui.tui.decisions import DecisionsMixin
+from deepcode_tui.tui.css_warm import warm_widget_css
 from deepcode_tui.tui.gc_policy import FULL_COLLECT_EVERY_S, GcPolicy
 from deepcode_tui.tui.keys import APP_BINDINGS, check_keymap
 from deepcode_tui.tui.messages import (
@@ -131,6 +132,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
             self._theme_problems.append(f"ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME
         self.theme = wanted
+        warm_widget_css(self)  # ~30 ms now instead of 60-150 ms in the frame after a document opens
         keymap, key_problems = check_keymap(self.settings.ui.keys)
         self.set_keymap(keymap)
         for problem in (*self._theme_problems, *key_problems):
