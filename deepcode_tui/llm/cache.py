@@ -60,6 +60,11 @@ def request_key(model: str, messages: Sequence[Mapping[str, Any]], params: Mappi
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def rejected_key(key: str) -> str:
+    """Where a reply its caller refused is kept: apart from the replies that answer."""
+    return f"{key}-rejected"
+
+
 class ResponseCache:
     """Replies on disk under ``root/<2 hex>/<key>.json``."""
 

@@ -10,7 +10,8 @@ attempt this is. The conversation grows by that one exchange only, never by
 every earlier rejected reply, so a retry costs about what the first ask did.
 
 The other half is the gateway's cache rule (``Gateway.complete(check=...)``): a
-reply its caller's check rejects is never stored, and a stored one the check
+reply its caller's check rejects is never stored as an answer (it is kept apart, to
+be replayed as the rejection it was in the next run), and a stored one the check
 rejects is not served.
 """
 

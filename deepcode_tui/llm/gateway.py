@@ -30,7 +30,7 @@ from deepcode_tui.events.models import (
 from deepcode_tui.llm import structured as so
 from deepcode_tui.llm.accounting import BudgetStatus, Ledger, budget_error, cost_usd
 from deepcode_tui.llm.backend import is_warm as litellm_warm
-from deepcode_tui.llm.cache import ResponseCache, StoredResponse, request_key
+from deepcode_tui.llm.cache import ResponseCache, StoredResponse, rejected_key, request_key
 from deepcode_tui.llm.cassette import CassetteWriter, ModelProfile, cassette_reader, forget_cassette
 from deepcode_tui.llm.compact import MAX_COMPACTIONS, refit
 from deepcode_tui.llm.embedded import EMBEDDED_NOTICE, EmbeddedServer, crash_error
@@ -208,10 +208,14 @@ class Gateway:
         response_format, tools ...). Raises BudgetExceeded, ProviderError or ConfigError.
 
         ``check(completion)`` is the caller's test of a reply (None when usable, else why
-        not): a reply it rejects is never stored in the cache and a stored one it rejects
+        not): a reply it rejects is never stored as an answer and a stored one it rejects
         is not served (the provider is asked), so the cache only ever answers with a reply
         its caller accepted. The rejection comes back as ``Completion.rejected``; asking
-        again is the caller's (with a different request: :mod:`deepcode_tui.llm.correction`)."""
+        again is the caller's (with a different request: :mod:`deepcode_tui.llm.correction`).
+        A rejected reply is kept apart (``rejected_key``): the next run asking the same
+        request gets it back, rejected again, once, so it follows this run's correction from
+        the cache instead of paying for the same refused reply (a second run of the README's
+        command spent 3 minutes regenerating them on the embedded model)."""
         if not litellm_warm():
             # litellm's import and its first call's lazy imports take seconds: in a thread, not
             # on this loop (the app shares it; it froze for as long on its first model call).
@@ -237,6 +241,17 @@ class Gateway:
         attempts = 0
         wasted = Usage()
         reduced = ""
+        if stored is None and check is not None and self.cache is not None and self._occurrences[key] == 0:
+            # The reply this request got last time and its caller refused: the same again,
+            # without paying for it (the caller's correction, a different request, is cached).
+            # Once per run: asking the same request again in this run goes to the provider.
+            earlier = self.cache.get(rejected_key(key))
+            if earlier is not None:
+                rejected = check(self._completion(earlier, resolved, call_id))
+                self._occurrences[key] += 1
+                if rejected is None:  # today's check accepts it
+                    self.cache.put(key, earlier)
+                stored, cached = earlier, True
         if stored is not None:
             if stream and stored.text:
                 await self._emit(TokenStreamed(call_id=call_id, role=role, text=stored.text))
@@ -279,8 +294,8 @@ class Gateway:
                 call_id, role, resolved, name, key, started, kwargs, stream
             )
             rejected = check(self._completion(stored, resolved, call_id)) if check is not None else None
-            if self.cache is not None and self.replay is None and rejected is None:
-                self.cache.put(key, stored)
+            if self.cache is not None and self.replay is None:
+                self.cache.put(key if rejected is None else rejected_key(key), stored)
         if self.recorder is not None:
             self.recorder.add(
                 key, name=name, role=role, model=resolved.model, messages=msgs, params=params, response=stored
@@ -530,7 +545,7 @@ class Gateway:
         """Let the model call ``tools`` (up to ``max_rounds`` rounds) before answering.
         Native tool calling where the model has it; otherwise a JSON action protocol.
         ``final_check(text)`` judges the answer (None = usable, else why not): a refused
-        answer is never cached and comes back as ``ToolRunResult.rejected``."""
+        answer is never cached as an answer and comes back as ``ToolRunResult.rejected``."""
         return await tool_loop(
             self, role, messages, tools, name=name, max_rounds=max_rounds, final_check=final_check, **params
         )

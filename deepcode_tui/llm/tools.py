@@ -296,7 +296,7 @@ async def tool_loop(
 ) -> ToolRunResult:
     """The body of :meth:`Gateway.with_tools`: native tools, or the protocol (grammar-enforced
     for the embedded model), as the model's profile says. ``final_check`` judges the final
-    answer: one it refuses is never cached and comes back as ``ToolRunResult.rejected``."""
+    answer: one it refuses is never cached as an answer and comes back as ``ToolRunResult.rejected``."""
     if not tools:
         raise ValueError("with_tools needs at least one tool")
     mode = gateway.profile(gateway.resolve(role)).tools

@@ -48,7 +48,7 @@ class Completion(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     # What the gateway cut from the request to fit the model's context window ("" when nothing).
     context_reduced: str = ""
-    rejected: str = ""  # why the caller's check refused this reply (then it was not cached)
+    rejected: str = ""  # why the caller's check refused this reply (then it was not cached as an answer)
 
 
 class ToolSpec(BaseModel):
@@ -96,7 +96,7 @@ class ToolRunResult(BaseModel):
     messages: list[dict[str, Any]] = Field(
         default_factory=list
     )  # the full conversation, for a follow-up call
-    rejected: str = ""  # why the caller's final check refused ``text`` (then it was not cached)
+    rejected: str = ""  # why the caller's final check refused ``text`` (then it was not cached as an answer)
 
 
 class CallRecord(BaseModel):

@@ -1,4 +1,4 @@
-"""A rejected reply is followed by a different request that says why, and never answers from the cache.
+"""A rejected reply is followed by a different request that says why, and never answers as a reply.
 
 Before this, codegen's retries resent the same request (the note was the same
 each time), so the gateway's content-addressed cache and any deterministic model
@@ -51,12 +51,39 @@ async def test_a_rejected_file_reply_is_asked_again_with_the_reason_and_is_never
     assert retry.messages[-2] == {"role": "assistant", "content": PROSE}
     assert "pkg/ema.py" in retry.messages[-1]["content"] and "Attempt 2 of 3" in retry.messages[-1]["content"]
 
-    # A new run with the same cache: the prose reply was never stored, so the provider is
-    # asked the first request again; the corrected request is answered by the cache.
+    # A new run with the same cache follows the same path without paying for it: the prose
+    # reply comes back as the rejection it was (kept apart, never as an answer), and the
+    # corrected request is answered by the cache. The provider is not asked again.
     async with Gateway(settings_for(model), cache_dir=cache, run_dir=run_dir) as gw:
         again = await generate_repository(PLAN, tmp_path / "repo2", run_dir, coder(None, gw), watch=False)
-    assert again.ok and len(get_script(model).requests) == 3
-    assert [c["cached"] for c in read_calls(run_dir)] == [False, False, False, True]
+    assert again.ok and (tmp_path / "repo2" / "pkg" / "ema.py").read_text() == CODE
+    assert len(get_script(model).requests) == 2
+    assert [c["cached"] for c in read_calls(run_dir)] == [False, False, True, True]
+
+
+async def test_a_kept_rejection_is_served_once_per_run_then_the_provider_is_asked(script, tmp_path, run_dir):
+    """Asking the very same request again in one run is a real retry: it must reach the provider."""
+    msgs = [{"role": "user", "content": "write pkg/ema.py"}]
+    model = script([PROSE, PROSE, GOOD])
+
+    def check(c):
+        return None if "```" in c.text else "no code block"
+
+    async with Gateway(settings_for(model), cache_dir=tmp_path / "cache", run_dir=run_dir) as gw:
+        first = await gw.complete("coder", msgs, name="ema", check=check)
+    assert first.rejected == "no code block" and not first.cached
+    async with Gateway(settings_for(model), cache_dir=tmp_path / "cache", run_dir=run_dir) as gw:
+        kept = await gw.complete("coder", msgs, name="ema", check=check)
+        asked = await gw.complete("coder", msgs, name="ema", check=check)
+        answered = await gw.complete("coder", msgs, name="ema", check=check)
+    assert kept.cached and kept.text == PROSE and kept.rejected == "no code block"
+    assert not asked.cached and asked.rejected  # the provider's second prose reply
+    assert not answered.cached and answered.text == GOOD and not answered.rejected
+    assert len(get_script(model).requests) == 3
+    # Without a check (a caller that takes any reply) the kept rejection never answers.
+    async with Gateway(settings_for(model), cache_dir=tmp_path / "cache", run_dir=run_dir) as gw:
+        plain = await gw.complete("coder", msgs, name="ema")
+    assert plain.text == GOOD and plain.cached  # the accepted reply, stored under the request
 
 
 async def test_the_same_rejected_reply_twice_still_gives_a_different_third_request(script, tmp_path, run_dir):
@@ -108,13 +135,15 @@ async def test_structured_repairs_carry_only_the_last_rejected_reply_and_none_is
     cache = tmp_path / "cache"
     async with Gateway(settings_for(model), cache_dir=cache, run_dir=run_dir) as gw:
         plan = await gw.structured("planner", ask, Plan, name="plan")
-    assert plan.files == ["ema.py"] and len(list(cache.rglob("*.json"))) == 1  # only the valid reply
+    answers = [p for p in cache.rglob("*.json") if not p.stem.endswith("-rejected")]
+    assert plan.files == ["ema.py"] and len(answers) == 1  # only the valid reply answers
     requests = get_script(model).requests
     first, _, third = (r.messages for r in requests)
     assert third[: len(first)] == first and len(third) == len(first) + 2
     assert third[-2] == {"role": "assistant", "content": bad2} and bad1 not in json.dumps(third)
     assert "could not be used as a Plan" in third[-1]["content"] and "Attempt 3 of 3" in third[-1]["content"]
-    # The rejected first reply was not stored: a second run asks the provider for it again.
+    # A second run follows the same repairs from the cache: the two refused replies come back
+    # as the refusals they were, the valid one as the answer; the provider is not asked.
     async with Gateway(settings_for(model), cache_dir=cache, run_dir=run_dir) as gw:
-        await gw.structured("planner", ask, Plan, name="plan")
-    assert len(get_script(model).requests) == 4
+        again = await gw.structured("planner", ask, Plan, name="plan")
+    assert again.files == ["ema.py"] and len(get_script(model).requests) == 3

@@ -153,7 +153,7 @@ async def test_native_tool_loop_also_stops_on_repeats(script):
     assert requests[-1].params["tool_choice"] == "none"
 
 
-async def test_a_refused_final_answer_is_not_cached_and_comes_back_as_rejected(script, tmp_path):
+async def test_a_refused_final_answer_is_never_an_answer_and_comes_back_as_rejected(script, tmp_path):
     def final_check(text: str) -> str | None:
         return None if text.startswith("{") else "not a JSON object"
 
@@ -164,11 +164,14 @@ async def test_a_refused_final_answer_is_not_cached_and_comes_back_as_rejected(s
     ):  # fmt: skip
         model = script(replies, supports_tools=supports_tools)
         cache = tmp_path / f"cache-{supports_tools}"
-        for expected in ("prose", "prose again"):
+        for _run in range(2):
             async with Gateway(settings_for(model), cache_dir=cache) as gw:
                 result = await gw.with_tools(
                     "analyst", ASK, section_tools(SECTIONS, agent="a"), name="n", final_check=final_check
                 )
-            assert result.text == expected and result.rejected == "not a JSON object"
-        # The tool round came from the cache the second time; the refused answer did not.
-        assert len(get_script(model).requests) == 3
+            assert result.text == "prose" and result.rejected == "not a JSON object"
+        # The second run: the tool round from the cache, the refused answer back as the
+        # refusal it was (kept apart, never stored as an answer); the provider was not asked.
+        assert len(get_script(model).requests) == 2
+        answers = [p for p in cache.rglob("*.json") if not p.stem.endswith("-rejected")]
+        assert not any("prose" in p.read_text() for p in answers)
