@@ -60,6 +60,18 @@ def embedded_ending(what_ran: str) -> list[str]:
 
 
 EMBEDDED_CONTEXT = 8192  # tokens of context the server is started with (prompt + reply)
+
+
+def describe_exit(code: int) -> str:
+    """A process's return code as a person reads it: "signal SIGSEGV", "exit code 1"."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
 def crash_error(call_name: str, how: str, times: int, log_path: Path | None) -> ProviderError:
     """The embedded server died while answering (a native crash, not the network): saying
     "check the network" sent users the wrong way."""
@@ -166,15 +178,8 @@ class EmbeddedServer:
 
     def died(self) -> str | None:
         """How the server process ended ("signal SIGSEGV", "exit code 1") if it did, else None."""
-        proc = self.proc
-        code = proc.poll() if proc is not None else None
-        if code is None:
-            return None
-        if code < 0:
-            with contextlib.suppress(ValueError):
-                return f"signal {signal.Signals(-code).name}"
-            return f"signal {-code}"
-        return f"exit code {code}"
+        code = self.proc.poll() if self.proc is not None else None
+        return None if code is None else describe_exit(code)
 
     def _spawn(self) -> None:
         reason = unavailable_reason()

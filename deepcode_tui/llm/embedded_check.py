@@ -9,11 +9,10 @@ is reported with its signal instead of taking this process down. Exit 0 when it 
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 
-from deepcode_tui.llm.embedded import find_gguf, unavailable_reason
+from deepcode_tui.llm.embedded import describe_exit, find_gguf, unavailable_reason
 
 _ONE_TOKEN = """
 import sys
@@ -40,15 +39,8 @@ def check() -> str | None:
         return f"the model did not answer one token within {TIMEOUT_S:g}s"
     if proc.returncode == 0:
         return None
-    if proc.returncode < 0:
-        try:
-            how = f"signal {signal.Signals(-proc.returncode).name}"
-        except ValueError:
-            how = f"signal {-proc.returncode}"
-    else:
-        how = f"exit code {proc.returncode}"
     tail = " ".join(proc.stderr[-300:].split())
-    return f"the model crashed on its first token ({how}){': ' + tail if tail else ''}"
+    return f"the model crashed on its first token ({describe_exit(proc.returncode)}){': ' + tail if tail else ''}"
 
 
 def main() -> int:

@@ -392,16 +392,18 @@ class Gateway:
                     continue
             if resolved.embedded and self._embedded is not None and (how := self._embedded.died()):
                 crashes.append(how)
-                if len(crashes) >= MAX_EMBEDDED_CRASHES:  # it crashes on this request every time
-                    error = crash_error(name, how, len(crashes), self._embedded.log_path)
-                    await self._finish(call_id, role, resolved, name, key, started, wasted, attempts=tries,
-                                       error=error)  # fmt: skip
-                    raise error from None
             # Silence twice in a row means the provider is down, not slow: stop early
             # (resumable) instead of spending every retry on the same wait.
             retry = failure.retryable and tries <= self.retry.max_retries and silent < MAX_SILENT_ATTEMPTS
             delay = self.retry.delay(tries - 1, failure.retry_after) if retry else 0.0
             past_deadline = loop.time() + delay >= deadline
+            if crashes and (len(crashes) >= MAX_EMBEDDED_CRASHES or not retry or past_deadline):
+                # The embedded server died under this call, every time or on its last try: a
+                # native crash, named as one (not the network the transport error suggests).
+                log_path = self._embedded.log_path if self._embedded is not None else None
+                error = crash_error(name, crashes[-1], len(crashes), log_path)
+                await self._finish(call_id, role, resolved, name, key, started, wasted, attempts=tries, error=error)
+                raise error from None
             if retry and not past_deadline:
                 # Tells a view to drop what this call streamed so far: the retry starts over.
                 await self._emit(
@@ -416,10 +418,6 @@ class Gateway:
                     # The local server may have died (it is restarted here, on a new port).
                     kwargs["api_base"] = (await self._ensure_embedded()).api_base
                 continue
-            if resolved.embedded and crashes:
-                error = crash_error(name, crashes[-1], len(crashes), self._embedded and self._embedded.log_path)
-                await self._finish(call_id, role, resolved, name, key, started, wasted, attempts=tries, error=error)
-                raise error from None
             if failure.kind == "empty" and exc is None:
                 # Retries did not help: hand the empty reply to the caller, which knows
                 # what an empty answer means for it (codegen retries, structured repairs).
