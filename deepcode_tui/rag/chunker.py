@@ -199,12 +199,37 @@ def _drop_stubs(b: _Builder) -> None:
     b.chunks = [c for c in b.chunks if c.id not in b.stubs or c.symbol not in real]
 
 
+# Module-level compound statements whose blocks commonly hold definitions: compatibility
+# shims (``try: ... except ImportError: def f``) and version or platform switches
+# (``if sys.version_info >= ...: def f``). Their definitions are module-level API too.
+_PY_GUARDS = ("try_statement", "if_statement", "with_statement")
+_PY_CLAUSES = ("except_clause", "else_clause", "elif_clause", "finally_clause")
+
+
+def _guarded_defs(node: Node, depth: int = 0) -> list[Node]:
+    """Definition statements inside a module-level try/if/with (nested up to 3 deep)."""
+    out: list[Node] = []
+    if depth > 3:
+        return out
+    for part in node.named_children:
+        blocks = [part] if part.type == "block" else (
+            [c for c in part.named_children if c.type == "block"] if part.type in _PY_CLAUSES else [])
+        for block in blocks:
+            for stmt in block.named_children:
+                if stmt.type in _PY_GUARDS:
+                    out.extend(_guarded_defs(stmt, depth + 1))
+                else:
+                    out.append(stmt)
+    return out
+
+
 def _chunk_python(b: _Builder, root: Node) -> None:
     names = []
     for child in root.named_children:
-        name = _py_def(b, child)
-        if name:
-            names.append(name)
+        for item in _guarded_defs(child) if child.type in _PY_GUARDS else [child]:
+            name = _py_def(b, item)
+            if name and name not in names:
+                names.append(name)
     _drop_stubs(b)
     b.header(root, _py_docstring(b, root), names)
 

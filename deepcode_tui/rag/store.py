@@ -27,7 +27,8 @@ from deepcode_tui.rag.chunker import Chunk
 
 # Bumped when what is stored per file changes (the chunking included), so an index built
 # the old way is rebuilt rather than kept for its unchanged files. 2: overload stubs dropped.
-FORMAT_VERSION = 2
+# 3: definitions under module-level try/if/with chunked.
+FORMAT_VERSION = 3
 
 
 class FileEntry(BaseModel):

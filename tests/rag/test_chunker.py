@@ -135,3 +135,44 @@ def test_overload_stubs_give_way_to_the_implementation():
     assert by_symbol(chunks)["open_file"].docstring == "Open a file by name and return its contents."
     assert by_symbol(chunks)["Reader.read"].docstring == "Read up to n bytes."
     assert symbols.count("stub_only") == 1
+
+
+def test_definitions_under_module_level_try_and_if_are_chunked():
+    # Compatibility shims and version switches hold real module API (dateutil's
+    # ``enfold`` is defined in a try/except); a chunker that skips them leaves the
+    # function unfindable, however good the ranking.
+    src = '''
+import sys
+
+try:
+    from fast import speedup
+except ImportError:
+    def speedup(x):
+        """Pure-Python fallback."""
+        return x
+else:
+    class Accel:
+        def go(self):
+            return 1
+
+if sys.version_info >= (3, 12):
+    def shim():
+        return 1
+elif sys.platform == "win32":
+    with open(__file__):
+        def nested_in_with():
+            return 2
+else:
+    def shim():
+        return 0
+'''
+    chunks = chunk_source(src, "m.py")
+    got = by_symbol(chunks)
+    assert got["speedup"].docstring == "Pure-Python fallback."
+    assert "Accel.go" in got and "Accel" in got
+    assert "nested_in_with" in got
+    # Both branches' definitions are kept, as distinct chunks of one symbol.
+    assert len([c for c in chunks if c.symbol == "shim"]) == 2
+    assert len({c.id for c in chunks}) == len(chunks)
+    defines = got[MODULE_SYMBOL].text.rsplit("# defines: ", 1)[1]
+    assert defines.split(", ") == ["speedup", "Accel", "shim", "nested_in_with"]  # each name once
