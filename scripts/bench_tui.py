@@ -45,6 +45,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import psutil
 from textual import events
 from textual._compositor import CompositorUpdate
+from textual.geometry import Region
 from textual.widgets import OptionList, TabbedContent
 
 from deepcode_tui.config.loader import load_settings
@@ -191,8 +192,13 @@ async def start_to_gate() -> dict:
         frames = FrameClock(app)
 
         def pulse() -> None:
-            if app.main is not None:
+            # A frame wanted on whichever screen is shown: while the document is read in a
+            # thread the start screen is still up, and an idle loop must show up as frames,
+            # not as a gap.
+            if app.main is not None and app.screen is app.main:
                 app.main.header.refresh()
+            else:
+                app.screen.refresh(Region(0, 0, 1, 1))
 
         app.set_interval(1 / 60, pulse)  # something always wants a frame: a gap is a stall
         t_open = time.perf_counter()

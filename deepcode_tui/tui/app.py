@@ -98,6 +98,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         self.extra_services = dict(services or {})
         self.batch_dir = batch_dir  # `batch watch`: the batch screen is the first screen
         self._warm_up = driver is None if warm_up is None else warm_up
+        self._opening = False  # a document is being read and its run created (in a thread)
         self.state = RunState()
         self.session: RunSession | None = None
         self._open_problem = ""
@@ -218,6 +219,7 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
     async def _show_main(self) -> MainScreen:
         main = MainScreen()
         await self._show(main)
+        await main.mount_hidden_panes()  # drawn first with its visible pane; the rest follow
         return main
 
     def action_go_start(self) -> None:
@@ -281,18 +283,27 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         from deepcode_tui.pipeline.inputs import check_input
         from deepcode_tui.store.run import RunStore
 
-        if self.is_running_run:
+        if self.is_running_run or self._opening:
             self.notify("A run is in progress; stop it first (Esc).", severity="warning")
             return False
-        try:
+
+        def create() -> RunStore:
             doc = check_input(Path(path))
-            store = RunStore.create(
+            return RunStore.create(
                 self.settings.runs_dir, doc, command="run", config=self.loaded.snapshot(),
                 llm_flags=self.extra_services.get("llm_flags"),
             )  # fmt: skip
+
+        # In a thread: reading the document and the store's fsyncs (20-40 ms) would
+        # otherwise hold the frame in which the run screen appears.
+        self._opening = True
+        try:
+            store = await asyncio.to_thread(create)
         except DeepcodeError as exc:
             self._report_open_problem(exc)
             return False
+        finally:
+            self._opening = False
         self._new_session(store.root, store.repo_dir, store.run_id, store)
         await self._show_main()
         self._after_load()

@@ -7,6 +7,7 @@ only from message-pump classes, and this mixin is a plain class.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,10 @@ class RunEventsMixin:
     async def _drive(self, session: RunSession, new_run: bool) -> None:
         driver = self._run_driver
         if driver is None:
-            from deepcode_tui.pipeline.driver import drive as driver
+            # The imports a run starts with (the pipeline's phases, the gateway and its CLI
+            # pieces: ~0.2 s, more while the start-up preload thread holds their import locks)
+            # are done in a thread: on the loop they froze the screen for a frame or two.
+            driver = await asyncio.to_thread(_load_run_modules)
         status, message = "error", ""
         try:
             outcome = await driver(
@@ -147,10 +151,13 @@ class RunEventsMixin:
         if self.state.status in ("idle", "running", "waiting"):
             # The driver ended without recording an outcome (an internal error).
             self.state.status, self.state.failure, self.state.gate = "failed", message.message, None
-        if self.main is not None:
-            self.main.update_bindings()
-            self.main.header.paused = False
-            self.main.header.refresh()
+        # While the app shuts down, the run's end can arrive after the screen lost its widgets:
+        # then there is nothing to show it on.
+        main = self.main if self.is_running else None
+        if main is not None:
+            main.update_bindings()
+            main.header.paused = False
+            main.header.refresh()
         severity = {"passed": "information", "planned": "information", "stopped": "warning"}.get(
             message.status, "error"
         )
@@ -158,8 +165,8 @@ class RunEventsMixin:
         if message.status == "stopped":
             text = "Run stopped; everything up to the last checkpoint is kept. ctrl+r resumes."
         self.turn_over()
-        if self.main is not None:
-            self.main.refresh_result()
+        if main is not None:
+            main.refresh_result()
         self.notify(text, title=f"Run {message.status}", severity=severity, timeout=8, markup=False)  # type: ignore[arg-type]
 
     def on_gate_waiting(self, message: GateWaiting) -> None:
@@ -210,3 +217,13 @@ class RunEventsMixin:
         for notification in list(self._notifications):
             if notification.title == "Your turn":
                 self._unnotify(notification)
+
+
+def _load_run_modules():
+    """Import what starting a run imports, off the UI loop; the real driver's entry point."""
+    from deepcode_tui.llm import cli  # noqa: F401 - ensure_gateway imports it on the run's first step
+    from deepcode_tui.pipeline.driver import drive
+    from deepcode_tui.pipeline.phases import build_pipeline
+
+    build_pipeline()  # its phase modules import lazily inside it
+    return drive

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.content import Content
+from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from deepcode_tui.tui.frame_timer import PacedScreen
@@ -35,26 +39,68 @@ class MainScreen(PacedScreen):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        settings = app.settings
         yield RunHeader(app.state, app.clock, id="header")
         yield Static("", id="run-result", markup=False)
         with TabbedContent(initial="paper", id="panes"):
             with TabPane("1 Paper", id="paper"):
                 yield PaperPane(app.state, id="paper-pane")
-            with TabPane("2 Blueprint", id="blueprint"):
-                yield BlueprintPane(app.state, id="blueprint-pane")
-            with TabPane("3 Generation", id="generation"):
-                yield GenerationPane(
-                    app.state, budget_tokens=settings.codegen.context_budget_tokens, id="generation-pane"
-                )
-            with TabPane("4 Sandbox", id="sandbox"):
-                yield SandboxPane(
-                    app.state, log_lines=settings.ui.log_lines, step=settings.verify.step, id="sandbox-pane"
-                )
+            # The hidden panes are mounted by mount_hidden_panes, one per frame.
+            for pane_id, title in (("blueprint", "2 Blueprint"), ("generation", "3 Generation"),
+                                   ("sandbox", "4 Sandbox")):  # fmt: skip
+                with TabPane(title, id=pane_id):
+                    pass
         yield KeyBar()
+
+    def _hidden_panes(self) -> list[tuple[str, Callable[[], Widget]]]:
+        app = self.app
+        settings = app.settings
+        return [
+            ("blueprint", lambda: BlueprintPane(app.state, id="blueprint-pane")),
+            ("generation", lambda: GenerationPane(
+                app.state, budget_tokens=settings.codegen.context_budget_tokens, id="generation-pane")),
+            ("sandbox", lambda: SandboxPane(
+                app.state, log_lines=settings.ui.log_lines, step=settings.verify.step, id="sandbox-pane")),
+        ]  # fmt: skip
+
+    async def mount_hidden_panes(self) -> None:
+        """Mount the three hidden panes, each after a frame has been drawn.
+
+        Mounting all four panes (~110 widgets) before the screen's first frame froze the
+        app for 250-300 ms when a document opened; one pane per frame keeps every gap to
+        one pane's share. The app awaits this before anything reaches the panes (the run's
+        worker starts after it), so no event or query ever finds a pane missing."""
+        for pane_id, make in self._hidden_panes():
+            await self._next_frame()
+            if not self.is_attached:
+                return
+            tab = self.query_one(f"#{pane_id}", TabPane)
+            if not tab.children:
+                await tab.mount(make())
+
+    async def _next_frame(self, timeout: float = 0.25) -> None:
+        # After the next refresh; bounded, so a screen that is not being drawn (suspended
+        # under a dialog, say) still gets its panes.
+        done = asyncio.get_running_loop().create_future()
+        self.call_after_refresh(lambda: done.done() or done.set_result(None))
+        try:
+            await asyncio.wait_for(done, timeout)
+        except TimeoutError:
+            pass
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE_COLUMNS, "-wide")
+
+    _resumed = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (most-derived first), which restyles every node
+        # when ``refresh_styles`` is set. On the first resume this screen was styled node by
+        # node as it mounted a moment ago, so that pass repeats all of it (~110 widgets,
+        # about a third of the frame in which a document opens). Later resumes (after a
+        # dialog, the help screen, a theme change) still restyle.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     # -- panes --------------------------------------------------------------------
 
@@ -184,7 +230,10 @@ class MainScreen(PacedScreen):
 
     def update_bindings(self) -> None:
         """Refresh the footer only when the set of usable keys changed (it rebuilds itself each time)."""
-        signature = tuple(self.available(a, pane_scoped=True) for a in self._ACTIONS)
+        try:
+            signature = tuple(self.available(a, pane_scoped=True) for a in self._ACTIONS)
+        except NoMatches:  # the screen is being taken down (the app exits as a run ends)
+            return
         if signature != getattr(self, "_bindings_signature", None):
             self._bindings_signature = signature
             self.refresh_bindings()
