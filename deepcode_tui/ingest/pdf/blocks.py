@@ -315,7 +315,7 @@ class BlockBuilder:
         self._emit_para(para)
         self._emit_refs(refs)
         self._attach_figure_text()
-        return _rejoin_interrupted(self._attach_table_captions(_merge_table_pieces(self.out)))
+        return _whole_equations(_rejoin_interrupted(self._attach_table_captions(_merge_table_pieces(self.out))))
 
     def _footnotes(self, group: list[Line]) -> None:
         """One footnote element per note: a new one starts at a line opening with a note mark."""
@@ -604,3 +604,39 @@ def _with_text(ln: Line, text: str) -> Line:
 def build_elements(lines: list[Line], headings: list[Heading], body: float, line_gap: float) -> list[Element]:
     """Elements in reading order for the index builder."""
     return BlockBuilder(lines, headings, body, line_gap).build()
+
+
+_NOT_TEXT = str.maketrans("", "", "\ufffd\ufffe\uffff")
+FRAGMENT_CHARS = 4  # letters and digits: "1 n", "X", "d1d2" are a piece of a formula, not one
+_RELATION = re.compile(r"[=<>≤≥≈≡←→↦∈⊂⊆∼∝]")  # "Y = Θ + Γ + W" is short but whole: it states something
+
+
+def _fragment(text: str) -> bool:
+    return sum(ch.isalnum() for ch in text) <= FRAGMENT_CHARS and not _RELATION.search(text)
+
+
+def _whole_equations(elems: list[Element]) -> list[Element]:
+    """Equations as whole formulas: the replacement characters pdfium gives for glyphs it
+    cannot map are dropped, and a fragment (a sub- or superscript line, a lone symbol, split off
+    its display) is joined to the equation beside it on the page, or dropped when there is none:
+    alone it says nothing and reads as noise to the agents."""
+    out: list[Element] = []
+    frag: set[int] = set()  # ids of fragments waiting for the display below them
+    for e in elems:
+        if e.kind != "equation":
+            out.append(e)
+            continue
+        e.text = " ".join(e.text.translate(_NOT_TEXT).split())
+        prev = out[-1] if out else None
+        beside = prev is not None and prev.kind == "equation" and prev.page == e.page
+        if not _fragment(e.text):
+            if beside and id(prev) in frag:
+                frag.discard(id(prev))
+                e.text = f"{out.pop().text} {e.text}"
+            out.append(e)
+        elif beside and not e.label and id(prev) not in frag:
+            prev.text = f"{prev.text} {e.text}".strip()
+        elif e.text:
+            frag.add(id(e))
+            out.append(e)
+    return [e for e in out if id(e) not in frag]

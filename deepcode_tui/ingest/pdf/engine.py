@@ -14,6 +14,7 @@ from deepcode_tui.ingest.pdf.artifacts import drop_running_heads
 from deepcode_tui.ingest.pdf.blocks import build_elements
 from deepcode_tui.ingest.pdf.extract import ExtractTimeout, PdfText, extract_pdf
 from deepcode_tui.ingest.pdf.floats import mark_footnotes
+from deepcode_tui.ingest.pdf.front import mark_front_matter
 from deepcode_tui.ingest.pdf.headings import HeadingFinder, body_size
 from deepcode_tui.ingest.pdf.layout import (
     Line,
@@ -78,6 +79,7 @@ def analyse(text: PdfText) -> PdfParse:
     pages, dropped = drop_running_heads(pages)
     lines = [ln for p in pages for ln in p]
     mark_footnotes(pages, body_size([ln for ln in lines if not ln.kind]))
+    mark_front_matter(lines)
     assign_gaps(lines)
     finder = HeadingFinder(lines, text.outline)
     headings = finder.find()
