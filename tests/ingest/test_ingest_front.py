@@ -59,3 +59,15 @@ def test_equation_fragments_join_their_display_or_go():
     ]
     out = [e.text for e in _whole_equations(elems) if e.kind == "equation"]
     assert out == ["Y = Θ + Γ + W 1 n", "k−1 x_k = x + y_k"]
+
+
+def test_page_one_without_text_in_its_top_zone_is_left_alone():
+    # A page 1 whose text starts low (a cover image above it) has no title block: nothing is
+    # tagged, and nothing fails (max over an empty top zone raised ValueError).
+    lines = [
+        _Ln("Razvan C. Bunescu", 500, size=12),
+        _Ln("Department of Computer Sciences", 514, size=12),
+        _Ln("We present a new approach to relation extraction.", 600),
+    ]
+    assert mark_front_matter(lines) == 0
+    assert all(ln.kind == "" for ln in lines)

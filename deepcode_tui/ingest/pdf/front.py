@@ -44,7 +44,8 @@ def mark_front_matter(lines: list) -> int:
     if not page1:
         return 0
     h = page1[0].page_height or 792.0
-    title_size = max(ln.size for ln in page1 if ln.top < TOP_SHARE * h) if page1 else 0.0
+    # No text in the top zone (a cover page set low, say): no title block, nothing to tag.
+    title_size = max((ln.size for ln in page1 if ln.top < TOP_SHARE * h), default=0.0)
     cand = [ln for ln in page1 if ln.size < title_size - 0.3]  # never the title itself
     affil = {k for k, ln in enumerate(cand) if _affiliation(ln.text)}
     names = {k for k, ln in enumerate(cand) if _names(ln.text)}
