@@ -157,9 +157,9 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
         from pydantic import json_schema  # noqa: F401 - the tool schemas' first use imports it
 
         from deepcode_tui.llm.backend import warm_up
-        from deepcode_tui.pipeline.phases import build_pipeline
+        from deepcode_tui.tui.run_events import load_run_modules
 
-        build_pipeline()
+        load_run_modules()
         warm_up()
 
     def on_unmount(self) -> None:
@@ -190,7 +190,11 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
     @property
     def main(self) -> MainScreen | None:
         """The run screen, also while a palette, dialog or help screen is on top of it:
-        events that arrive meanwhile still reach its panes, and the palette's commands act on it."""
+        events that arrive meanwhile still reach its panes, and the palette's commands act on it.
+        None once the app is shutting down: its screens are being taken apart, and a run's last
+        events (its end, say) then have nothing to be shown on."""
+        if not self.is_running:
+            return None
         for screen in reversed(self.screen_stack):
             if isinstance(screen, MainScreen):
                 return screen

@@ -70,7 +70,7 @@ class RunEventsMixin:
             # The imports a run starts with (the pipeline's phases, the gateway and its CLI
             # pieces: ~0.2 s, more while the start-up preload thread holds their import locks)
             # are done in a thread: on the loop they froze the screen for a frame or two.
-            driver = await asyncio.to_thread(_load_run_modules)
+            driver = await asyncio.to_thread(load_run_modules)
         status, message = "error", ""
         try:
             outcome = await driver(
@@ -151,9 +151,7 @@ class RunEventsMixin:
         if self.state.status in ("idle", "running", "waiting"):
             # The driver ended without recording an outcome (an internal error).
             self.state.status, self.state.failure, self.state.gate = "failed", message.message, None
-        # While the app shuts down, the run's end can arrive after the screen lost its widgets:
-        # then there is nothing to show it on.
-        main = self.main if self.is_running else None
+        main = self.main
         if main is not None:
             main.update_bindings()
             main.header.paused = False
@@ -219,8 +217,9 @@ class RunEventsMixin:
                 self._unnotify(notification)
 
 
-def _load_run_modules():
-    """Import what starting a run imports, off the UI loop; the real driver's entry point."""
+def load_run_modules():
+    """Import what starting a run imports (blocking: call it in a thread, never on the UI
+    loop); returns the real driver's entry point. The app's start-up preload calls it too."""
     from deepcode_tui.llm import cli  # noqa: F401 - ensure_gateway imports it on the run's first step
     from deepcode_tui.pipeline.driver import drive
     from deepcode_tui.pipeline.phases import build_pipeline

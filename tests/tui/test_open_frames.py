@@ -65,6 +65,13 @@ def _recording(pane, out: list[int], drawn: dict):
 
     def on_mount(self):  # the panes' own on_mount take no event
         out.append(drawn["main"])
+        # While panes are still missing, no pane key or command is offered (none may reach one).
+        screen = self.screen
+        assert not any(screen.available(a, pane_scoped=False) for a in screen._ACTIONS)
+        screen.query_one("#paper-tree").focus()  # as after opening: focus inside the Paper pane
+        screen.show("sandbox")  # a pane key pressed meanwhile (focus moves, the footer asks check_action)
+        screen.update_bindings()
+        screen.show("paper")
         # Something wants a frame now (as the header's clock would): the next pane must
         # wait for that frame to be drawn rather than mount in the same stretch of work.
         self.screen.query_one("#header").refresh()

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widget import Widget
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane, Tabs
 
 from deepcode_tui.tui.frame_timer import PacedScreen
 from deepcode_tui.tui.keys import MAIN_BINDINGS
@@ -51,6 +51,8 @@ class MainScreen(PacedScreen):
                     pass
         yield KeyBar()
 
+    _panes_ready = False  # set once mount_hidden_panes has mounted all four
+
     def _hidden_panes(self) -> list[tuple[str, Callable[[], Widget]]]:
         app = self.app
         settings = app.settings
@@ -76,6 +78,8 @@ class MainScreen(PacedScreen):
             tab = self.query_one(f"#{pane_id}", TabPane)
             if not tab.children:
                 await tab.mount(make())
+        self._panes_ready = True
+        self.update_bindings()
 
     async def _next_frame(self, timeout: float = 0.25) -> None:
         # After the next refresh; bounded, so a screen that is not being drawn (suspended
@@ -144,7 +148,11 @@ class MainScreen(PacedScreen):
             # Keys like y / n / a must reach the screen, not an editor hidden in another pane.
             default = {"paper": "#paper-tree", "blueprint": "#bp-tabs Tabs", "generation": "#gen-files",
                        "sandbox": "#sb-tabs Tabs"}[pane]  # fmt: skip
-            self.query_one(default).focus()
+            try:
+                widget = self.query_one(default)  # query_one: cached, and this is every pane key
+            except NoMatches:  # the pane is still being mounted (just after opening): the tabs hold focus
+                widget = self.query_one("#panes", TabbedContent).query_children(Tabs).first()
+            widget.focus()
 
     def load_run(self, run_dir: Any, repo_dir: Any) -> None:
         """Point every pane at a run directory and read its artifacts."""
@@ -230,10 +238,7 @@ class MainScreen(PacedScreen):
 
     def update_bindings(self) -> None:
         """Refresh the footer only when the set of usable keys changed (it rebuilds itself each time)."""
-        try:
-            signature = tuple(self.available(a, pane_scoped=True) for a in self._ACTIONS)
-        except NoMatches:  # the screen is being taken down (the app exits as a run ends)
-            return
+        signature = tuple(self.available(a, pane_scoped=True) for a in self._ACTIONS)
         if signature != getattr(self, "_bindings_signature", None):
             self._bindings_signature = signature
             self.refresh_bindings()
@@ -245,6 +250,10 @@ class MainScreen(PacedScreen):
         """Whether ``action`` applies now; keys are scoped to their pane, palette commands are not."""
         app = self.app
         state = app.state
+        if action in self._ACTIONS and not self._panes_ready:
+            # Between the first frame and the last hidden pane's mount (no run has started
+            # yet): the keys and commands that act on a pane wait for it.
+            return False
 
         def on(pane: str) -> bool:
             return not pane_scoped or self.active_pane == pane
