@@ -191,13 +191,14 @@ class DeepcodeApp(RunEventsMixin, DecisionsMixin, App[int]):
     def main(self) -> MainScreen | None:
         """The run screen, also while a palette, dialog or help screen is on top of it:
         events that arrive meanwhile still reach its panes, and the palette's commands act on it.
-        None once the app is shutting down: its screens are being taken apart, and a run's last
-        events (its end, say) then have nothing to be shown on."""
+        None until it has composed its widgets (a timer can fire between its push and its compose)
+        and once the app is shutting down (its screens are being taken apart): a run's events or a
+        tick arriving then have nothing to be shown on."""
         if not self.is_running:
             return None
         for screen in reversed(self.screen_stack):
             if isinstance(screen, MainScreen):
-                return screen
+                return screen if screen.is_mounted else None
         return None
 
     @property

@@ -78,3 +78,23 @@ def _recording(pane, out: list[int], drawn: dict):
         return previous(self) if previous is not None else None
 
     return on_mount
+
+
+async def test_app_main_is_none_until_the_run_screen_has_composed_and_once_the_app_stops(tmp_path):
+    # A timer (the header's clock, the bench's frame pulse) can fire between the run screen's
+    # push and its compose; app.main then handing out the screen made `main.header` raise NoMatches.
+    from deepcode_tui.config.loader import load_settings
+
+    loaded = load_settings({"runs_dir": str(tmp_path / "runs")}, cwd=tmp_path)
+    app = DeepcodeApp(loaded, doc=None, blink=False, cwd=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        screen = MainScreen()
+        waiting = app.push_screen(screen)
+        assert screen in app.screen_stack and not screen.is_mounted
+        assert app.main is None
+        await waiting
+        assert app.main is screen
+        assert app.main.header is not None
+        app.exit()
+    assert app.main is None
