@@ -15,6 +15,7 @@ from deepcode_tui.llm.correction import retry_messages
 from deepcode_tui.llm.errors import StructuredOutputError
 from deepcode_tui.llm.grammar import grammar_schema
 from deepcode_tui.llm.jsontext import close_truncated, extract_json
+from deepcode_tui.llm.schemas import json_schema, schema_text
 from deepcode_tui.store.atomic import write_text_atomic
 
 if TYPE_CHECKING:
@@ -25,15 +26,11 @@ M = TypeVar("M", bound=BaseModel)
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    return schema.model_json_schema()
-
-
 def schema_instruction(schema: type[BaseModel]) -> str:
     """The JSON-in-prompt instruction for models without native structured output."""
     return (
         f"Reply with only one JSON object (no prose, no code fences) that is a valid {schema.__name__} "
-        f"according to this JSON schema:\n{json.dumps(json_schema(schema), separators=(',', ':'))}"
+        f"according to this JSON schema:\n{schema_text(schema)}"
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from deepcode_tui.errors import BudgetExceeded, Cancelled
 from deepcode_tui.llm.grammar import grammar_schema
 from deepcode_tui.llm.jsontext import extract_json
+from deepcode_tui.llm.schemas import json_schema
 from deepcode_tui.llm.types import Completion, ToolCallRecord, ToolRunResult, ToolSpec
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ def protocol_instruction(tools: Sequence[ToolSpec]) -> str:
         "You will then receive the tool's result. Tools:",
     ]
     for t in tools:
-        schema = json.dumps(t.args.model_json_schema().get("properties", {}), separators=(",", ":"))
+        schema = json.dumps(json_schema(t.args).get("properties", {}), separators=(",", ":"))
         lines.append(f"- {t.name}: {t.description} Arguments: {schema}")
     lines.append('When you have everything you need, reply with: {"final": "<your complete answer>"}')
     return "\n".join(lines)
@@ -204,7 +205,7 @@ def protocol_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
     defs: dict[str, Any] = {}
     branches: list[dict[str, Any]] = []
     for t in tools:
-        args = t.args.model_json_schema()
+        args = json_schema(t.args)
         defs.update(args.pop("$defs", {}))  # refs point at the root, so hoist nested definitions
         branches.append(
             {

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deepcode_tui.llm.schemas import json_schema
+
 
 class Usage(BaseModel):
     """Tokens of one call, as the provider reported them (or estimated when it did not)."""
@@ -71,7 +73,7 @@ class ToolSpec(BaseModel):
             "function": {
                 "name": self.name,
                 "description": self.description,
-                "parameters": self.args.model_json_schema(),
+                "parameters": json_schema(self.args),
             },
         }
 
