@@ -72,3 +72,42 @@ def test_conclusion_reads_left_then_right(float_index):
     index, _ = float_index
     text = index.section("4").text
     assert re.search(r"left side.*right side", text, re.DOTALL)
+
+
+def test_a_clipped_figure_box_ends_at_its_clip_not_at_the_hidden_drawing(tmp_path):
+    # \includegraphics[trim, clip] wraps the figure's form in a clipped one; pdfium's bounds
+    # ignore the clip, so the box reached over the heading above it (transformer p. 13).
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    from deepcode_tui.ingest.pdf.extract import extract_pdf
+
+    path = tmp_path / "clipped.pdf"
+    c = canvas.Canvas(str(path), pagesize=letter)
+    c.beginForm("plot")  # drawn from y 10 to 230, of which the clip shows up to 190
+    for k in range(30):
+        c.line(10 + k * 12, 10, 20 + k * 12, 230)
+    c.endForm()
+    c.beginForm("fig")
+    c.saveState()
+    clip = c.beginPath()
+    clip.rect(0, 0, 400, 190)
+    c.clipPath(clip, stroke=0, fill=0)
+    c.doForm("plot")
+    c.restoreState()
+    c.endForm()
+    c.setFont("Times-Bold", 12)
+    c.drawString(100, 655, "2 Results")  # above the clip (640), inside the drawing's bounds (680)
+    c.saveState()
+    c.translate(100, 450)
+    c.doForm("fig")
+    c.restoreState()
+    c.setFont("Times-Roman", 10)
+    c.drawString(100, 430, "Figure 1: A clipped plot.")
+    c.showPage()
+    c.save()
+    page = extract_pdf(path).pages[0]
+    (box,) = page.figures
+    heading = next(s for s in page.spans if s.text.startswith("2"))
+    assert box[1] >= heading.bottom  # the box starts below the heading
+    assert abs(box[1] - (page.height - 640)) < 2 and abs(box[3] - (page.height - 460)) < 2

@@ -153,6 +153,19 @@ def _fns():
             ctypes.POINTER(ctypes.c_float),
             ctypes.POINTER(ctypes.c_float),
         ),
+        "clip": bind(r.FPDFPageObj_GetClipPath, _V, _V),
+        "clip_n": bind(r.FPDFClipPath_CountPaths, ctypes.c_int, _V),
+        "clip_segs": bind(r.FPDFClipPath_CountPathSegments, ctypes.c_int, _V, ctypes.c_int),
+        "clip_seg": bind(r.FPDFClipPath_GetPathSegment, _V, _V, ctypes.c_int, ctypes.c_int),
+        "seg_point": bind(
+            r.FPDFPathSegment_GetPoint,
+            ctypes.c_int,
+            _V,
+            ctypes.POINTER(ctypes.c_float),
+            ctypes.POINTER(ctypes.c_float),
+        ),
+        "form_n": bind(r.FPDFFormObj_CountObjects, ctypes.c_int, _V),
+        "form_obj": bind(r.FPDFFormObj_GetObject, _V, _V, ctypes.c_ulong),
         "RECT": r.FS_RECTF,
         "MATRIX": r.FS_MATRIX,
     }
@@ -342,6 +355,70 @@ def _merge_boxes(boxes: list[list[float]], pad: float) -> list[list[float]]:
     return out
 
 
+MAX_CLIP_SEGMENTS = 64  # a clip path is a rectangle or a few curves; a huge one is not worth reading
+MAX_FORM_DEPTH = 4
+MAX_FORM_CHILDREN = 8  # a form of more objects than this is drawn content, not a wrapper
+
+
+def _clip_box(o, f, box: list[float]) -> list[float]:
+    """``box`` (left, bottom, right, top, in the space of ``o``'s bounds) cut to ``o``'s clip path."""
+    clip = f["clip"](o)
+    if not clip:
+        return box
+    x, y = ctypes.c_float(), ctypes.c_float()
+    px, py = ctypes.byref(x), ctypes.byref(y)
+    for i in range(min(f["clip_n"](clip), 8)):
+        n = f["clip_segs"](clip, i)
+        if n <= 0 or n > MAX_CLIP_SEGMENTS:
+            continue
+        xs, ys = [], []
+        for j in range(n):
+            seg = f["clip_seg"](clip, i, j)
+            if seg and f["seg_point"](seg, px, py):
+                xs.append(x.value)
+                ys.append(y.value)
+        if xs:  # each path of a clip cuts further: the visible part is inside all of them
+            box = [max(box[0], min(xs)), max(box[1], min(ys)), min(box[2], max(xs)), min(box[3], max(ys))]
+    return box
+
+
+def _visible_bounds(o, f, box: list[float], depth: int = 0) -> list[float]:
+    """The part of a form or image object that is drawn: its bounds cut to its clip path and,
+    for a form that only wraps a few others (``\\includegraphics[clip]`` nests the figure's
+    form in a clipped one), to what its children show. pdfium's bounds ignore clipping, so a
+    trimmed figure's box reached over the heading or text above it (its labels clipped away)."""
+    box = _clip_box(o, f, box)
+    if depth >= MAX_FORM_DEPTH or f["otype"](o) != _OBJ_FORM:
+        return box
+    n = f["form_n"](o)
+    if not 0 < n <= MAX_FORM_CHILDREN:
+        return box
+    m = f["MATRIX"]()
+    if not f["matrix"](o, ctypes.byref(m)):
+        return box
+    L, B, R, T = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    union: list[float] | None = None
+    for k in range(n):
+        ch = f["form_obj"](o, k)
+        if not ch or not f["bounds"](ch, ctypes.byref(L), ctypes.byref(B), ctypes.byref(R), ctypes.byref(T)):
+            continue
+        c = _visible_bounds(ch, f, [L.value, B.value, R.value, T.value], depth + 1)
+        if c[2] <= c[0] or c[3] <= c[1]:
+            continue  # clipped away entirely
+        # the child's box is in this form's space: map its corners to the parent's
+        xs = [m.a * px + m.c * py + m.e for px in (c[0], c[2]) for py in (c[1], c[3])]
+        ys = [m.b * px + m.d * py + m.f for px in (c[0], c[2]) for py in (c[1], c[3])]
+        b = [min(xs), min(ys), max(xs), max(ys)]
+        union = (
+            b
+            if union is None
+            else [min(union[0], b[0]), min(union[1], b[1]), max(union[2], b[2]), max(union[3], b[3])]
+        )
+    if union is None:
+        return box
+    return [max(box[0], union[0]), max(box[1], union[1]), min(box[2], union[2]), min(box[3], union[3])]
+
+
 def _page_graphics(page, f, width: float, height: float) -> tuple[list[Box], list[Box]]:
     """Figure boxes (images, forms, clusters of paths) and thin horizontal rules of a page.
 
@@ -363,8 +440,11 @@ def _page_graphics(page, f, width: float, height: float) -> tuple[list[Box], lis
         ty = otype(o)
         if ty not in (_OBJ_PATH, _OBJ_IMAGE, _OBJ_FORM) or not bounds(o, pl, pb, pr, pt):
             continue
-        x0, x1 = max(0.0, L.value), min(width, R.value)
-        top, bottom = max(0.0, height - T.value), min(height, height - B.value)
+        left, low, right, high = L.value, B.value, R.value, T.value
+        if ty != _OBJ_PATH:
+            left, low, right, high = _visible_bounds(o, f, [left, low, right, high])
+        x0, x1 = max(0.0, left), min(width, right)
+        top, bottom = max(0.0, height - high), min(height, height - low)
         w, h = x1 - x0, bottom - top
         if w <= 0 and h <= 0:
             continue
