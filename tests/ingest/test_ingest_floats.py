@@ -111,3 +111,60 @@ def test_a_clipped_figure_box_ends_at_its_clip_not_at_the_hidden_drawing(tmp_pat
     heading = next(s for s in page.spans if s.text.startswith("2"))
     assert box[1] >= heading.bottom  # the box starts below the heading
     assert abs(box[1] - (page.height - 640)) < 2 and abs(box[3] - (page.height - 460)) < 2
+
+
+def test_limits_under_a_display_read_as_prose_stay_with_its_paragraph(tmp_path):
+    # "max" with its limits set under it in script size, in a line the layout reads as prose,
+    # with the extra space a display gets below it: the limits were an equation of their own
+    # ("k=0,...,n/6", "Z∼h Z∼h" in a tuning paper), the fragments the agents read as noise.
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    from deepcode_tui.ingest.pdf.engine import parse_pdf
+
+    path = tmp_path / "limits.pdf"
+    c = canvas.Canvas(str(path), pagesize=letter)
+    y = 700.0
+    c.setFont("Times-Bold", 12)
+    c.drawString(72, y, "1 Method")
+    y -= 20
+    c.setFont("Times-Roman", 10)
+    for k in range(8):
+        c.drawString(72, y, f"Opening sentence {k} of the method says what the widget does and why.")
+        y -= 12
+    c.drawString(72, y, "We define the bound S(z) = max g(z) which is a smooth upper bound")
+    c.setFont("Symbol", 7)  # a math font, as TeX's cmsy: the limits line reads as an equation
+    c.drawString(225, y - 8, "k=1,...,100")
+    y -= 20
+    c.setFont("Times-Roman", 10)
+    c.drawString(72, y, "on the sensitivity of every function g that the widget computes.")
+    y -= 12
+    for k in range(6):
+        c.drawString(72, y, f"Closing sentence {k} of the method repeats what the widget does here.")
+        y -= 12
+    c.showPage()
+    c.save()
+    elements = parse_pdf(path, isolate=False).elements
+    assert not [e.text for e in elements if e.kind == "equation"]
+    (para,) = [e for e in elements if e.kind == "para" and "smooth upper bound" in e.text]
+    assert "=1,...,100" in para.text and "on the sensitivity of every function" in para.text
+
+
+def test_a_paragraph_cut_by_two_footnotes_is_joined_but_not_across_other_paragraphs():
+    from deepcode_tui.ingest.elements import Element
+    from deepcode_tui.ingest.pdf.blocks import _rejoin_interrupted
+
+    def para(text):
+        return Element("para", text, page=3)
+
+    cut = [para("The reader might be concerned that when"), para("1The density of the noise is h."),
+           para("2For simplicity we omit the count."), para("the noise depends on the database.")]  # fmt: skip
+    out = _rejoin_interrupted(cut)
+    assert [e.text for e in out] == [
+        "The reader might be concerned that when the noise depends on the database.",
+        "1The density of the noise is h.",
+        "2For simplicity we omit the count.",
+    ]
+    prose = [para("A sentence that runs on to"), para("Another paragraph."), para("A third one."),
+             para("lower-case start of something else.")]  # fmt: skip
+    assert len(_rejoin_interrupted(prose)) == 4

@@ -162,6 +162,7 @@ class BlockBuilder:
         self.out: list[Element] = []
         self._ref_hanging = False
         self._figure_text: list[tuple[int, int, str]] = []  # (position in out, page, text)
+        self._limits: set[int] = set()  # ids of the limits elements of displays read as prose
         self._eq_prefix = ""  # a formula piece (a sum's limits) waiting for the equation it opens
         self._col_edge: dict[tuple[int, int, int], float] = {}
         for ln in lines:  # the left edge of each column block, for hanging indents
@@ -315,7 +316,8 @@ class BlockBuilder:
         self._emit_para(para)
         self._emit_refs(refs)
         self._attach_figure_text()
-        return _whole_equations(_rejoin_interrupted(self._attach_table_captions(_merge_table_pieces(self.out))))
+        elems, folded = _fold_limits(self._attach_table_captions(_merge_table_pieces(self.out)), self._limits)
+        return _whole_equations(_rejoin_interrupted(elems, folded))
 
     def _footnotes(self, group: list[Line]) -> None:
         """One footnote element per note: a new one starts at a line opening with a note mark."""
@@ -380,6 +382,22 @@ class BlockBuilder:
         prev = self.out[-1] if self.out else None
         after_eq = prev is not None and prev.kind == "equation" and prev.page == first.page
         alnum = sum(ch.isalnum() for ch in text)
+        if (
+            not label
+            and alnum >= 2  # "† † †" beside a table is not a formula's limits
+            and len(text) <= 14
+            and not after_eq
+            and prev is not None
+            and prev.kind == "para"
+            and not self._eq_next(j)
+            and self._under_line_above(i, group)
+        ):
+            # The limits of a max or sum ("Z∼h", "k=0,...,n/6") under a display that was read as
+            # prose: they go with that paragraph once a paragraph cut by them is whole again.
+            limits = Element("equation", text, page=first.page)
+            self._limits.add(id(limits))
+            self.out.append(limits)
+            return j
         if not label and (alnum < 4 or (len(text) <= 14 and (after_eq or self._eq_next(j)))):
             # "1 n", "X", "Z∼h Z∼h", "k=0,...,n/6": a piece split off a formula (a sum's limits, a
             # fraction's denominator), not an equation of its own: it joins the formula it belongs to.
@@ -394,6 +412,20 @@ class BlockBuilder:
             Element("equation", text, page=first.page, label=label, pages=sorted({g.page for g in group}))
         )
         return j
+
+    def _under_line_above(self, i: int, group: list[Line]) -> bool:
+        """Lines i.. are set in script size just under line i - 1 and within its width, as TeX
+        sets the limits under a max or sum of that line."""
+        if i == 0:
+            return False
+        above, first = self.lines[i - 1], group[0]
+        return (
+            above.page == first.page
+            and all(g.size < 0.85 * self.body for g in group)
+            and -0.5 * self.body <= first.top - above.bottom < 0.6 * self.body  # limits hang under the baseline
+            and first.x0 >= above.x0 - 2
+            and max(g.x1 for g in group) <= above.x1 + 2
+        )
 
     def _eq_next(self, j: int) -> bool:
         """The line at j starts an equation (the fragment before it belongs to it)."""
@@ -570,29 +602,72 @@ def _merge_table_pieces(elems: list[Element]) -> list[Element]:
     return out
 
 
-def _rejoin_interrupted(elems: list[Element]) -> list[Element]:
+def _rejoin_interrupted(elems: list[Element], folded: set[int] = frozenset()) -> list[Element]:
     """A paragraph cut by a footnote or float ("...behavior," [footnote] "our understanding...")
-    is one paragraph: join its halves and keep the interruption after it."""
+    is one paragraph: join its halves and keep the interruption after it. So is one cut by a
+    display's limits, which joined its first half (``folded``: those halves' ids)."""
     out = list(elems)
     i = 0
-    while i + 2 < len(out):
-        a, mid, b = out[i], out[i + 1], out[i + 2]
+    while i + 1 < len(out):
+        a, b = out[i], out[i + 1]
         if (
-            a.kind == "para"
-            and b.kind == "para"
-            and mid.kind in ("para", "caption", "table", "equation", "footnote")
-            and not a.text.rstrip().endswith(_SENT_END)
+            id(a) in folded
+            and a.kind == b.kind == "para"
+            and a.page == b.page
             and b.text[:1].islower()
-            and b.page is not None
-            and a.page is not None
-            and 0 <= b.page - a.page <= 1
+            and not a.text.rstrip().endswith(_SENT_END)
         ):
             a.text = f"{a.text.rstrip()} {b.text.lstrip()}"
-            a.pages = sorted(set(a.all_pages()) | set(b.all_pages()))
-            del out[i + 2]
+            del out[i + 1]
             continue
         i += 1
+    i = 0
+    while i + 2 < len(out):
+        j = _continuation(out, i)
+        if j is None:
+            i += 1
+            continue
+        a, b = out[i], out[j]
+        a.text = f"{a.text.rstrip()} {b.text.lstrip()}"
+        a.pages = sorted(set(a.all_pages()) | set(b.all_pages()))
+        del out[j]
     return out
+
+
+_INTERRUPTIONS = ("para", "caption", "table", "equation", "footnote")
+_NOTE_PARA = re.compile(r"\d{1,2}\s?[A-Z]")  # "1The probability density ...": a footnote read as prose
+
+
+def _continuation(out: list[Element], i: int) -> int | None:
+    """Where the paragraph at i, cut mid-sentence, goes on: after one interruption of any kind,
+    or after up to three footnotes in a row."""
+    a = out[i]
+    if a.kind != "para" or a.page is None or a.text.rstrip().endswith(_SENT_END):
+        return None
+    for j in range(i + 2, min(i + 5, len(out))):
+        mids, b = out[i + 1 : j], out[j]
+        if not all(m.kind in _INTERRUPTIONS for m in mids):
+            return None
+        if len(mids) > 1 and not all(m.kind == "footnote" or _NOTE_PARA.match(m.text) for m in mids):
+            return None
+        if b.kind == "para" and b.text[:1].islower() and b.page is not None and 0 <= b.page - a.page <= 1:
+            return j
+    return None
+
+
+def _fold_limits(elems: list[Element], limits: set[int]) -> tuple[list[Element], set[int]]:
+    """A display's limits (see BlockBuilder._equation) join the paragraph before them; returns
+    the elements and the ids of the paragraphs that took some (the line after the limits may
+    continue them)."""
+    out: list[Element] = []
+    folded: set[int] = set()
+    for e in elems:
+        if id(e) in limits and out and out[-1].kind == "para" and out[-1].page == e.page:
+            out[-1].text = f"{out[-1].text} {e.text}"
+            folded.add(id(out[-1]))
+            continue
+        out.append(e)
+    return out, folded
 
 
 def _with_text(ln: Line, text: str) -> Line:
