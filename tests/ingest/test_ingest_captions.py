@@ -235,3 +235,59 @@ def test_a_numbered_affiliation_line_is_no_heading(tmp_path):
     index = _load(tmp_path, _make_affiliations)
     assert not [s.title for s in index.sections if s.number]
     assert not [s.title for s in index.sections if "@" in s.title]
+
+
+def _row(cells: list[str], top: float, math: float = 0.0):
+    from deepcode_tui.ingest.pdf.layout import Line
+
+    ln = Line(1, "  ".join(cells), cells, 90, 500, top, top + 10, top + 8, 10, 0, 0, math, 0, "", 0)
+    ln.col_x0, ln.col_x1, ln.gap_above = 72, 540, 14
+    return ln
+
+
+def test_plot_tick_labels_are_figure_text_and_a_results_table_stays_a_table():
+    # Two plots side by side whose drawing was not recognised as a figure: their shared y-axis
+    # ticks were a captionless "table" (found on a tuning paper; so was "0 1 2 3 4 5" over an
+    # axis title).
+    from deepcode_tui.ingest.pdf.blocks import build_elements
+
+    ticks = [_row([str(v), str(v)], 120 + 14 * k) for k, v in enumerate((20000, 15000, 10000, 5000, 0))]
+    lines = [
+        _ln("The throughput of the cluster grows with the number of machines, as shown below.", 100),
+        *ticks,
+        _row(["0", "1", "2", "3", "4", "5"], 200),
+        _row(["Number of machines"], 214),
+        _ln("Figure 2: Throughput of the cluster over the number of machines.", 240),
+        _ln("The measured results of the four systems are the following ones in our runs.", 270),
+        _row(["System A", "71.9", "77.3", "84.3"], 290),
+        _row(["System B", "76.0", "81.7", "84.6"], 304),
+        _row(["System C", "78.9", "83.4", "84.0"], 318),
+        _ln("These results are discussed in the next section of the paper at length.", 340),
+    ]
+    elems = build_elements(lines, [], 10.0, 2.0)
+    tables = [e for e in elems if e.kind == "table"]
+    assert len(tables) == 1 and "71.9" in tables[0].text
+    (caption,) = [e for e in elems if e.kind == "caption"]
+    assert "20000" in caption.inner and "Number of machines" in caption.inner
+
+
+def test_a_display_set_out_in_rows_is_an_equation_not_a_table():
+    # A fraction's numerator and denominator lines and an aligned "=" made these rows look
+    # tabular; they are set in math fonts and numbered like an equation.
+    from deepcode_tui.ingest.pdf.blocks import build_elements
+
+    lines = [
+        _ln("The luminosity distance is expanded around the present epoch as follows here:", 100),
+        _row(["dDL", "1 d2DL"], 118, math=0.25),  # the rows of 0807.3577 (a GROBID test PDF) p. 6
+        _row(["DL =", "z +", "2", "z2 + O(z3)"], 126, math=0.36),
+        _row(["dz", "2 dz"], 136, math=0.4),
+        _row(["z=0", "z=0"], 142, math=0.33),
+        _row(["c", "c"], 149, math=1.0),
+        _row(["=", "z +", "(1 − q)z2 + O(z3).", "(14)"], 155, math=0.33),
+        _row(["H0", "2H0"], 165, math=0.4),
+        _ln("where q is the deceleration parameter of the expansion measured today by us.", 185),
+    ]
+    elems = build_elements(lines, [], 10.0, 2.0)
+    assert not [e for e in elems if e.kind == "table"]
+    (eq,) = [e for e in elems if e.kind == "equation"]
+    assert eq.label == "(14)" and eq.text.startswith("dDL 1 d2DL DL = z +") and "(14)" not in eq.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from deepcode_tui.ingest.elements import Element
@@ -138,6 +139,49 @@ def _numeric_rows(group: list[Line]) -> bool:
     cells = [c for g in group for c in g.cells if c.strip()]
     numeric = sum(1 for c in cells if sum(ch.isdigit() for ch in c) >= 0.3 * max(1, len(c.replace(" ", ""))))
     return common >= 2 and counts.count(common) >= 0.6 * len(group) and numeric >= 0.4 * len(cells)
+
+
+_TICK = re.compile(r"[-−+]?\d+(?:[.,]\d+)?%?")
+
+
+def _even(values: list[float]) -> bool:
+    """One value repeated (the same tick of plots side by side), or three or more evenly spaced."""
+    if len(set(values)) == 1:
+        return True
+    if len(values) < 3:
+        return False
+    steps = [b - a for a, b in itertools.pairwise(values)]
+    return steps[0] != 0 and all(abs(d - steps[0]) <= 1e-6 * max(1.0, abs(steps[0])) for d in steps)
+
+
+def _axis_ticks(group: list[Line]) -> bool:
+    """Rows of numbers that are a plot's axes, not a table: every row and every column evenly
+    spaced or constant ("0 1 2 3 4 5"; "20000 | 20000", "15000 | 15000", ...), with at most two
+    short lines of words (the axis titles). A table's measured values are not evenly spaced."""
+    numeric: list[list[float]] = []
+    titles = 0
+    for g in group:
+        cells = [c for c in _row_cells(g) for c in c.split()]
+        if cells and all(_TICK.fullmatch(c) for c in cells):
+            numeric.append([float(c.replace("−", "-").replace(",", ".").rstrip("%")) for c in cells])
+        elif len(g.text) <= 40 and not any(ch.isdigit() for ch in g.text):
+            titles += 1
+        else:
+            return False
+    if len(numeric) < 2 or titles > 2 or not all(_even(r) for r in numeric):
+        return False
+    widths = {len(r) for r in numeric}
+    if len(widths) == 1 and len(numeric) >= 3:
+        return all(_even([r[k] for r in numeric]) for k in range(len(numeric[0])))
+    return True
+
+
+def _display_math(group: list[Line]) -> bool:
+    """Rows that are a multi-line display, not a table: set largely in math fonts, and numbered
+    like an equation ("... (14)") or stating a relation. A table's numbers are set in text type."""
+    math = sum(g.math_frac for g in group) / len(group)
+    numbered = any(len(g.cells) >= 2 and _EQNUM.match(g.cells[-1].strip()) for g in group)
+    return (numbered and math >= 0.15) or (math >= 0.35 and any(_RELATION.search(g.text) for g in group))
 
 
 def _is_tabular(ln: Line) -> bool:
@@ -497,6 +541,14 @@ class BlockBuilder:
         return j
 
     def _table(self, group: list[Line], caption: str, label: str) -> None:
+        if not caption and not any(g.kind == "table" for g in group) and _axis_ticks(group):
+            # A plot's tick labels (its drawing not recognised as a figure): figure text, not a table.
+            text = " ".join(_clean_inline(g.text) for g in group)
+            self._figure_text.append((len(self.out), group[0].page, text))
+            return
+        if not caption and not any(g.kind == "table" for g in group) and _display_math(group):
+            self._display_rows(group)
+            return
         rows = [" | ".join(_row_cells(g)) for g in group]
         self.out.append(
             Element(
@@ -508,6 +560,29 @@ class BlockBuilder:
                 pages=sorted({g.page for g in group}),
             )
         )
+
+    def _display_rows(self, group: list[Line]) -> None:
+        """A display whose fraction bars and aligned parts set it out as rows: one equation per
+        equation number ("(2)", "(3)"), the rows after the last number joining that equation."""
+        parts: list[str] = []
+        last: Element | None = None
+        for g in group:
+            cells = [c.strip() for c in g.cells if c.strip()]
+            label = cells[-1] if len(cells) >= 2 and _EQNUM.match(cells[-1]) else ""
+            text = _clean_inline(" ".join(cells[:-1] if label else cells)).replace("\ufffd", "").strip()
+            if text.strip("\x00\x01\x02 "):
+                parts.append(text)
+            if label:
+                last = Element("equation", " ".join(parts), page=group[0].page, label=label,
+                               pages=sorted({x.page for x in group}))  # fmt: skip
+                self.out.append(last)
+                parts = []
+        if parts:
+            if last is not None:
+                last.text = f"{last.text} {' '.join(parts)}"
+            else:
+                self.out.append(Element("equation", " ".join(parts), page=group[0].page,
+                                        pages=sorted({x.page for x in group})))  # fmt: skip
 
     @staticmethod
     def _attach_table_captions(elems: list[Element]) -> list[Element]:
