@@ -291,3 +291,36 @@ def test_a_display_set_out_in_rows_is_an_equation_not_a_table():
     assert not [e for e in elems if e.kind == "table"]
     (eq,) = [e for e in elems if e.kind == "equation"]
     assert eq.label == "(14)" and eq.text.startswith("dDL 1 d2DL DL = z +") and "(14)" not in eq.text
+
+
+def test_an_algorithm_goes_on_past_a_tall_step_and_stops_at_the_prose_after_it():
+    # A step with a sum sign (bagnell11, a science-parse test PDF) left a wider gap and the rest
+    # of the algorithm became tables and equations; prose that opens with "Parameter" must not
+    # be taken for a step.
+    from deepcode_tui.ingest.pdf.blocks import build_elements
+
+    def step(text, top, gap, x0=90):
+        ln = _ln(text, top, x0=x0, x1=x0 + 8 * len(text) // 2)
+        ln.gap_above = gap
+        return ln
+
+    header = step("Algorithm 1 Dual ascent", 80, 10, x0=72)
+    header.bold_frac = 1.0  # set in bold, as algorithm headers are
+    prose = _ln("Parameter mixing by averaging will help to ease the sparsity of the features.", 300)
+    prose.gap_above = 20
+    lines = [
+        _ln("We solve the dual problem with the following algorithm in all our runs.", 60),
+        header,
+        step("Input: T, gamma, C > 0", 92, 2),
+        step("for t from 1 to T do", 104, 2),
+        step("Z ← Σ exp(−g)", 138, 24, x0=100),
+        step("end for", 150, 2),
+        step("return (α, β)", 162, 2),
+        prose,
+        step("the increased amount of information sent across the network may be a problem.", 312, 2, x0=72),
+    ]
+    elems = build_elements(lines, [], 10.0, 2.0)
+    (alg,) = [e for e in elems if e.kind == "algorithm"]
+    assert alg.text.splitlines()[-1] == "return (α, β)" and "Z ← Σ exp(−g)" in alg.text
+    assert [e.kind for e in elems] == ["para", "algorithm", "para"]
+    assert elems[-1].text.startswith("Parameter mixing")

@@ -22,6 +22,8 @@ _ALG_LINE = re.compile(
     r"procedure|function|do|parameters?)\b)",
     re.IGNORECASE,
 )
+_ASSIGN = re.compile(r"←|:=")  # an assignment: a step of pseudo-code
+_CONTROL = re.compile(r"(?:for|while|if|else|end|return|repeat|until|do)\b", re.IGNORECASE)
 _ALG_START = re.compile(r"^(?:algorithm|procedure)\s+\d{1,3}\b", re.IGNORECASE)
 _REF_LABEL = re.compile(r"^\s*(?:\[[\w+\-. ]{1,20}\]|\d{1,3}\.\s)")
 _HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{2,})\b")
@@ -466,7 +468,9 @@ class BlockBuilder:
         return (
             above.page == first.page
             and all(g.size < 0.85 * self.body for g in group)
-            and -0.5 * self.body <= first.top - above.bottom < 0.6 * self.body  # limits hang under the baseline
+            and -0.5 * self.body
+            <= first.top - above.bottom
+            < 0.6 * self.body  # limits hang under the baseline
             and first.x0 >= above.x0 - 2
             and max(g.x1 for g in group) <= above.x1 + 2
         )
@@ -534,9 +538,24 @@ class BlockBuilder:
 
     def _algorithm(self, i: int, label: str) -> int:
         first = self.lines[i]
-        j = self._collect_while(
-            i, lambda x: not _CAPTION.match(x.text.strip()), 0.9 * first.size + self.line_gap, limit=70
-        )
+        near = 0.9 * first.size + self.line_gap
+        j = i + 1
+        while j < len(self.lines) and j - i < 70:
+            ln = self.lines[j]
+            if j in self.heads or ln.page != first.page or _CAPTION.match(ln.text.strip()):
+                break
+            # A tall formula in a step (a sum, a fraction) leaves a wider gap; inside the
+            # algorithm's ruled frame (lines marked "table") or on a line that reads as a step
+            # ("Z ← ...", "end for") the algorithm goes on.
+            short = ln.x1 - ln.x0 < 0.85 * max(1.0, ln.col_x1 - ln.col_x0)  # prose fills the column
+            step = (
+                ln.kind == "table"
+                or bool(_ASSIGN.search(ln.text))
+                or (short and bool(_CONTROL.match(ln.text.strip())))
+            )
+            if ln.gap_above > (3 * self.body if step else near):
+                break
+            j += 1
         self.out.append(self._block("algorithm", self.lines[i:j], label=label))
         return j
 
