@@ -39,11 +39,12 @@ import ingest_textscore as ts
 
 TUNING_PDFS = {
     "allenai/science-parse": "core/src/test/resources/{P07-1088,P14-1059,agarwal11,bagnell11,bohnet09,"
-    "bunescu-acl07,dyer12,map-reduce,mooney05,roark13,smith07,a7c25298...,c921a74c...}.pdf",
+    "bunescu-acl07,dyer12,map-reduce,mooney05,roark13,smith07,a7c25298c607d5bf32e3301b6b209431e2a7f830,"
+    "c921a74c209e720534939dfa191d639e647dd242}.pdf",
     "allenai/s2orc-doc2json": "tests/pdf/2020.acl-main.207.pdf",
     "kermitt2/grobid": "grobid-core/src/test/resources/test/{0807.3577,1001._0908.0054,submission_161,"
-    "submission_355}.pdf, grobid-core/src/test/resources/footnotes/test.pdf, "
-    "grobid-service/.../pdf.js/web/compressed.tracemonkey-pldi-09.pdf",
+    "submission_355}.pdf, grobid-core/src/test/resources/footnotes/test.pdf (saved as footnotes-test.pdf), "
+    "grobid-service/src/main/resources/web/resources/pdf.js/web/compressed.tracemonkey-pldi-09.pdf",
 }
 ORDER_OK = 0.9
 MIN_WORDS = 30  # sections with less prose than this say little about order
