@@ -38,6 +38,8 @@ from deepcode_tui.rag.summary import SummaryCache, derived_summary, model_summar
 from deepcode_tui.rag.tokenize import (
     chunk_prose_text,
     chunk_search_text,
+    name_pieces,
+    name_vocabulary,
     tokenize,
     tokenizer_id,
 )
@@ -169,8 +171,9 @@ class CodeIndex:
         import bm25s
 
         bm25 = bm25s.BM25()
-        bm25.index([tokenize(chunk_search_text(c, self._summary(files, c))) for c in chunks],
-                   show_progress=False)
+        vocabulary = name_vocabulary(chunks)
+        bm25.index([tokenize(chunk_search_text(c, self._summary(files, c), name_pieces(c.symbol, vocabulary)))
+                    for c in chunks], show_progress=False)  # fmt: skip
         return bm25
 
     # ----------------------------------------------------------------- update

@@ -8,7 +8,10 @@ implements it and an exact symbol name still ranks its definition first.
 from __future__ import annotations
 
 import functools
+import math
 import re
+from collections import Counter
+from collections.abc import Iterable
 
 from deepcode_tui.rag.chunker import MODULE_SYMBOL, Chunk
 
@@ -26,7 +29,7 @@ STOPWORDS = frozenset({
     "also", "each", "any", "all", "one", "use", "used", "using", "via", "eg", "etc",
 })
 # Bumped whenever tokenisation changes, so a persisted index built the old way is rebuilt.
-TOKENIZER_VERSION = "code-v1"
+TOKENIZER_VERSION = "code-v2"  # v2: run-together names segmented (name_pieces)
 
 
 @functools.cache
@@ -82,15 +85,68 @@ def _word_tokens(word: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def chunk_search_text(chunk: Chunk, summary: str = "") -> str:
-    """What BM25 and embeddings see for a chunk: where it is, what it is called, what it says.
+_ALPHA_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+MIN_PIECE_COUNT = 2  # a piece must be a word the repository uses at least this often
+MIN_SEGMENTED = 5  # shorter run-together names ("gettz" is 5) are rarely worth splitting
+
+
+def name_vocabulary(chunks: Iterable[Chunk]) -> Counter[str]:
+    """How often each word occurs in the chunks' docstrings, signatures, names and paths:
+    the words a run-together name can be split into (see :func:`name_pieces`)."""
+    counts: Counter[str] = Counter()
+    for c in chunks:
+        text = f"{c.docstring} {c.signature} {c.symbol.replace('.', ' ')} {c.path.replace('/', ' ')}"
+        for word in _ALPHA_WORD.findall(text):
+            counts.update(p for p in split_identifier(word) if p.isalpha())
+    return counts
+
+
+def name_pieces(symbol: str, vocabulary: Counter[str]) -> list[str]:
+    """The words of a run-together lower-case name, from the repository's own vocabulary:
+    ``tzlocal`` -> tz local, ``isoparse`` -> iso parse, ``tzwinlocal`` -> tzwin local. Case and
+    underscores split ``getCellWidth`` already; ``tzlocal`` stayed one token, so a query about
+    the local time zone could not meet it and met ``tzwinlocal``'s docstring instead. Fewest
+    pieces win, then the most common ones; a name with no split into known words gives none."""
+    if symbol == MODULE_SYMBOL:
+        return []
+    out: list[str] = []
+    for part in split_identifier(symbol.rsplit(".", 1)[-1]):
+        if len(part) >= MIN_SEGMENTED and part.isalpha():
+            out.extend(_segment(part, vocabulary))
+    return out
+
+
+def _segment(word: str, vocabulary: Counter[str]) -> list[str]:
+    n = len(word)
+    best: list[tuple[int, float, list[str]] | None] = [None] * (n + 1)
+    best[0] = (0, 0.0, [])
+    for i in range(n):
+        here = best[i]
+        if here is None:
+            continue
+        for j in range(i + 2, n + 1):
+            count = vocabulary.get(word[i:j], 0)
+            if count < MIN_PIECE_COUNT or (i == 0 and j == n):
+                continue
+            cand = (here[0] + 1, here[1] - math.log(count), [*here[2], word[i:j]])
+            old = best[j]
+            if old is None or cand[:2] < old[:2]:
+                best[j] = cand
+    end = best[n]
+    return end[2] if end is not None else []
+
+
+def chunk_search_text(chunk: Chunk, summary: str = "", pieces: Iterable[str] = ()) -> str:
+    """What BM25 sees for a chunk: where it is, what it is called, what it says.
 
     The path and symbol name are repeated because they are the strongest evidence
-    of what a chunk implements; the body adds the vocabulary of its identifiers.
+    of what a chunk implements (with ``pieces``, the words of a run-together name, see
+    :func:`name_pieces`); the body adds the vocabulary of its identifiers.
     """
     path_words = chunk.path.rsplit(".", 1)[0].replace("/", " ")
     name = "" if chunk.symbol == MODULE_SYMBOL else chunk.symbol.replace(".", " ")
-    head = f"{path_words} {name} {name} {chunk.signature}\n{chunk.docstring}\n"
+    words = " ".join(pieces)
+    head = f"{path_words} {name} {name} {words} {words} {chunk.signature}\n{chunk.docstring}\n"
     if chunk.kind == "module" and summary:
         head += summary + "\n"
     return head + chunk.text
