@@ -81,6 +81,28 @@ def test_a_dunder_method_speaks_for_its_class():
     assert order[:2] == ["Bar", "Bar.__init__"]
 
 
+def test_a_protocol_dunder_answers_a_behaviour_query_but_a_constructor_speaks_for_its_class():
+    # "Delete the value at an index ... from a sorted list" is SortedList.__delitem__; the
+    # class lifted over it (as for __init__) put the container first (sortedcontainers set).
+    chunks = [_chunk("SortedList", "class"), _chunk("SortedList.__delitem__", "method"),
+              _chunk("SortedList.__init__", "method")]  # fmt: skip
+    scores = {0: 1.0, 1: 0.97, 2: 0.5}
+    assert _order(chunks, scores, "Delete the value at an index from a sorted list")[0] == "SortedList.__delitem__"
+    assert _order(chunks, scores, "A list that keeps its values sorted")[0] == "SortedList"
+    init_first = {0: 0.6, 1: 0.3, 2: 1.0}
+    assert _order(chunks, init_first, "Build a sorted list from an iterable")[:2] == ["SortedList", "SortedList.__init__"]
+
+
+def test_of_methods_of_one_name_the_one_whose_class_the_query_names_goes_first():
+    chunks = [_chunk("SortedList.count", "method"), _chunk("SortedSet.count", "method"),
+              _chunk("SortedSet", "class")]  # fmt: skip
+    scores = {0: 1.0, 1: 0.95, 2: 0.3}
+    assert _order(chunks, scores, "Count how many times a value occurs in a sorted set")[0] == "SortedSet.count"
+    assert _order(chunks, scores, "Count how many times a value occurs in a sorted list")[0] == "SortedList.count"
+    # A query that names neither class leaves the scores to decide.
+    assert _order(chunks, scores, "Count how many times a value occurs")[0] == "SortedList.count"
+
+
 def test_a_private_helper_yields_to_a_public_symbol_of_about_the_same_score():
     chunks = [_chunk("_cell_len", "function"), _chunk("cell_len", "function")]
     assert _order(chunks, {0: 1.0, 1: 0.95}, "Count the columns a string takes")[0] == "cell_len"
