@@ -168,3 +168,42 @@ def test_a_paragraph_cut_by_two_footnotes_is_joined_but_not_across_other_paragra
     prose = [para("A sentence that runs on to"), para("Another paragraph."), para("A third one."),
              para("lower-case start of something else.")]  # fmt: skip
     assert len(_rejoin_interrupted(prose)) == 4
+
+
+def test_the_clip_walk_of_a_page_is_bounded_however_deep_its_forms_nest(tmp_path, monkeypatch):
+    # Hostile input: every page-level form wraps eight forms that wrap eight more, four deep.
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    from deepcode_tui.ingest.pdf import extract
+
+    path = tmp_path / "nested.pdf"
+    c = canvas.Canvas(str(path), pagesize=letter)
+    c.beginForm("f4")
+    c.rect(0, 0, 30, 30)
+    c.endForm()
+    for level in (3, 2, 1, 0):
+        c.beginForm(f"f{level}")
+        for k in range(8):
+            c.doForm(f"f{level + 1}")
+        c.endForm()
+    for k in range(40):
+        c.saveState()
+        c.translate(50 + 10 * (k % 10), 100 + 10 * (k // 10))
+        c.doForm("f0")
+        c.restoreState()
+    c.setFont("Times-Roman", 10)
+    c.drawString(72, 700, "A page of nested forms.")
+    c.showPage()
+    c.save()
+    calls = []
+    real = extract._clip_box
+
+    def counting(o, f, box):
+        calls.append(1)
+        return real(o, f, box)
+
+    monkeypatch.setattr(extract, "_clip_box", counting)
+    page = extract.extract_pdf(path).pages[0]
+    assert page.figures  # the drawing is still a figure
+    assert len(calls) <= extract.MAX_CLIP_WALK

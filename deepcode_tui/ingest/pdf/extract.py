@@ -358,6 +358,9 @@ def _merge_boxes(boxes: list[list[float]], pad: float) -> list[list[float]]:
 MAX_CLIP_SEGMENTS = 64  # a clip path is a rectangle or a few curves; a huge one is not worth reading
 MAX_FORM_DEPTH = 4
 MAX_FORM_CHILDREN = 8  # a form of more objects than this is drawn content, not a wrapper
+# Objects a page's clip walk may look at in all: forms nested as deep and as wide as the two
+# bounds above allow, on every one of a page's objects, would be 8**4 calls each.
+MAX_CLIP_WALK = 2000
 
 
 def _clip_box(o, f, box: list[float]) -> list[float]:
@@ -382,11 +385,15 @@ def _clip_box(o, f, box: list[float]) -> list[float]:
     return box
 
 
-def _visible_bounds(o, f, box: list[float], depth: int = 0) -> list[float]:
+def _visible_bounds(o, f, box: list[float], depth: int = 0, budget: list[int] | None = None) -> list[float]:
     """The part of a form or image object that is drawn: its bounds cut to its clip path and,
     for a form that only wraps a few others (``\\includegraphics[clip]`` nests the figure's
     form in a clipped one), to what its children show. pdfium's bounds ignore clipping, so a
     trimmed figure's box reached over the heading or text above it (its labels clipped away)."""
+    budget = budget if budget is not None else [MAX_CLIP_WALK]
+    if budget[0] <= 0:
+        return box
+    budget[0] -= 1
     box = _clip_box(o, f, box)
     if depth >= MAX_FORM_DEPTH or f["otype"](o) != _OBJ_FORM:
         return box
@@ -402,7 +409,7 @@ def _visible_bounds(o, f, box: list[float], depth: int = 0) -> list[float]:
         ch = f["form_obj"](o, k)
         if not ch or not f["bounds"](ch, ctypes.byref(L), ctypes.byref(B), ctypes.byref(R), ctypes.byref(T)):
             continue
-        c = _visible_bounds(ch, f, [L.value, B.value, R.value, T.value], depth + 1)
+        c = _visible_bounds(ch, f, [L.value, B.value, R.value, T.value], depth + 1, budget)
         if c[2] <= c[0] or c[3] <= c[1]:
             continue  # clipped away entirely
         # the child's box is in this form's space: map its corners to the parent's
@@ -435,6 +442,7 @@ def _page_graphics(page, f, width: float, height: float) -> tuple[list[Box], lis
     figures: list[list[float]] = []
     paths: list[list[float]] = []
     rules: list[Box] = []
+    clip_budget = [MAX_CLIP_WALK]  # shared by all the page's objects
     for k in range(min(n, MAX_GRAPHIC_OBJECTS)):
         o = getobj(raw, k)
         ty = otype(o)
@@ -442,7 +450,7 @@ def _page_graphics(page, f, width: float, height: float) -> tuple[list[Box], lis
             continue
         left, low, right, high = L.value, B.value, R.value, T.value
         if ty != _OBJ_PATH:
-            left, low, right, high = _visible_bounds(o, f, [left, low, right, high])
+            left, low, right, high = _visible_bounds(o, f, [left, low, right, high], budget=clip_budget)
         x0, x1 = max(0.0, left), min(width, right)
         top, bottom = max(0.0, height - high), min(height, height - low)
         w, h = x1 - x0, bottom - top
