@@ -163,7 +163,7 @@ def _axis_ticks(group: list[Line]) -> bool:
     numeric: list[list[float]] = []
     titles = 0
     for g in group:
-        cells = [c for c in _row_cells(g) for c in c.split()]
+        cells = [tok for cell in _row_cells(g) for tok in cell.split()]
         if cells and all(_TICK.fullmatch(c) for c in cells):
             numeric.append([float(c.replace("−", "-").replace(",", ".").rstrip("%")) for c in cells])
         elif len(g.text) <= 40 and not any(ch.isdigit() for ch in g.text):
@@ -465,12 +465,11 @@ class BlockBuilder:
         if i == 0:
             return False
         above, first = self.lines[i - 1], group[0]
+        gap = first.top - above.bottom  # negative: limits hang just under the baseline
         return (
             above.page == first.page
             and all(g.size < 0.85 * self.body for g in group)
-            and -0.5 * self.body
-            <= first.top - above.bottom
-            < 0.6 * self.body  # limits hang under the baseline
+            and -0.5 * self.body <= gap < 0.6 * self.body
             and first.x0 >= above.x0 - 2
             and max(g.x1 for g in group) <= above.x1 + 2
         )
