@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 
 from deepcode_tui.batch.models import BatchLimits, RateLimit
 
+# A slot leaves the window this long after the window itself: admissions k slots apart are
+# then more than a window apart by a margin far above limiter.json's microsecond rounding,
+# which otherwise read a gap of 1.0000001 s as 1.000000 (or 0.999999) and five calls "in"
+# one second of four (a batch test failed on that now and then).
+SLOT_MARGIN_S = 1e-4
+
 
 @dataclass
 class _Slot:
@@ -33,12 +39,19 @@ class ProviderWindow:
     slots: deque[_Slot] = field(default_factory=deque)
     admitted: list[float] = field(default_factory=list)  # admission times, for limiter.json
 
+    @property
+    def _span(self) -> float:
+        return self.window_s + SLOT_MARGIN_S
+
     def _prune(self, now: float) -> None:
-        while self.slots and self.slots[0].at <= now - self.window_s:
+        while self.slots and self.slots[0].at <= now - self._span:
             self.slots.popleft()
 
+    def _inside(self, at: float) -> list[_Slot]:
+        return [s for s in self.slots if at - self._span < s.at <= at]
+
     def _fits(self, at: float, tokens: int) -> bool:
-        inside = [s for s in self.slots if at - self.window_s < s.at <= at]
+        inside = self._inside(at)
         if self.limit.requests is not None and len(inside) + 1 > self.limit.requests:
             return False
         # A single request larger than the whole window's allowance still goes, alone.
@@ -49,8 +62,7 @@ class ProviderWindow:
         at = max(now, self.slots[-1].at if self.slots else now)
         while not self._fits(at, tokens):
             # The next moment the window changes: the oldest slot inside it leaves.
-            inside = [s.at for s in self.slots if at - self.window_s < s.at <= at]
-            at = inside[0] + self.window_s + 1e-6
+            at = self._inside(at)[0].at + self._span + 1e-6
         self.slots.append(_Slot(at, tokens))
         bisect.insort(self.admitted, at)
         return at
@@ -94,7 +106,7 @@ class RateBook:
                 "requests_per_window": w.limit.requests,
                 "tokens_per_window": w.limit.tokens,
                 "window_s": w.window_s,
-                "admitted_s": [round(t - origin, 6) for t in w.admitted],  # to the µs: the limiter schedules 1 µs past a window
+                "admitted_s": [round(t - origin, 6) for t in w.admitted],  # to the µs (see SLOT_MARGIN_S)
             }
             for provider, w in self.windows.items()
         }

@@ -10,7 +10,7 @@ import pytest
 
 from deepcode_tui.batch.approvals import QueueGate, answer, pending_gates
 from deepcode_tui.batch.grading import grade, mean_and_stderr
-from deepcode_tui.batch.limits import BatchBudget, RateBook
+from deepcode_tui.batch.limits import SLOT_MARGIN_S, BatchBudget, RateBook
 from deepcode_tui.batch.models import BatchLimits, RateLimit
 from deepcode_tui.batch.task import needs_gpu
 from deepcode_tui.errors import ConfigError, DeepcodeError
@@ -190,3 +190,17 @@ def test_batch_approve_lists_and_answers_from_the_command_line(tmp_path: Path, c
     queued = QueuedDecision.model_validate_json((batch_dir / "approvals" / "run-x.decision.json").read_text())
     assert queued.decision.decision == "reject" and queued.decision.feedback == "use two files"
     assert queued.artifact == "/r/blueprint/v1.yaml"
+
+
+def test_the_reported_admission_times_keep_the_limit_at_their_precision() -> None:
+    # limiter.json rounds each admission to the microsecond. A call arriving 0.4 µs after the
+    # oldest of four left the window was admitted, and rounded the two read exactly one window
+    # apart (1.050001 - 1.0 < 0.050001 in floating point): five calls "in" one second of four,
+    # and a batch test failed on that now and then. A slot now leaves SLOT_MARGIN_S later.
+    book = RateBook(BatchLimits(rates={"*": RateLimit(requests=4)}, window_s=1.0))
+    for t in (0.0500008, 0.2, 0.3, 0.4):
+        book.reserve("scripted", 10, t)
+    fifth = book.reserve("scripted", 10, 1.0500012)
+    assert fifth >= 0.0500008 + 1.0 + SLOT_MARGIN_S
+    admitted = book.report(0.0)["scripted"]["admitted_s"]
+    assert _max_in_window(admitted, 1.0) <= 4
