@@ -559,12 +559,13 @@ class BlockBuilder:
         return j
 
     def _table(self, group: list[Line], caption: str, label: str) -> None:
-        if not caption and not any(g.kind == "table" for g in group) and _axis_ticks(group):
+        unproven = not caption and not any(g.kind == "table" for g in group)  # no caption, no rules
+        if unproven and _axis_ticks(group):
             # A plot's tick labels (its drawing not recognised as a figure): figure text, not a table.
             text = " ".join(_clean_inline(g.text) for g in group)
             self._figure_text.append((len(self.out), group[0].page, text))
             return
-        if not caption and not any(g.kind == "table" for g in group) and _display_math(group):
+        if unproven and _display_math(group):
             self._display_rows(group)
             return
         rows = [" | ".join(_row_cells(g)) for g in group]
@@ -584,6 +585,7 @@ class BlockBuilder:
         equation number ("(2)", "(3)"), the rows after the last number joining that equation."""
         parts: list[str] = []
         last: Element | None = None
+        pages = sorted({x.page for x in group})
         for g in group:
             cells = [c.strip() for c in g.cells if c.strip()]
             label = cells[-1] if len(cells) >= 2 and _EQNUM.match(cells[-1]) else ""
@@ -591,16 +593,14 @@ class BlockBuilder:
             if text.strip("\x00\x01\x02 "):
                 parts.append(text)
             if label:
-                last = Element("equation", " ".join(parts), page=group[0].page, label=label,
-                               pages=sorted({x.page for x in group}))  # fmt: skip
+                last = Element("equation", " ".join(parts), page=group[0].page, label=label, pages=pages)
                 self.out.append(last)
                 parts = []
         if parts:
             if last is not None:
                 last.text = f"{last.text} {' '.join(parts)}"
             else:
-                self.out.append(Element("equation", " ".join(parts), page=group[0].page,
-                                        pages=sorted({x.page for x in group})))  # fmt: skip
+                self.out.append(Element("equation", " ".join(parts), page=group[0].page, pages=pages))
 
     @staticmethod
     def _attach_table_captions(elems: list[Element]) -> list[Element]:

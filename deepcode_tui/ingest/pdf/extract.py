@@ -385,13 +385,12 @@ def _clip_box(o, f, box: list[float]) -> list[float]:
     return box
 
 
-def _visible_bounds(o, f, box: list[float], depth: int = 0, budget: list[int] | None = None) -> list[float]:
+def _visible_bounds(o, f, box: list[float], budget: list[int], depth: int = 0) -> list[float]:
     """The part of a form or image object that is drawn: its bounds cut to its clip path and,
     for a form that only wraps a few others (``\\includegraphics[clip]`` nests the figure's
     form in a clipped one), to what its children show. pdfium's bounds ignore clipping, so a
     trimmed figure's box reached over the heading or text above it (its labels clipped away)."""
-    budget = budget if budget is not None else [MAX_CLIP_WALK]
-    if budget[0] <= 0:
+    if budget[0] <= 0:  # budget: [objects the page's walk may still look at], shared by its calls
         return box
     budget[0] -= 1
     box = _clip_box(o, f, box)
@@ -409,7 +408,7 @@ def _visible_bounds(o, f, box: list[float], depth: int = 0, budget: list[int] | 
         ch = f["form_obj"](o, k)
         if not ch or not f["bounds"](ch, ctypes.byref(L), ctypes.byref(B), ctypes.byref(R), ctypes.byref(T)):
             continue
-        c = _visible_bounds(ch, f, [L.value, B.value, R.value, T.value], depth + 1, budget)
+        c = _visible_bounds(ch, f, [L.value, B.value, R.value, T.value], budget, depth + 1)
         if c[2] <= c[0] or c[3] <= c[1]:
             continue  # clipped away entirely
         # the child's box is in this form's space: map its corners to the parent's
@@ -450,7 +449,7 @@ def _page_graphics(page, f, width: float, height: float) -> tuple[list[Box], lis
             continue
         left, low, right, high = L.value, B.value, R.value, T.value
         if ty != _OBJ_PATH:
-            left, low, right, high = _visible_bounds(o, f, [left, low, right, high], budget=clip_budget)
+            left, low, right, high = _visible_bounds(o, f, [left, low, right, high], clip_budget)
         x0, x1 = max(0.0, left), min(width, right)
         top, bottom = max(0.0, height - high), min(height, height - low)
         w, h = x1 - x0, bottom - top
