@@ -9,6 +9,13 @@ throughput with and without embeddings; the embedding model's added install size
 
     .venv/bin/python scripts/bench_rag.py [--package rich] [--queries FILE]
                                           [--embedder static|minilm|none] [--show-misses]
+                                          [--select-model MODEL]
+
+With ``--select-model`` (a litellm model string such as ``openai/gpt-4o-mini``, with
+its key in the environment, or ``embedded`` for the embedded tiny model), each query's first
+``--select-depth`` served candidates also go to that model, as ``rag.select_with_model``
+does in a run (:mod:`deepcode_tui.rag.select`), and the "hybrid+model" row is the
+order after its choice.
 
 Default query file: scripts/rag_queries/<package>.jsonl. Timings are wall-clock on
 whatever else the machine is running: quote them with that caveat.
@@ -17,6 +24,7 @@ whatever else the machine is running: quote them with that caveat.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.metadata as md
 import json
 import os
@@ -115,6 +123,38 @@ def modes(index: CodeIndex, with_emb: bool) -> dict:
     return out
 
 
+class _Choices(dict):
+    note = ""
+    p50_ms = 0.0
+
+
+async def model_choices(model: str, queries: list[dict], index: CodeIndex, depth: int) -> _Choices:
+    """Each query's served candidates reordered by ``model``'s choice, keyed by the query text."""
+    from deepcode_tui.config.settings import Settings
+    from deepcode_tui.llm import Gateway
+    from deepcode_tui.pipeline.roles import selector
+    from deepcode_tui.rag.select import reorder, select
+
+    out = _Choices()
+    usable = 0
+    lat: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-rag-select-") as tmp:
+        # The embedded model is what a run falls back to when no model is configured.
+        models = {} if model.startswith("embedded") else {"default": model, "summarizer": model}
+        async with Gateway(Settings(models=models), run_dir=Path(tmp)) as gw:
+            ask = selector(gw)
+            for q in queries:
+                t = time.perf_counter()
+                chunks = [h.chunk for h in index.search(q["query"], k=depth, mode="hybrid")]
+                sel = await select(q["query"], chunks, ask)
+                lat.append(time.perf_counter() - t)
+                usable += sel.usable
+                out[q["query"]] = reorder(chunks, sel)
+    out.note = f"{usable} of {len(queries)} replies named a candidate"
+    out.p50_ms = statistics.median(lat) * 1000 if lat else 0.0
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--package", default="rich", help="an installed package to index (pkg:NAME)")
@@ -122,6 +162,9 @@ def main() -> int:
     ap.add_argument("--embedder", choices=["static", "minilm", "none"], default="static")
     ap.add_argument("--no-embeddings", action="store_true", help="same as --embedder none")
     ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--select-model", metavar="MODEL",
+                    help="also measure the model's choice among the served candidates (rag.select_with_model)")
+    ap.add_argument("--select-depth", type=int, default=8, help="candidates shown to the model (a run shows 8)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="index builds timed per configuration; the best and the median are printed")
     args = ap.parse_args()
@@ -198,11 +241,19 @@ def main() -> int:
             print(f"embedding model install size: {sum(known.values()) / 1e6:.1f} MB ({parts})")
         else:
             print("embeddings: not measured (--embedder none, or the model is not installed)")
-        results = {name: evaluate(fn, queries) for name, fn in modes(index, with_emb).items()}
+        ranked = modes(index, with_emb)
+        results = {name: evaluate(fn, queries) for name, fn in ranked.items()}
+        if args.select_model:
+            chosen = asyncio.run(model_choices(args.select_model, queries, index, args.select_depth))
+            results["hybrid+model"] = evaluate(lambda q: chosen[q], queries)
+            # The lookup above is free: the row's latency is the search plus the model's call.
+            results["hybrid+model"].update(p50_ms=chosen.p50_ms, note=chosen.note)
 
     print(f"\n{'mode':<15}{'recall@1':>10}{'recall@5':>10}{'p50 ms':>9}")
     for mode, r in results.items():
         print(f"{mode:<15}{r['r1']:>10.3f}{r['r5']:>10.3f}{r['p50_ms']:>9.1f}")
+    if "hybrid+model" in results:
+        print(f"hybrid+model: {args.select_model}, {results['hybrid+model']['note']}")
     served = results.get("hybrid") or results.get("bm25+rerank")
     if served is not None:
         print(f"\nserved ranking: recall@5 {served['r5']:.3f} (target >= 0.9), "

@@ -116,6 +116,8 @@ class RagConfig(_Section):
     embedding_model: Literal["auto", "static", "minilm"] = Field(
         "auto", description="static: packaged wordllama table (default); minilm: the [embeddings] extra")
     budget_tokens: int = Field(1500, ge=0, le=200_000)
+    select_with_model: bool = Field(
+        False, description="the summarizer role picks among each file's candidates (one short call per retrieval)")
 
 
 class UIConfig(_Section):

@@ -147,7 +147,7 @@ def rag_emitter(ctx: RunContext) -> Emit:
                 ev.RetrievalDecision(
                     path=data.get("path", ""),
                     retrieve=True,
-                    reason=decided.get("reason", ""),
+                    reason="; ".join(r for r in (decided.get("reason", ""), data.get("selection", "")) if r),
                     tokens=int(data.get("tokens", 0)),
                 )
             )

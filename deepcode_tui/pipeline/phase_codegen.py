@@ -7,7 +7,7 @@ from typing import Any
 from deepcode_tui.errors import DeepcodeError
 from deepcode_tui.pipeline.bridge import codegen_emitter, rag_emitter
 from deepcode_tui.pipeline.context import RunContext
-from deepcode_tui.pipeline.roles import coder, ensure_gateway, summarizer
+from deepcode_tui.pipeline.roles import coder, ensure_gateway, selector, summarizer
 from deepcode_tui.store.atomic import write_json_atomic
 
 
@@ -71,6 +71,7 @@ async def _retrieval(ctx: RunContext, gateway):
         emit=rag_emitter(ctx),
         embedder=ctx.settings.rag.embedding_model if ctx.settings.rag.embeddings else None,
         budget_tokens=ctx.settings.rag.budget_tokens,
+        ask=selector(gateway) if ctx.settings.rag.select_with_model else None,
     )
 
     async def retrieval_for(planned_file) -> str | None:

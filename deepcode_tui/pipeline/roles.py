@@ -63,6 +63,24 @@ def summarizer(gateway):
     return summarize
 
 
+def selector(gateway):
+    """CodeRAG's ``ask`` (rag.select_with_model): the summarizer role, one structured reply.
+
+    The provider's structured output (or the embedded model's constrained decoding)
+    holds the reply to ``{"order": [...]}``; one repair round at most, since a failed
+    choice only leaves the ranker's order (``rag.select`` catches the error).
+    """
+    from deepcode_tui.rag.select import SELECT_SYSTEM, SelectReply
+
+    async def ask(prompt: str) -> str:
+        messages = [{"role": "system", "content": SELECT_SYSTEM}, {"role": "user", "content": prompt}]
+        reply = await gateway.structured("summarizer", messages, SelectReply, name="coderag:select",
+                                         max_repairs=1, stream=False, max_tokens=120)
+        return reply.model_dump_json()
+
+    return ask
+
+
 _REPAIR_SYSTEM = """You repair a generated code repository so that its verification commands pass.
 You receive the failing findings (file, line, kind, message), a trace excerpt, the relevant files and
 compact memory entries describing the project's modules. Reply with targeted edits:

@@ -15,7 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from deepcode_tui.rag.decide import FileNeed, RetrievalDecision, decide, format_context, gather_hits
+from deepcode_tui.rag.decide import (
+    FileNeed,
+    RetrievalDecision,
+    build_query,
+    decide,
+    format_context,
+    gather_hits,
+)
 from deepcode_tui.rag.embeddings import Embedder
 from deepcode_tui.rag.events import (
     Emit,
@@ -27,6 +34,7 @@ from deepcode_tui.rag.events import (
 )
 from deepcode_tui.rag.index import CodeIndex, IndexStats
 from deepcode_tui.rag.mapping import Relation, relate, save_relations
+from deepcode_tui.rag.select import Ask, reorder, select
 from deepcode_tui.rag.sources import (
     DEFAULT_CLONE_TIMEOUT,
     ReferenceSource,
@@ -54,8 +62,9 @@ class CodeRAG:
 
     def __init__(self, index: CodeIndex | None, *, run_dir: Path | None = None, emit: Emit | None = None,
                  budget_tokens: int = DEFAULT_BUDGET_TOKENS, skipped: list[SkippedSource] | None = None,
-                 stats: IndexStats | None = None) -> None:
+                 stats: IndexStats | None = None, ask: Ask | None = None) -> None:
         self.index = index
+        self.ask = ask  # the model that picks among the candidates (rag.select_with_model), or None
         self.run_dir = Path(run_dir) if run_dir else None
         self.emit = emit
         self.budget_tokens = budget_tokens
@@ -81,6 +90,12 @@ class CodeRAG:
             return RagContext(path=need.path, decision=decision)
         index = self.index
         hits = await asyncio.to_thread(gather_hits, need, index)
+        selection = ""
+        if self.ask is not None and len(hits) > 1:
+            chosen = await select(build_query(need), [h.chunk for h in hits], self.ask)
+            hits = reorder(hits, chosen)
+            selection = (f"the model put {len(chosen.order)} of {len(hits)} candidates first"
+                         if chosen.usable else chosen.reason)
         text = format_context(hits, index, budget)
         relations = relate(need, hits)
         if self.run_dir is not None:
@@ -88,7 +103,8 @@ class CodeRAG:
                 await asyncio.to_thread(save_relations, self.run_dir, need.path, relations)
         tokens = count_tokens(text)
         await emit_safely(self.emit, RetrievalDone(path=need.path, hits=len(hits), tokens=tokens,
-                                                   budget_tokens=budget, relations=len(relations)))
+                                                   budget_tokens=budget, relations=len(relations),
+                                                   selection=selection))
         return RagContext(path=need.path, decision=decision, context=text, tokens=tokens, relations=relations)
 
 
@@ -109,12 +125,14 @@ async def prepare_coderag(
     embedder: Embedder | None | str = "auto",
     budget_tokens: int = DEFAULT_BUDGET_TOKENS,
     clone_timeout: float = DEFAULT_CLONE_TIMEOUT,
+    ask: Ask | None = None,
 ) -> CodeRAG:
     """Resolve ``specs``, update their index and return a ready :class:`CodeRAG`.
 
     Never fails for a bad source: each one is skipped with a SourceSkipped event and
     listed in ``CodeRAG.skipped``. With no usable source the CodeRAG decides "no
-    retrieval" for every file.
+    retrieval" for every file. ``ask``: a model that picks among each file's candidates
+    (:mod:`deepcode_tui.rag.select`).
     """
     resolved, skipped = await resolve_sources_async(specs, emit=emit, cache_dir=cache_dir,
                                                     clone_timeout=clone_timeout)
@@ -133,4 +151,4 @@ async def prepare_coderag(
             skipped.append(s)
             await emit_safely(emit, SourceSkipped(spec=s.spec, reason=s.reason, fix=s.fix))
     return CodeRAG(index if index.chunks else None, run_dir=run_dir, emit=emit, budget_tokens=budget_tokens,
-                   skipped=skipped, stats=stats)
+                   skipped=skipped, stats=stats, ask=ask)

@@ -34,6 +34,7 @@ class RetrievalDone(BaseModel):
     tokens: int
     budget_tokens: int
     relations: int
+    selection: str = ""  # what the model's choice among the candidates did ("" when not asked)
 
 
 class SourceSkipped(BaseModel):
