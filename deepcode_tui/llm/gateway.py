@@ -8,6 +8,7 @@ books in ``<run>/llm/calls.jsonl`` and turns failures into clear errors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -100,6 +101,11 @@ class Gateway:
         self._name_occurrences: Counter[str] = Counter()
         self._embedded: EmbeddedServer | None = None
         self._embedded_lock = asyncio.Lock()
+        # The embedded server answers one request at a time and queues the rest, so a call
+        # queued behind two long ones counted its first-byte wait from when it was sent and
+        # timed out on a slow machine without the server failing. Calls take turns here
+        # instead: each one's silence bounds start when the server starts on it.
+        self._embedded_turn = asyncio.Lock()
         self.notices: list[str] = []
 
     # -- lifecycle -----------------------------------------------------------------
@@ -358,9 +364,10 @@ class Gateway:
         while True:
             tries += 1
             try:
-                stored = await attempt(
-                    kwargs, stream=stream, on_token=on_token if stream else None, bounds=bounds
-                )
+                async with self._embedded_turn if resolved.embedded else contextlib.nullcontext():
+                    stored = await attempt(
+                        kwargs, stream=stream, on_token=on_token if stream else None, bounds=bounds
+                    )
                 # A cassette answers the same again: only a live model may do better when asked twice.
                 unusable = None if resolved.replay else unusable_reply(stored)
                 if unusable is None:

@@ -189,3 +189,55 @@ def test_the_set_up_check_reports_a_model_that_crashes_with_its_signal(monkeypat
     assert embedded_check.check() == "the model crashed on its first token (signal SIGSEGV)"
     monkeypatch.setattr(embedded_check, "_ONE_TOKEN", "print('ok')")
     assert embedded_check.check() is None
+
+
+# A server that, like llama.cpp's, works on one request at a time and queues the others:
+# each reply's first byte leaves SLOW_REPLY_S after the server starts on it.
+_QUEUEING_SERVER = """
+import http.server, json, sys, time
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def _send(self, payload):
+        body = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self._send({"object": "list", "data": [{"id": "m", "object": "model"}]})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        time.sleep(float(sys.argv[2]))
+        self._send({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": "queued and answered"}}],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}})
+
+    def log_message(self, *a):
+        pass
+
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+@needs_model  # the gateway checks the embedded model is installed before it starts one
+async def test_calls_queued_on_the_embedded_server_count_their_silence_from_their_own_turn(run_dir, monkeypatch):
+    """Three concurrent calls, each answered 1.2 s after the server takes it, against a 2 s
+    bound and no retries: the third waited 2.4 s in the server's queue before its turn and
+    timed out, although the server never failed (the blueprint's concurrent agents on the
+    embedded model, on a slow machine). The gateway now sends them one at a time."""
+    script = run_dir / "queueing_server.py"
+    script.write_text(_QUEUEING_SERVER)
+    monkeypatch.setattr(EmbeddedServer, "command",
+                        lambda self, gguf: [sys.executable, str(script), str(self.port), "1.2"])
+    settings = Settings(models={"max_retries": 0, "timeout_s": 2.0, "first_byte_timeout_s": 2.0})
+    async with Gateway(settings, run_dir=run_dir, environ={}) as gw:
+        replies = await asyncio.gather(*[
+            gw.complete("coder", [{"role": "user", "content": f"call {n}"}], name=f"q{n}", stream=False)
+            for n in range(3)])
+    assert [r.text for r in replies] == ["queued and answered"] * 3
