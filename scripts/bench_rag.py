@@ -123,19 +123,16 @@ def modes(index: CodeIndex, with_emb: bool) -> dict:
     return out
 
 
-class _Choices(dict):
-    note = ""
-    p50_ms = 0.0
-
-
-async def model_choices(model: str, queries: list[dict], index: CodeIndex, depth: int) -> _Choices:
-    """Each query's served candidates reordered by ``model``'s choice, keyed by the query text."""
+async def model_choices(model: str, queries: list[dict], index: CodeIndex,
+                        depth: int) -> tuple[dict[str, list], str, float]:
+    """Each query's served candidates reordered by ``model``'s choice, keyed by the query text;
+    how many replies named a candidate; the p50 of search plus call, in ms."""
     from deepcode_tui.config.settings import Settings
     from deepcode_tui.llm import Gateway
     from deepcode_tui.pipeline.roles import selector
     from deepcode_tui.rag.select import reorder, select
 
-    out = _Choices()
+    out: dict[str, list] = {}
     usable = 0
     lat: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-rag-select-") as tmp:
@@ -150,9 +147,8 @@ async def model_choices(model: str, queries: list[dict], index: CodeIndex, depth
                 lat.append(time.perf_counter() - t)
                 usable += sel.usable
                 out[q["query"]] = reorder(chunks, sel)
-    out.note = f"{usable} of {len(queries)} replies named a candidate"
-    out.p50_ms = statistics.median(lat) * 1000 if lat else 0.0
-    return out
+    p50_ms = statistics.median(lat) * 1000 if lat else 0.0
+    return out, f"{usable} of {len(queries)} replies named a candidate", p50_ms
 
 
 def main() -> int:
@@ -241,13 +237,12 @@ def main() -> int:
             print(f"embedding model install size: {sum(known.values()) / 1e6:.1f} MB ({parts})")
         else:
             print("embeddings: not measured (--embedder none, or the model is not installed)")
-        ranked = modes(index, with_emb)
-        results = {name: evaluate(fn, queries) for name, fn in ranked.items()}
+        results = {name: evaluate(fn, queries) for name, fn in modes(index, with_emb).items()}
         if args.select_model:
-            chosen = asyncio.run(model_choices(args.select_model, queries, index, args.select_depth))
+            chosen, note, p50_ms = asyncio.run(model_choices(args.select_model, queries, index, args.select_depth))
             results["hybrid+model"] = evaluate(lambda q: chosen[q], queries)
             # The lookup above is free: the row's latency is the search plus the model's call.
-            results["hybrid+model"].update(p50_ms=chosen.p50_ms, note=chosen.note)
+            results["hybrid+model"].update(p50_ms=p50_ms, note=note)
 
     print(f"\n{'mode':<15}{'recall@1':>10}{'recall@5':>10}{'p50 ms':>9}")
     for mode, r in results.items():

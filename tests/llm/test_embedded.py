@@ -192,7 +192,7 @@ def test_the_set_up_check_reports_a_model_that_crashes_with_its_signal(monkeypat
 
 
 # A server that, like llama.cpp's, works on one request at a time and queues the others:
-# each reply's first byte leaves SLOW_REPLY_S after the server starts on it.
+# each reply's first byte leaves the given seconds (argv[2]) after the server starts on it.
 _QUEUEING_SERVER = """
 import http.server, json, sys, time
 

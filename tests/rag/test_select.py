@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from deepcode_tui.errors import BudgetExceeded
@@ -108,7 +106,6 @@ async def test_coderag_puts_the_models_pick_first_in_the_context_and_says_so(tmp
         prompts.append(prompt)
         n = len(before)  # the candidates are listed in the ranker's order: the last one
         assert any(line.startswith(f"[{n}] {last.source}:{last.path}") for line in prompt.splitlines())
-        await asyncio.sleep(0)
         return f'{{"order": [{n}]}}'
 
     async def emit(e):
